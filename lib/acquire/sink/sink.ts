@@ -1,0 +1,56 @@
+import type { FieldValue, Point } from '../../core/point.js';
+
+/** What to read back from one measurement of one database. */
+export interface SeriesQuery {
+  database: string;
+  measurement: string;
+  /** Inclusive lower bound, integer nanoseconds since the epoch. */
+  from: bigint;
+  /** Inclusive upper bound, integer nanoseconds since the epoch. */
+  to: bigint;
+  /** Only these fields/tags (unknown names are no error). Undefined: all of them. */
+  include?: readonly string[] | undefined;
+  /** Leave these fields/tags out (unknown names are no error). */
+  exclude?: readonly string[] | undefined;
+  /** Only rows whose tags equal these values. */
+  where?: Readonly<Record<string, string>> | undefined;
+  /** Time order; default ascending. */
+  order?: 'asc' | 'desc' | undefined;
+  /** At most this many rows. */
+  limit?: number | undefined;
+}
+
+/** A cell of a result row; `null` where a row has no value for a column. */
+export type Cell = FieldValue | null;
+
+/**
+ * The answer to a query: the column names first (without `time`), then rows streamed.
+ * `rows` yields `[time, ...cells]` with `cells` aligned to `columns`. It may be iterated once.
+ */
+export interface QueryResult {
+  columns: readonly string[];
+  rows: AsyncIterable<[bigint, ...Cell[]]>;
+}
+
+/**
+ * Sink: a store of points with the InfluxDB data model (database → measurement → tags, fields, time).
+ * Contract:
+ * - `write` resolves only once the points are durable in the store; it throws `StorageError` only,
+ *   with `retryable` telling whether the same call may succeed later. Writing the same point twice
+ *   (same measurement, tags and time) keeps one point: replays are idempotent.
+ * - A database is created on first write.
+ * - `query` of a database or measurement that does not exist yields no columns and no rows.
+ * - `stop` is idempotent and waits for writes in flight.
+ */
+export interface Sink {
+  /** `influxdb` or `sqlite`, for log lines and /health. */
+  readonly kind: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  write(database: string, points: readonly Point[]): Promise<void>;
+  query(query: SeriesQuery): Promise<QueryResult>;
+  /** Measurement names of a database; empty when it does not exist. */
+  measurements(database: string): Promise<string[]>;
+  /** True when the store answers right now. */
+  ping(): Promise<boolean>;
+}

@@ -1,0 +1,139 @@
+import type { StrategyName } from '../acquire/decode/topology.js';
+
+/** Syslog levels, as winston names them. */
+export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** Connection to an MQTT broker: `[mqtt]` in the main file, `[<realm>:mqtt]` per realm. */
+export interface MqttSettings {
+  /** Broker host name or address. Default `127.0.0.1`. */
+  host: string;
+  /** Broker port. Default 1883 (8883 with TLS). */
+  port: number;
+  /** `mqtt` or `mqtts` (TLS). Default `mqtt`; `tls = true` or any TLS file selects `mqtts`. */
+  protocol: 'mqtt' | 'mqtts';
+  username?: string | undefined;
+  password?: string | undefined;
+  /** PEM file of the CA that signed the broker's certificate (TLS). */
+  ca_file?: string | undefined;
+  /** PEM client certificate and key (TLS client authentication). */
+  cert_file?: string | undefined;
+  key_file?: string | undefined;
+  /** Accept a broker certificate that does not verify. Default false. */
+  tls_insecure: boolean;
+  /** Client id prefix; each realm connects as `<client_id>-<realm>`. Default `daqd-<hostname>`. */
+  client_id: string;
+  /** MQTT protocol version to try first: 5 (falls back to 4 = 3.1.1 when the broker lacks it) or 4. */
+  protocol_version: 4 | 5;
+  /** MQTT 5 Receive Maximum: QoS 1 messages the broker may send before daqd acknowledges. Default 1000. */
+  receive_maximum: number;
+  /** Keep-alive in seconds. Default 60. */
+  keepalive: number;
+}
+
+/** `[mqtt]` of the main file: the default broker, or the embedded one. */
+export interface MainMqttSettings extends MqttSettings {
+  /** Run the built-in broker on host:port instead of connecting to an external one. Default false. */
+  embedded: boolean;
+  /** Embedded broker: WebSocket port (0 = off). */
+  websocket_port: number;
+  /** Embedded broker: `user:password` lines; unset = anonymous access. */
+  password_file?: string | undefined;
+  /** Embedded broker: `user = realm1, realm2` grants; unset = anyone may publish anywhere. */
+  acl_file?: string | undefined;
+}
+
+/** `[influxdb]`: the InfluxDB server, spoken to over its v1 HTTP API. */
+export interface InfluxSettings {
+  /** Base URL, e.g. `http://127.0.0.1:8086`. Built from host/port when `url` is not given. */
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** InfluxDB 2/3 token (sent as `Authorization: Token …`). */
+  token?: string | undefined;
+  /** Points per write request at most. Default 5000. */
+  batch_size: number;
+  /** Longest a point waits for its batch to fill, milliseconds. Default 250. */
+  flush_interval: number;
+  /** Request timeout, milliseconds. Default 10000. */
+  timeout: number;
+}
+
+/** The main configuration, validated once; passed down as an immutable object. */
+export interface Settings {
+  /** Absolute path of the main file. */
+  file: string;
+  /** Absolute include globs for realm app files. */
+  include: readonly string[];
+  daqd: {
+    /** Folder for spool, CSV headers, embedded store and broker. Default `var` beside the main file. */
+    data_dir: string;
+    /** IANA zone for zone-less timestamps. Default: the host's zone. */
+    timezone: string;
+    log_level: LogLevel;
+    /** Seconds a shutdown may take to drain before daqd exits anyway. Default 10. */
+    shutdown_timeout: number;
+    /** Seconds between per-realm summary lines; 0 = off. Default 60. */
+    metrics_logger_interval: number;
+  };
+  http: {
+    listen: string;
+    port: number;
+    /** Largest request body, bytes. Default 10 MiB. */
+    max_body_size: number;
+  };
+  mqtt: MainMqttSettings;
+  influxdb?: InfluxSettings | undefined;
+  storage: {
+    backend: 'influxdb' | 'sqlite';
+  };
+}
+
+/** A Kotori forwarder section (`application = kotori.io.protocol.forwarder:boot`), kept for HTTP. */
+export interface Forwarder {
+  section: string;
+  file: string;
+  line: number;
+  /** e.g. `http:/api/hiveeyes/{address:.*}/{slot:(data|event)} [POST]`. */
+  source: string;
+  /** e.g. `mqtt:/hiveeyes/{address}/{slot}.json` or `influxdb:/{database}?measurement={measurement}`. */
+  target: string;
+}
+
+/** One realm: everything its channel needs. Built from one app section (plus its forwarders). */
+export interface RealmApp {
+  /** Section name of the app, e.g. `hiverize` or `mqttkit-1`. */
+  name: string;
+  file: string;
+  line: number;
+  realm: string;
+  strategy: StrategyName;
+  /** Subscriptions, MQTT filters. Default `<realm>/#`. */
+  mqtt_topics: readonly string[];
+  /** Broker of this realm: `[mqtt]` overlaid with `[<realm>:mqtt]`. */
+  mqtt: MqttSettings;
+  /** Subscribe as `$share/<group>/<topic>` so several daqd instances share the load. */
+  mqtt_shared_group?: string | undefined;
+  /** Field names that become tags. Default Kotori's set. */
+  tags: readonly string[];
+  /** Networks the `channel/<net>-<gw>-<node>` form may address; undefined = any. */
+  direct_channel_allowed_networks?: readonly string[] | undefined;
+  /** HTTP ingest `POST /api/<realm>/…/data`. */
+  http_ingest: boolean;
+  /** HTTP export `GET /api/<realm>/…/data.<suffix>`. */
+  http_export: boolean;
+  /** ISEMS overview: nodes silent longer than this are hidden from `latest`. Default 30. */
+  hide_inactive_after_days: number;
+  /** Seconds between summary lines for this realm. */
+  metrics_logger_interval: number;
+  forwarders: readonly Forwarder[];
+}
+
+/** Kotori's tag fields: these reading fields are stored as tags. */
+export const DEFAULT_TAG_FIELDS: readonly string[] = [
+  'geohash',
+  'location',
+  'location_id',
+  'location_name',
+  'sensor_id',
+  'sensor_type',
+];
