@@ -1,0 +1,135 @@
+import { DecodeError } from '../../core/errors.js';
+
+/**
+ * What a slot's payload holds. `readings` has one object per reading: a JSON object is a
+ * one-element array, a JSON array of objects (bulk) keeps its order. Values are raw JSON values;
+ * sanitizing them (numbers, flattening, tags, time) is the next stage's job.
+ */
+export type DecodedSlot =
+  | { kind: 'data' | 'event'; readings: Record<string, unknown>[] }
+  | { kind: 'ignore'; reason: string };
+
+/** Slot suffixes of a JSON data container (Kotori's `TopicPatterns.data`). */
+const DATA_CONTAINERS = [
+  'data.json', // the regular one
+  'message-json', // legacy v1
+  'data/__json__', // Homie
+  'loop', // WeeWX
+];
+
+/** Slot suffixes of a JSON event (Kotori's `TopicPatterns.event`). */
+const EVENT_CONTAINERS = ['event.json', 'event/__json__'];
+
+/** `data/<field>` or `measure/<field>` (legacy), one numeric value as text. */
+const DISCRETE = /^(?:data|measure)\/([^/]+)$/;
+
+/** Python's float() grammar without `_` digit separators: what Kotori accepts as a number. */
+const NUMERIC_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Python's float() also reads these words; they give NaN or ±Infinity. */
+const NON_FINITE_TEXT = /^[+-]?(?:nan|inf|infinity)$/i;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Classify a slot and decode its payload. Pure; throws `DecodeError` only.
+ *
+ * Checked in Kotori's order:
+ * 1. a slot ending in `error.json` → ignore: daqd publishes its own errors there (loop protection);
+ * 2. data containers `data.json`, `message-json`, `data/__json__`, `loop` → JSON object or array of objects;
+ * 3. discrete `data/<field>` or `measure/<field>` → `{ <field>: <number> }` from a numeric payload;
+ * 4. events `event.json`, `event/__json__` → JSON object or array of objects;
+ * 5. anything else → ignore, with the reason. The payload of an ignored slot is not looked at.
+ *
+ * A container matches when the slot is its name or ends in `/<name>`.
+ */
+export function decodeSlot(slot: string, payload: Buffer): DecodedSlot {
+  if (slot.endsWith('error.json')) {
+    return { kind: 'ignore', reason: `slot '${slot}' carries error reports` };
+  }
+  if (DATA_CONTAINERS.some((name) => hasSuffix(slot, name))) {
+    return { kind: 'data', readings: jsonReadings(slot, payload) };
+  }
+  const discrete = DISCRETE.exec(slot);
+  if (discrete) {
+    const field = discrete[1]!;
+    const text = payloadText(slot, payload);
+    const value = parseNumericText(text);
+    if (value === undefined || !Number.isFinite(value)) {
+      throw new DecodeError(`slot '${slot}': payload '${clip(text)}' is not a finite number`);
+    }
+    return { kind: 'data', readings: [{ [field]: value }] };
+  }
+  if (EVENT_CONTAINERS.some((name) => hasSuffix(slot, name))) {
+    return { kind: 'event', readings: jsonReadings(slot, payload) };
+  }
+  return { kind: 'ignore', reason: `slot '${slot}' is not a known data or event slot` };
+}
+
+/**
+ * A number written as text, read the way Kotori's `float()` does: surrounding white space is
+ * ignored; decimal and exponent forms are numbers (`21.5`, ` 42 `, `1e3`, `.5`); `nan`, `inf` and
+ * `infinity` (any case, signed) give NaN / ±Infinity. Anything else (`''`, `0x10`, `1,5`, `12 V`)
+ * is not a number: `undefined`.
+ */
+export function parseNumericText(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (NUMERIC_TEXT.test(trimmed)) return Number(trimmed);
+  if (NON_FINITE_TEXT.test(trimmed)) {
+    if (/nan/i.test(trimmed)) return Number.NaN;
+    return trimmed.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  return undefined;
+}
+
+function hasSuffix(slot: string, name: string): boolean {
+  return slot === name || slot.endsWith(`/${name}`);
+}
+
+function payloadText(slot: string, payload: Buffer): string {
+  try {
+    return utf8.decode(payload);
+  } catch (err) {
+    throw new DecodeError(`slot '${slot}': payload is not valid UTF-8`, { cause: err });
+  }
+}
+
+function jsonReadings(slot: string, payload: Buffer): Record<string, unknown>[] {
+  const text = payloadText(slot, payload);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new DecodeError(`slot '${slot}': payload is not valid JSON: ${detail}`, { cause: err });
+  }
+  if (isObject(value)) return [value];
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new DecodeError(`slot '${slot}': payload is an empty JSON array`);
+    return value.map((item, index) => {
+      if (!isObject(item)) {
+        throw new DecodeError(
+          `slot '${slot}': item ${index} of the JSON array is ${describe(item)}, not an object`,
+        );
+      }
+      return item;
+    });
+  }
+  throw new DecodeError(
+    `slot '${slot}': payload is ${describe(value)}, not a JSON object or array of objects`,
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** Payload text in an error message: short enough for a log line and the error topic. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

@@ -1,0 +1,80 @@
+import { DecodeError } from '../../core/errors.js';
+import type { StorageAddress, Topology } from '../decode/topology.js';
+
+/**
+ * Characters InfluxDB 1.x accepts in a database name: Go's `unicode.IsPrint` (letters, marks,
+ * numbers, punctuation, symbols and the ASCII space), which is what its `meta.ValidName` checks.
+ */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u;
+/** Characters no name part may hold: C0/C1 controls, DEL, line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** A database name is a directory of influxd: most file systems allow 255 bytes. */
+const MAX_DATABASE_BYTES = 255;
+
+/**
+ * Where the points of a topology are stored, named exactly as Kotori names them so existing
+ * databases and dashboards keep working. Pure; throws `DecodeError` only.
+ *
+ * - WAN (network and gateway given): database `<realm>_<network>`, measurements
+ *   `<gateway>_<node>_sensors` and `<gateway>_<node>_events`.
+ * - LAN (neither given): database `<realm>_<node>`, measurements `sensors` and `events`.
+ *
+ * Names are sanitized as Kotori does: `/`, `.` and `-` become `_`, then lower case.
+ *
+ * Kotori lets some names through that break later; they are a DecodeError here:
+ * - an empty topology part, or one holding control characters or line breaks (no store can take
+ *   them: InfluxQL quoted identifiers and line protocol cannot carry a raw newline);
+ * - a database name with `"` or `\` (they would need escaping inside `CREATE DATABASE "…"`, and
+ *   InfluxDB 1.x refuses `\` because the name becomes a directory), with any other character that
+ *   is not printable, or longer than 255 UTF-8 bytes (the directory name limit). Spaces, commas and
+ *   other printable characters are valid InfluxDB names and are URL-encoded in requests;
+ * - a measurement with `\`: line protocol has no way to write a backslash before a comma or space
+ *   that is not read as an escape. Spaces and commas in a measurement are fine: the line-protocol
+ *   writer escapes them.
+ */
+export function topologyToStorage(t: Topology): StorageAddress {
+  checkPart('realm', t.realm);
+  checkPart('node', t.node);
+
+  if (t.network !== undefined || t.gateway !== undefined) {
+    if (t.network === undefined || t.gateway === undefined) {
+      throw new DecodeError(`topology of node '${t.node}' has a network or a gateway but not both`);
+    }
+    checkPart('network', t.network);
+    checkPart('gateway', t.gateway);
+    return address(
+      sanitizeName(`${t.realm}_${t.network}`),
+      sanitizeName(`${t.gateway}_${t.node}_sensors`),
+      sanitizeName(`${t.gateway}_${t.node}_events`),
+    );
+  }
+  return address(sanitizeName(`${t.realm}_${t.node}`), 'sensors', 'events');
+}
+
+/** Kotori's `sanitize_db_identifier`: `/`, `.`, `-` → `_`, then lower case. */
+function sanitizeName(value: string): string {
+  return value.replace(/[/.-]/g, '_').toLowerCase();
+}
+
+function address(database: string, measurement: string, eventsMeasurement: string): StorageAddress {
+  if (database.includes('"') || database.includes('\\')) {
+    throw new DecodeError(`database name '${database}' may not contain '"' or '\\'`);
+  }
+  if (!PRINTABLE.test(database)) {
+    throw new DecodeError(`database name '${database}' contains characters that are not printable`);
+  }
+  if (Buffer.byteLength(database, 'utf8') > MAX_DATABASE_BYTES) {
+    throw new DecodeError(`database name '${database}' is longer than ${MAX_DATABASE_BYTES} bytes`);
+  }
+  if (measurement.includes('\\')) {
+    throw new DecodeError(`measurement name '${measurement}' may not contain '\\'`);
+  }
+  return { database, measurement, eventsMeasurement };
+}
+
+function checkPart(name: string, value: string): void {
+  if (value === '') throw new DecodeError(`topology has an empty ${name}`);
+  if (CONTROL.test(value)) {
+    throw new DecodeError(`${name} ${JSON.stringify(value)} contains control characters or line breaks`);
+  }
+}
