@@ -33,7 +33,7 @@ export class ConfigError extends DaqdError {
 
   /** `file:line: section.key: problem`, the form editors and `daqd check` users expect. */
   format(): string {
-    const line = this.line === undefined ? '' : `:${this.line}`;
+    const line = this.line === undefined || this.line === 0 ? '' : `:${this.line}`;
     const key = this.key === undefined ? '' : `${this.key}: `;
     return `${this.file}${line}: ${key}${this.message}`;
   }

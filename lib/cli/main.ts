@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../core/errors.js';
+import { appFolders, runApps } from './apps.js';
+import { runCheck } from './check.js';
+import { configPath } from './config-path.js';
+
+/** EX_USAGE from sysexits.h. */
+export const EXIT_USAGE = 64;
+
+const HELP: Record<string, string> = {
+  main: `Usage: daqd [command] [options]
+
+daqd acquires sensor readings over MQTT and HTTP and stores them in InfluxDB
+(or an embedded SQLite store). It reads Kotori's configuration files unchanged.
+
+Commands:
+  run                   run the daemon in the foreground (the default)
+  check                 validate the main file and every enabled app
+  apps list             list available and enabled realm apps
+  apps enable NAME      enable apps-available/NAME.ini (symlink into apps-enabled/)
+  apps disable NAME     disable an app (remove its symlink)
+
+Options:
+  -c, --config FILE     main configuration file (default: $DAQD_CONFIG, $KOTORI_CONFIG,
+                        ./etc/daqd.ini, /etc/daqd/daqd.ini)
+  -d, --debug           log at debug level
+  -v, --version         print the version and exit
+  -h, --help            print help (also: daqd COMMAND --help)
+`,
+  run: `Usage: daqd run [--config FILE] [--debug]
+
+Runs the daemon in the foreground until SIGTERM or SIGINT (a second signal exits at once).
+SIGHUP re-reads every realm app. Exit codes: 0 clean stop, 1 start failed, 78 invalid configuration.
+`,
+  check: `Usage: daqd check [--config FILE]
+
+Validates the main file and every enabled app and prints each problem as
+'file:line: section.key: problem'. Exits 0 when all is well, 78 otherwise.
+`,
+  apps: `Usage: daqd apps list|enable NAME|disable NAME [--config FILE]
+
+Manages the symlinks in apps-enabled/ that point into apps-available/ (like a2ensite).
+'daqd apps enable hiverize' links apps-available/hiverize.ini. A running daemon picks the
+change up within seconds.
+`,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    err(`daqd: ${errorMessage(e)}`);
+    err("Try 'daqd --help'.");
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  const [command = 'run', ...rest] = positionals;
+  if (values.version) {
+    out(`daqd ${version()}`);
+    return 0;
+  }
+  const help = HELP[command === 'run' && positionals.length === 0 ? 'main' : command];
+  if (values.help) {
+    if (help === undefined) {
+      err(`daqd: unknown command '${command}'`);
+      return EXIT_USAGE;
+    }
+    out(help);
+    return 0;
+  }
+  const config = configPath(values.config, env);
+  switch (command) {
+    case 'run':
+      if (rest.length > 0) break;
+      // Loaded on demand: check and apps need none of the daemon's dependencies.
+      return (await import('./run.js')).runDaemon({ configFile: config, env, debug: values.debug === true });
+    case 'check':
+      if (rest.length > 0) break;
+      return runCheck(config, env, out, err);
+    case 'apps':
+      return runApps(rest, await appFolders(config, env), out, err);
+    default:
+      err(`daqd: unknown command '${command}'`);
+      err("Try 'daqd --help'.");
+      return EXIT_USAGE;
+  }
+  err(`daqd ${command}: unexpected argument '${rest[0]}'`);
+  return EXIT_USAGE;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      debug: { type: 'boolean', short: 'd' },
+      version: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import { loadMainSettings } from '../config/load.js';
+import { errorMessage } from '../core/errors.js';
+import { createLog } from '../core/log.js';
+import { Daemon } from '../daemon.js';
+import { EXIT_CONFIG } from './check.js';
+
+/**
+ * `daqd run`: validates the main file (exit 78 on problems), starts the daemon and runs until
+ * SIGTERM/SIGINT. The first signal drains and stops within `shutdown_timeout`; a second exits at once.
+ * SIGHUP re-reads the realm apps. A failed start (e.g. the HTTP port in use) is one line and exit 1.
+ */
+export async function runDaemon(options: {
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  debug: boolean;
+}): Promise<number> {
+  const log = createLog(options.debug ? 'debug' : 'info');
+  const main = await loadMainSettings(options.configFile, options.env);
+  for (const problem of main.problems) process.stderr.write(`${problem.format()}\n`);
+  if (main.problems.length > 0) {
+    process.stderr.write(`daqd: ${options.configFile}: invalid configuration; not started\n`);
+    await log.close();
+    return EXIT_CONFIG;
+  }
+  const { settings } = main;
+  if (!options.debug) log.setLevel(settings.daqd.log_level);
+  for (const note of main.notes) log.info(note);
+  log.info(`daqd ${process.pid}: configuration '${settings.file}'`);
+
+  const daemon = new Daemon({ settings, log });
+  let exitCode = 0;
+  let signalled = 0;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const onStop = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled > 1) {
+      log.warning(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    log.notice(`${signal}: stopping (draining up to ${settings.daqd.shutdown_timeout} s)`);
+    // The drain has its own deadline; this is the backstop should anything hang past it.
+    const backstop = setTimeout(
+      () => {
+        log.warning('shutdown deadline passed; exiting');
+        process.exit(exitCode);
+      },
+      settings.daqd.shutdown_timeout * 1000 + 2000,
+    );
+    backstop.unref();
+    void daemon.stop().then(resolveStopped);
+  };
+  const onHangup = () => {
+    log.notice('SIGHUP: re-reading realm apps');
+    void daemon.reload();
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHangup);
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.error(`daqd: ${errorMessage(err)}`);
+    exitCode = 1;
+    await daemon.stop(0);
+    resolveStopped();
+  }
+  await stopped;
+  process.off('SIGTERM', onStop);
+  process.off('SIGINT', onStop);
+  process.off('SIGHUP', onHangup);
+  await log.close();
+  return exitCode;
+}

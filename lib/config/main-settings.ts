@@ -1,0 +1,237 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type { ConfigError } from '../core/errors.js';
+import { isLogLevel } from '../core/log.js';
+import { type IniFile, type IniSection, splitList } from './ini-file.js';
+import { SectionReader } from './section-reader.js';
+import type { InfluxSettings, LogLevel, MainMqttSettings, MqttSettings, Settings } from './settings.js';
+
+/** Sections of the main file that daqd reads. */
+const MAIN_SECTIONS = ['main', 'daqd', 'kotori', 'http', 'mqtt', 'influxdb', 'storage'] as const;
+/** Kotori sections that daqd accepts and ignores, so Kotori main files load. */
+const IGNORED_KOTORI_SECTIONS = ['grafana', 'wamp', 'mongodb', 'config-web', 'cratedb'];
+/** Keys of Kotori's `[kotori]` section that have no meaning for daqd. */
+const IGNORED_KOTORI_KEYS = ['use_database', 'debug'];
+
+/** Default HTTP port: Kotori's, so existing clients keep working. */
+export const DEFAULT_HTTP_PORT = 24642;
+
+/** What reading the main file produced: settings (always, with defaults where values were bad). */
+export interface MainSettingsResult {
+  settings: Settings;
+  problems: ConfigError[];
+  /** Informational lines (ignored Kotori sections and the like). */
+  notes: string[];
+}
+
+/** Environment overrides `DAQD_<SECTION>_<KEY>` for the main file's sections. */
+export function environmentOverrides(env: NodeJS.ProcessEnv): Map<string, Map<string, string>> {
+  const result = new Map<string, Map<string, string>>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith('DAQD_')) continue;
+    for (const section of MAIN_SECTIONS) {
+      const prefix = `DAQD_${section.toUpperCase()}_`;
+      if (!name.startsWith(prefix) || name.length === prefix.length) continue;
+      const key = name.slice(prefix.length).toLowerCase();
+      let keys = result.get(section);
+      if (keys === undefined) {
+        keys = new Map();
+        result.set(section, keys);
+      }
+      keys.set(key, value);
+    }
+  }
+  return result;
+}
+
+function hostZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** True when `zone` is an IANA zone name this runtime knows. */
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads the broker keys shared by `[mqtt]` and `[<realm>:mqtt]` over `base`.
+ * TLS: `tls = true`, `protocol = mqtts` or any TLS file selects mqtts; its default port is 8883.
+ */
+export function readMqttKeys(reader: SectionReader, base: MqttSettings): MqttSettings {
+  const caFile = reader.string('ca_file') ?? base.ca_file;
+  const certFile = reader.string('cert_file') ?? base.cert_file;
+  const keyFile = reader.string('key_file') ?? base.key_file;
+  const tlsDefault = base.protocol === 'mqtts' || reader.has('ca_file') || reader.has('cert_file');
+  const tls = reader.boolean('tls', tlsDefault);
+  const protocol = reader.choice('protocol', ['mqtt', 'mqtts'] as const, tls ? 'mqtts' : 'mqtt');
+  const portDefault = reader.has('port')
+    ? base.port
+    : protocol === 'mqtts' && base.port === 1883
+      ? 8883
+      : base.port;
+  const version = reader.integer('protocol_version', base.protocol_version, { min: 4, max: 5 });
+  return {
+    host: reader.string('host', base.host),
+    port: reader.integer('port', portDefault, { min: 1, max: 65535 }),
+    protocol,
+    username: reader.string('username') ?? base.username,
+    password: reader.string('password') ?? base.password,
+    ca_file: caFile,
+    cert_file: certFile,
+    key_file: keyFile,
+    tls_insecure: reader.boolean('tls_insecure', base.tls_insecure),
+    client_id: reader.string('client_id', base.client_id),
+    protocol_version: version === 4 ? 4 : 5,
+    receive_maximum: reader.integer('receive_maximum', base.receive_maximum, { min: 1, max: 65535 }),
+    keepalive: reader.integer('keepalive', base.keepalive, { min: 0, max: 65535 }),
+  };
+}
+
+/** Broker defaults before any file is read. */
+export function defaultMqtt(): MqttSettings {
+  return {
+    host: '127.0.0.1',
+    port: 1883,
+    protocol: 'mqtt',
+    tls_insecure: false,
+    client_id: `daqd-${hostname()}`,
+    protocol_version: 5,
+    receive_maximum: 1000,
+    keepalive: 60,
+  };
+}
+
+function emptySection(name: string, file: string): IniSection {
+  return { name, file, line: 0, entries: new Map() };
+}
+
+/**
+ * Validates the main file (`etc/daqd.ini`, or a Kotori main file) into `Settings`.
+ * Every problem is collected; the caller decides whether to exit (78) or go on.
+ */
+export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.env): MainSettingsResult {
+  const problems: ConfigError[] = [];
+  const notes: string[] = [];
+  const file = ini.file;
+  const dir = path.dirname(file);
+  const overrides = environmentOverrides(env);
+  const byName = new Map(ini.sections.map((s) => [s.name, s]));
+  const reader = (name: string) =>
+    new SectionReader(byName.get(name) ?? emptySection(name, file), problems, overrides.get(name));
+
+  for (const section of ini.sections) {
+    if (IGNORED_KOTORI_SECTIONS.includes(section.name)) {
+      notes.push(
+        `${file}:${section.line}: section [${section.name}] is Kotori's and not used by daqd; ignored`,
+      );
+    }
+  }
+
+  const main = reader('main');
+  const include = splitList(main.string('include', 'apps-enabled/*.ini')).map((glob) =>
+    path.isAbsolute(glob) ? glob : path.join(dir, glob),
+  );
+  main.rejectUnknownKeys();
+
+  const daqd = reader('daqd');
+  const dataDir = daqd.string('data_dir', 'var');
+  const timezone = daqd.string('timezone', hostZone());
+  if (!isValidTimeZone(timezone)) daqd.problem('timezone', `'${timezone}' is not a known IANA time zone`);
+  const logLevelRaw = daqd.string('log_level', 'info');
+  const aliases: Record<string, LogLevel> = { warn: 'warning', critical: 'crit', emergency: 'emerg' };
+  const logLevel = aliases[logLevelRaw] ?? logLevelRaw;
+  if (!isLogLevel(logLevel))
+    daqd.problem('log_level', `'${logLevelRaw}' is not a log level (error, warning, notice, info, debug)`);
+  const daqdSettings: Settings['daqd'] = {
+    data_dir: path.resolve(dir, dataDir),
+    timezone: isValidTimeZone(timezone) ? timezone : 'UTC',
+    log_level: isLogLevel(logLevel) ? logLevel : 'info',
+    shutdown_timeout: daqd.number('shutdown_timeout', 10, { min: 0 }),
+    metrics_logger_interval: daqd.number('metrics_logger_interval', 60, { min: 0 }),
+  };
+  daqd.rejectUnknownKeys();
+
+  // Kotori keeps the HTTP server in [kotori] http_listen/http_port; [http] wins where both are set.
+  const kotori = reader('kotori');
+  const http = reader('http');
+  const listen = http.string('listen') ?? kotori.string('http_listen') ?? '127.0.0.1';
+  const port = http.has('port')
+    ? http.integer('port', DEFAULT_HTTP_PORT, { min: 0, max: 65535 })
+    : kotori.integer('http_port', DEFAULT_HTTP_PORT, { min: 0, max: 65535 });
+  const httpSettings: Settings['http'] = {
+    listen,
+    port,
+    max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
+  };
+  http.rejectUnknownKeys();
+  for (const key of IGNORED_KOTORI_KEYS) kotori.raw(key);
+  kotori.rejectUnknownKeys();
+
+  const mqtt = reader('mqtt');
+  const broker = readMqttKeys(mqtt, defaultMqtt());
+  const mqttSettings: MainMqttSettings = {
+    ...broker,
+    embedded: mqtt.boolean('embedded', false),
+    websocket_port: mqtt.integer('websocket_port', 0, { min: 0, max: 65535 }),
+    password_file: resolveOptional(dir, mqtt.string('password_file')),
+    acl_file: resolveOptional(dir, mqtt.string('acl_file')),
+  };
+  mqttSettings.ca_file = resolveOptional(dir, mqttSettings.ca_file);
+  mqttSettings.cert_file = resolveOptional(dir, mqttSettings.cert_file);
+  mqttSettings.key_file = resolveOptional(dir, mqttSettings.key_file);
+  mqtt.rejectUnknownKeys();
+
+  const hasInflux = byName.has('influxdb') || overrides.has('influxdb');
+  let influxdb: InfluxSettings | undefined;
+  if (hasInflux) {
+    const influx = reader('influxdb');
+    const host = influx.string('host', '127.0.0.1');
+    const influxPort = influx.integer('port', 8086, { min: 1, max: 65535 });
+    const url = influx.string('url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${influxPort}`;
+    if (!/^https?:\/\/[^/]+/.test(url)) influx.problem('url', `'${url}' is not an http:// or https:// URL`);
+    influxdb = {
+      url: url.replace(/\/+$/, ''),
+      username: influx.string('username'),
+      password: influx.string('password'),
+      token: influx.string('token'),
+      batch_size: influx.integer('batch_size', 5000, { min: 1 }),
+      flush_interval: influx.integer('flush_interval', 250, { min: 0 }),
+      timeout: influx.integer('timeout', 10000, { min: 1 }),
+    };
+    influx.rejectUnknownKeys();
+  }
+
+  const storage = reader('storage');
+  const backend = storage.choice(
+    'backend',
+    ['influxdb', 'sqlite'] as const,
+    hasInflux ? 'influxdb' : 'sqlite',
+  );
+  if (backend === 'influxdb' && influxdb === undefined) {
+    storage.problem('backend', "'influxdb' needs an [influxdb] section");
+  }
+  storage.rejectUnknownKeys();
+
+  return {
+    settings: {
+      file,
+      include,
+      daqd: daqdSettings,
+      http: httpSettings,
+      mqtt: mqttSettings,
+      influxdb,
+      storage: { backend },
+    },
+    problems,
+    notes,
+  };
+}
+
+function resolveOptional(dir: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : path.resolve(dir, value);
+}

@@ -1,0 +1,257 @@
+import type { StrategyName } from '../acquire/decode/topology.js';
+import { ConfigError } from '../core/errors.js';
+import { type IniFile, type IniSection, splitList } from './ini-file.js';
+import { readMqttKeys } from './main-settings.js';
+import { SectionReader } from './section-reader.js';
+import { DEFAULT_TAG_FIELDS, type Forwarder, type RealmApp, type Settings } from './settings.js';
+
+/** Entry points (Kotori's and ours) that name an acquisition strategy. */
+const STRATEGY_ENTRY_POINTS: Readonly<Record<string, StrategyName>> = {
+  mqttkit: 'mqttkit',
+  basic: 'basic',
+  'kotori.daq.application.mqttkit:mqttkit_application': 'mqttkit',
+  'kotori.daq.application.basic:application': 'basic',
+  'kotori.daq.application.basic:basic_application': 'basic',
+};
+
+/** Kotori's vendor apps (`type = vendor`, section named after the vendor) that are mqttkit realms. */
+const MQTTKIT_VENDORS = ['hiveeyes'];
+
+const FORWARDER_ENTRY_POINT = 'kotori.io.protocol.forwarder:boot';
+
+/** Kotori entry points daqd knows but does not provide: skipped with a note, not an error. */
+const UNSUPPORTED_ENTRY_POINTS: Readonly<Record<string, string>> = {
+  'kotori.firmware.service:boot': 'the firmware builder is not part of daqd',
+};
+
+/** Keys of an app section that daqd reads; any other key is Kotori's or the user's and ignored. */
+const APP_KEYS = [
+  'enable',
+  'type',
+  'realm',
+  'mqtt_topics',
+  'application',
+  'app_factory',
+  'tags',
+  'direct_channel_allowed_networks',
+  'http_api',
+  'mqtt_shared_group',
+  'hide_inactive_after_days',
+  'metrics_logger_interval',
+];
+
+/** What reading the realm apps produced. */
+export interface RealmAppsResult {
+  /** Valid, enabled apps, one per realm. */
+  apps: RealmApp[];
+  /** Realms that have an app section which is invalid now (keep their last good state running). */
+  invalidRealms: Set<string>;
+  problems: ConfigError[];
+  notes: string[];
+}
+
+interface Candidate {
+  section: IniSection;
+  realm: string;
+}
+
+/**
+ * Finds every app in the given files: each section with `type = application` or `type = vendor`.
+ * An invalid app is reported and left out; the others are returned. One channel per realm: a second
+ * acquisition app for the same realm is a problem of that second app.
+ */
+export function readRealmApps(files: readonly IniFile[], settings: Settings): RealmAppsResult {
+  const problems: ConfigError[] = [];
+  const notes: string[] = [];
+  const invalidRealms = new Set<string>();
+  const sections = files.flatMap((f) => f.sections);
+  const byName = new Map<string, IniSection>();
+  for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
+
+  const acquisition: Candidate[] = [];
+  const forwarders = new Map<string, Forwarder[]>();
+
+  for (const section of sections) {
+    const type = section.entries.get('type')?.value;
+    if (type !== 'application' && type !== 'vendor') continue;
+    const local: ConfigError[] = [];
+    const reader = new SectionReader(section, local);
+    const realm = reader.string('realm') ?? '';
+    if (!reader.boolean('enable', true)) {
+      notes.push(`${section.file}:${section.line}: app [${section.name}] is disabled (enable = false)`);
+      continue;
+    }
+    const entryPoint = reader.string('application') ?? reader.string('app_factory');
+    if (entryPoint !== undefined && UNSUPPORTED_ENTRY_POINTS[entryPoint] !== undefined) {
+      notes.push(
+        `${section.file}:${section.line}: app [${section.name}] uses '${entryPoint}': ${UNSUPPORTED_ENTRY_POINTS[entryPoint]}; skipped`,
+      );
+      continue;
+    }
+    if (realm === '') {
+      reader.problem('realm', 'missing: every app needs a realm');
+    } else if (!/^[A-Za-z0-9_.-]+$/.test(realm)) {
+      reader.problem('realm', `'${realm}' may use only letters, digits, '_', '.' and '-'`);
+    }
+    if (entryPoint === FORWARDER_ENTRY_POINT) {
+      const source = reader.string('source');
+      const target = reader.string('target');
+      if (source === undefined) reader.problem('source', 'missing: a forwarder needs a source');
+      if (target === undefined) reader.problem('target', 'missing: a forwarder needs a target');
+      if (local.length === 0 && source !== undefined && target !== undefined) {
+        const list = forwarders.get(realm) ?? [];
+        list.push({ section: section.name, file: section.file, line: section.line, source, target });
+        forwarders.set(realm, list);
+      } else {
+        // An invalid forwarder makes its realm's HTTP routes uncertain: keep the realm's last good state.
+        if (realm !== '') invalidRealms.add(realm);
+      }
+      problems.push(...local);
+      continue;
+    }
+    if (realm === '') {
+      invalidRealms.add(section.name);
+    }
+    problems.push(...local);
+    if (local.length === 0) acquisition.push({ section, realm });
+    else invalidRealms.add(realm || section.name);
+  }
+
+  const apps: RealmApp[] = [];
+  const taken = new Map<string, IniSection>();
+  for (const { section, realm } of acquisition) {
+    const local: ConfigError[] = [];
+    const reader = new SectionReader(section, local);
+    const first = taken.get(realm);
+    if (first !== undefined) {
+      reader.problem(
+        'realm',
+        `realm '${realm}' already has an app ([${first.name}] in ${first.file}:${first.line}); one app per realm`,
+      );
+      problems.push(...local);
+      continue;
+    }
+    const app = readApp(reader, realm, settings, byName, forwarders.get(realm) ?? [], local);
+    problems.push(...local);
+    if (app === undefined || local.length > 0) {
+      invalidRealms.add(realm);
+      continue;
+    }
+    taken.set(realm, section);
+    apps.push(app);
+  }
+
+  for (const [realm, list] of forwarders) {
+    if (!taken.has(realm) && !invalidRealms.has(realm)) {
+      for (const f of list) {
+        problems.push(
+          new ConfigError(`forwarder for realm '${realm}', but no app acquires that realm`, {
+            file: f.file,
+            line: f.line,
+            key: `${f.section}.realm`,
+          }),
+        );
+      }
+    }
+  }
+  problems.sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file < b.file ? -1 : 1));
+  return { apps, invalidRealms, problems, notes };
+}
+
+function readApp(
+  reader: SectionReader,
+  realm: string,
+  settings: Settings,
+  byName: ReadonlyMap<string, IniSection>,
+  forwarders: readonly Forwarder[],
+  problems: ConfigError[],
+): RealmApp | undefined {
+  const section = reader.section;
+  const type = reader.string('type');
+  const entryPoint = reader.string('application') ?? reader.string('app_factory');
+  let strategy: StrategyName | undefined;
+  if (entryPoint !== undefined) {
+    strategy = STRATEGY_ENTRY_POINTS[entryPoint];
+    if (strategy === undefined) {
+      reader.problem(
+        reader.has('application') ? 'application' : 'app_factory',
+        `unknown entry point '${entryPoint}' (known: ${Object.keys(STRATEGY_ENTRY_POINTS).join(', ')})`,
+      );
+    }
+  } else if (type === 'vendor' && MQTTKIT_VENDORS.includes(section.name)) {
+    strategy = 'mqttkit';
+  } else {
+    reader.problem(
+      'application',
+      type === 'vendor'
+        ? `unknown vendor [${section.name}] (known: ${MQTTKIT_VENDORS.join(', ')}); name a strategy with application = mqttkit or basic`
+        : 'missing: name the strategy with application = mqttkit or basic',
+    );
+  }
+
+  const topics = splitList(reader.string('mqtt_topics', `${realm}/#`));
+  for (const topic of topics) {
+    const problem = topicFilterProblem(topic);
+    if (problem !== undefined) reader.problem('mqtt_topics', `'${topic}': ${problem}`);
+  }
+
+  const {
+    embedded: _embedded,
+    websocket_port: _ws,
+    password_file: _pw,
+    acl_file: _acl,
+    ...base
+  } = settings.mqtt;
+  const brokerSection = byName.get(`${realm}:mqtt`);
+  let mqtt = base;
+  if (brokerSection !== undefined) {
+    const brokerReader = new SectionReader(brokerSection, problems);
+    mqtt = readMqttKeys(brokerReader, base);
+    brokerReader.rejectUnknownKeys();
+  }
+
+  const allowed = reader.string('direct_channel_allowed_networks');
+  const tags = reader.string('tags');
+  const group = reader.string('mqtt_shared_group');
+  if (group !== undefined && !/^[^/+#]+$/.test(group)) {
+    reader.problem('mqtt_shared_group', `'${group}' may not contain '/', '+' or '#'`);
+  }
+  const httpApi = reader.boolean('http_api', false);
+  const ingestForwarder = forwarders.some((f) => /\[\s*POST\s*\]\s*$/i.test(f.source));
+  const exportForwarder = forwarders.some((f) => /\[\s*GET\s*\]\s*$/i.test(f.source));
+  const app: RealmApp = {
+    name: section.name,
+    file: section.file,
+    line: section.line,
+    realm,
+    strategy: strategy ?? 'mqttkit',
+    mqtt_topics: topics,
+    mqtt,
+    mqtt_shared_group: group,
+    tags: tags === undefined ? DEFAULT_TAG_FIELDS : splitList(tags),
+    direct_channel_allowed_networks: allowed === undefined ? undefined : splitList(allowed),
+    http_ingest: httpApi || ingestForwarder,
+    http_export: httpApi || exportForwarder,
+    hide_inactive_after_days: reader.number('hide_inactive_after_days', 30, { min: 0 }),
+    metrics_logger_interval: reader.number('metrics_logger_interval', settings.daqd.metrics_logger_interval, {
+      min: 0,
+    }),
+    forwarders,
+  };
+  for (const key of APP_KEYS) reader.raw(key);
+  return strategy === undefined ? undefined : app;
+}
+
+/** Why an MQTT topic filter is invalid (MQTT 3.1.1 §4.7), or undefined when it is fine. */
+export function topicFilterProblem(filter: string): string | undefined {
+  if (filter === '') return 'empty topic filter';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] ?? '';
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
+      return "'#' must be a whole level and the last one";
+    }
+    if (level.includes('+') && level !== '+') return "'+' must be a whole level";
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { runCli } from '../support/daqd.js';
+
+describe('cli: daqd check', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-check-'));
+    await mkdir(path.join(dir, 'apps-enabled'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints all three mistakes as file:line: section.key: problem and exits 78', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    const app = path.join(dir, 'apps-enabled', 'r.ini');
+    await writeFile(main, '[http]\nport = http\n\n[mqtt]\nembeded = true\n');
+    await writeFile(app, '[r]\ntype = application\nrealm = r\napplication = kotori.unknown:boot\n');
+    const { code, stderr } = await runCli(['check', '--config', main]);
+    expect(code).to.equal(78);
+    const lines = stderr.trim().split('\n');
+    expect(lines).to.deep.equal([
+      `${main}:2: http.port: 'http' is not a whole number`,
+      `${main}:5: mqtt.embeded: unknown key`,
+      `${app}:4: r.application: unknown entry point 'kotori.unknown:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application)`,
+      `${main}: 3 problems found`,
+    ]);
+  });
+
+  it('exits 0 and names the realms for a good configuration', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    await writeFile(main, '[http]\nport = 8080\n');
+    await writeFile(
+      path.join(dir, 'apps-enabled', 'a.ini'),
+      '[a]\ntype = application\nrealm = a\napplication = basic\n',
+    );
+    const { code, stdout, stderr } = await runCli(['check', '--config', main]);
+    expect(stderr).to.equal('');
+    expect(code).to.equal(0);
+    expect(stdout).to.contain('configuration OK; realms: a');
+  });
+
+  it("takes the file from $DAQD_CONFIG and from Kotori's $KOTORI_CONFIG", async () => {
+    const main = path.join(dir, 'daqd.ini');
+    await writeFile(main, '[http]\nport = nope\n');
+    for (const name of ['DAQD_CONFIG', 'KOTORI_CONFIG']) {
+      const { code, stderr } = await runCli(['check'], { env: { [name]: main } });
+      expect(code, name).to.equal(78);
+      expect(stderr, name).to.contain(`${main}:2: http.port:`);
+    }
+  });
+
+  it('says a missing main file is missing', async () => {
+    const { code, stderr } = await runCli(['check', '--config', path.join(dir, 'nope.ini')]);
+    expect(code).to.equal(78);
+    expect(stderr).to.contain('nope.ini: cannot read: no such file');
+  });
+});
+
+describe('cli: usage', () => {
+  it('prints the version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).to.equal(0);
+    expect(stdout).to.match(/^daqd \d+\.\d+\.\d+/);
+  });
+
+  it('has help for every command', async () => {
+    for (const args of [['--help'], ['run', '--help'], ['check', '--help'], ['apps', '--help']]) {
+      const { code, stdout } = await runCli(args);
+      expect(code, args.join(' ')).to.equal(0);
+      expect(stdout, args.join(' ')).to.match(/^Usage: daqd/);
+    }
+  });
+
+  it('answers an unknown flag or command with a usage error, exit 64', async () => {
+    for (const args of [['--bogus'], ['frobnicate'], ['check', 'extra']]) {
+      const { code, stderr } = await runCli(args);
+      expect(code, args.join(' ')).to.equal(64);
+      expect(stderr, args.join(' ')).to.match(/^daqd/);
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { parseIni } from '../../lib/config/ini-file.js';
+import { loadMainSettings, loadRealmApps } from '../../lib/config/load.js';
+import { readMainSettings } from '../../lib/config/main-settings.js';
+import { readRealmApps } from '../../lib/config/realm-apps.js';
+import { DEFAULT_TAG_FIELDS } from '../../lib/config/settings.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+const main = readMainSettings(
+  parseIni('[mqtt]\nhost = broker\nusername = u\n', '/etc/daqd/daqd.ini').ini,
+  {},
+).settings;
+
+function apps(text: string) {
+  return readRealmApps([parseIni(text, '/apps/a.ini').ini], main);
+}
+
+describe('config/realm-apps', () => {
+  it("reads Kotori's app files: entry points, vendor, [<realm>:mqtt], forwarders", async () => {
+    const { settings } = await loadMainSettings(path.join(fixtures, 'kotori/main.ini'), {});
+    const loaded = await loadRealmApps(settings);
+    expect(loaded.problems.map((p) => p.format())).to.deep.equal([]);
+    expect(loaded.apps.map((a) => [a.name, a.realm, a.strategy])).to.deep.equal([
+      ['mqttkit-1', 'mqttkit-1', 'mqttkit'],
+      ['hiveeyes', 'hiveeyes', 'mqttkit'],
+    ]);
+    const [mqttkit, hiveeyes] = loaded.apps;
+    expect(mqttkit?.mqtt).to.include({
+      host: 'mqtt.example.org',
+      port: 1884,
+      username: 'foobar',
+      password: 'secret',
+    });
+    expect(mqttkit?.direct_channel_allowed_networks).to.deep.equal(['itest', 'testdrive']);
+    expect(mqttkit?.http_ingest).to.equal(false);
+    expect(hiveeyes?.mqtt).to.include({ host: 'localhost', username: 'kotori' });
+    expect(hiveeyes?.mqtt_topics).to.deep.equal(['hiveeyes/#']);
+    expect(hiveeyes?.tags).to.deep.equal(DEFAULT_TAG_FIELDS);
+    expect(hiveeyes?.forwarders.map((f) => f.section)).to.deep.equal([
+      'hiveeyes.http-acquisition',
+      'hiveeyes.data-export',
+    ]);
+    expect(hiveeyes?.forwarders[1]?.target).to.equal('influxdb:/{database}?measurement={measurement}');
+    expect(hiveeyes).to.include({ http_ingest: true, http_export: true });
+    expect(loaded.notes.join('\n'))
+      .to.match(/\[mqttkit-2\] is disabled/)
+      .and.to.match(/firmware builder is not part of daqd; skipped/);
+  });
+
+  it('knows our short strategy names and Kotori entry points as the same thing', () => {
+    const { apps: list, problems } = apps(
+      [
+        '[a]\ntype = application\nrealm = a\napplication = mqttkit',
+        '[b]\ntype = application\nrealm = b\napplication = basic',
+        '[c]\ntype = application\nrealm = c\napp_factory = kotori.daq.application.basic:application',
+      ].join('\n'),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list.map((a) => a.strategy)).to.deep.equal(['mqttkit', 'basic', 'basic']);
+    expect(list[0]?.mqtt_topics).to.deep.equal(['a/#']);
+  });
+
+  it('reads our own keys', () => {
+    const { apps: list, problems } = apps(
+      '[r]\ntype = application\nrealm = r\napplication = mqttkit\nhttp_api = true\ntags = sensor_id, site\n' +
+        'mqtt_shared_group = pool\nhide_inactive_after_days = 7\nmqtt_topics = r/+/+/+/data.json, r/device/#\n',
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list[0]).to.include({ http_ingest: true, http_export: true, mqtt_shared_group: 'pool' });
+    expect(list[0]?.tags).to.deep.equal(['sensor_id', 'site']);
+    expect(list[0]?.hide_inactive_after_days).to.equal(7);
+    expect(list[0]?.mqtt_topics).to.deep.equal(['r/+/+/+/data.json', 'r/device/#']);
+  });
+
+  it('invalidates only the bad app and says why, with file:line', () => {
+    const result = apps(
+      [
+        '[good]\ntype = application\nrealm = good\napplication = mqttkit',
+        '[bad1]\ntype = application\nrealm = bad1\napplication = kotori.nonsense:boot',
+        '[bad2]\ntype = application\napplication = basic',
+        '[bad3]\ntype = application\nrealm = bad3\napplication = basic\nmqtt_topics = bad3/#/x',
+        '[dup]\ntype = application\nrealm = good\napplication = basic',
+      ].join('\n'),
+    );
+    expect(result.apps.map((a) => a.realm)).to.deep.equal(['good']);
+    expect(result.problems.map((p) => p.format())).to.deep.equal([
+      "/apps/a.ini:8: bad1.application: unknown entry point 'kotori.nonsense:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application)",
+      '/apps/a.ini:9: bad2.realm: missing: every app needs a realm',
+      "/apps/a.ini:16: bad3.mqtt_topics: 'bad3/#/x': '#' must be a whole level and the last one",
+      "/apps/a.ini:19: dup.realm: realm 'good' already has an app ([good] in /apps/a.ini:1); one app per realm",
+    ]);
+    expect([...result.invalidRealms].sort()).to.deep.equal(['bad1', 'bad2', 'bad3']);
+  });
+
+  it('ignores sections that are not apps and keys it does not know', () => {
+    const { apps: list, problems } = apps(
+      '[notes]\nfoo = bar\n[r]\ntype = application\nrealm = r\napplication = basic\nwhatever = 1\n',
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list.map((a) => a.realm)).to.deep.equal(['r']);
+  });
+
+  describe('include globs', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'daqd-include-'));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('expands relative and absolute globs, sorted, and reports unreadable files', async () => {
+      await writeFile(path.join(dir, 'b.ini'), '[b]\ntype = application\nrealm = b\napplication = basic\n');
+      await writeFile(path.join(dir, 'a.ini'), '[a]\ntype = application\nrealm = a\napplication = basic\n');
+      await writeFile(
+        path.join(dir, 'skip.txt'),
+        '[x]\ntype = application\nrealm = x\napplication = basic\n',
+      );
+      await writeFile(
+        path.join(dir, 'daqd.ini'),
+        `[main]\ninclude = *.ini, ${dir}/none/*.ini, missing.ini\n`,
+      );
+      const { settings } = await loadMainSettings(path.join(dir, 'daqd.ini'), {});
+      const loaded = await loadRealmApps(settings);
+      expect(loaded.files).to.deep.equal([path.join(dir, 'a.ini'), path.join(dir, 'b.ini')]);
+      expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['a', 'b']);
+      expect(loaded.problems).to.deep.equal([]);
+    });
+  });
+});
