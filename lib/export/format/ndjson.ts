@@ -1,0 +1,13 @@
+import type { Format } from './format.js';
+import { jsonRowRenderer } from './json.js';
+import { textChunks } from './text-chunks.js';
+
+/** `data.ndjson`: newline-delimited JSON, one row object per line (same objects as `data.json`). */
+export const ndjsonFormat: Format = {
+  suffix: 'ndjson',
+  contentType: 'application/x-ndjson',
+  render(result) {
+    const renderRow = jsonRowRenderer(result);
+    return textChunks(result.rows, (row) => renderRow(row) + '\n');
+  },
+};
