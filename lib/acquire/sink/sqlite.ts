@@ -1,0 +1,571 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
+import type { Log } from '../../core/log.js';
+import type { FieldValue, Point } from '../../core/point.js';
+import type { Cell, QueryResult, SeriesQuery, Sink } from './sink.js';
+
+type Db = Database.Database;
+type FieldType = 'float' | 'string' | 'boolean';
+type Row = [bigint, ...Cell[]];
+
+/** Schema version in `PRAGMA user_version`; a file written by a newer daqd is refused. */
+const SCHEMA_VERSION = 1;
+
+/**
+ * One file per database. A point is keyed by measurement, time and series (= measurement + tag set),
+ * and that key is the table's clustered primary key: a time-range export of one measurement is a
+ * range scan in time order (either direction) that needs no sort and no second index.
+ * Fields are a JSON object so a second write of the same key can merge them (`json_patch`).
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS measurements (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY, measurement_id INTEGER NOT NULL, tags TEXT NOT NULL, UNIQUE (measurement_id, tags));
+CREATE TABLE IF NOT EXISTS field_keys (
+  measurement_id INTEGER NOT NULL, key TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (measurement_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tag_keys (
+  measurement_id INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (measurement_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS points (
+  measurement_id INTEGER NOT NULL, time INTEGER NOT NULL, series_id INTEGER NOT NULL, fields TEXT NOT NULL,
+  PRIMARY KEY (measurement_id, time, series_id)
+) WITHOUT ROWID;
+`;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Points per INSERT statement: fewer calls into SQLite (about a third faster than one by one). */
+const POINTS_PER_STATEMENT = 64;
+/** Rows between two turns of the event loop while a query streams. */
+const ROWS_PER_TURN = 2048;
+
+/**
+ * The embedded store of zero-setup mode: InfluxDB's data model on SQLite (better-sqlite3),
+ * one file per database at `<dataDir>/sqlite/<database>.sqlite`, WAL mode, `synchronous=FULL`
+ * so a resolved `write` survives a power cut.
+ *
+ * InfluxDB semantics it keeps:
+ * - a point is identified by measurement + tag set + time (integer ns, exact); writing it again merges
+ *   the fields, new values winning;
+ * - a field's type (float, string, boolean) is fixed by its first write in a measurement; a point with a
+ *   conflicting type is rejected while the other points of the batch are written (InfluxDB 1.x "partial
+ *   write"), and `write` then throws a non-retryable `StorageError` that says how many were dropped;
+ * - tags with an empty value are left out (line protocol cannot carry them);
+ * - a query row appears only when at least one selected field has a value; `where` compares tag values,
+ *   a missing tag counting as `''`.
+ *
+ * Queries run on a connection of their own (a consistent snapshot; writes go on meanwhile) and
+ * yield to the event loop every few thousand rows, so a long export does not stall other requests.
+ */
+export class SqliteSink implements Sink {
+  readonly kind = 'sqlite';
+  private readonly dir: string;
+  private readonly log: Log;
+  private readonly writers = new Map<string, Writer>();
+  private readonly cursors = new Set<Cursor>();
+  private running = false;
+
+  constructor(ctx: { dataDir: string; log: Log }) {
+    this.dir = join(ctx.dataDir, 'sqlite');
+    this.log = ctx.log;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (err) {
+      throw new StorageError(`sqlite: cannot create '${this.dir}': ${errorMessage(err)}`, true, {
+        cause: err,
+      });
+    }
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    // Writes run synchronously inside `write`, so none is in flight here; open queries are ended.
+    for (const cursor of this.cursors) cursor.close();
+    this.cursors.clear();
+    for (const [name, writer] of this.writers) {
+      try {
+        writer.db.close();
+      } catch (err) {
+        this.log.warning(`database '${name}': close failed: ${errorMessage(err)}`);
+      }
+    }
+    this.writers.clear();
+  }
+
+  async ping(): Promise<boolean> {
+    return this.running;
+  }
+
+  async write(database: string, points: readonly Point[]): Promise<void> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const problem = databaseNameProblem(database);
+    if (problem !== undefined) throw new StorageError(`sqlite: database '${database}': ${problem}`, false);
+    if (points.length === 0) return;
+    const writer = this.writer(database);
+    let rejected: string[];
+    try {
+      rejected = writer.writeBatch(points);
+    } catch (err) {
+      // The transaction rolled back: forget what the caches learnt inside it.
+      writer.resetCaches();
+      throw asStorageError(err, `database '${database}': write failed`);
+    }
+    if (rejected.length > 0) {
+      const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : '';
+      throw new StorageError(
+        `database '${database}': partial write: ${points.length - rejected.length} of ${points.length} points ` +
+          `written, ${rejected.length} rejected: ${rejected[0]}${more} dropped=${rejected.length}`,
+        false,
+      );
+    }
+    if (this.log.isDebug()) this.log.debug(`database '${database}': stored ${points.length} points`);
+  }
+
+  async query(q: SeriesQuery): Promise<QueryResult> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const problem = databaseNameProblem(q.database);
+    if (problem !== undefined) throw new QueryError(`database '${q.database}': ${problem}`);
+    const db = this.openExisting(q.database);
+    if (db === undefined) return { columns: [], rows: noRows() };
+    let plan: RowPlan | undefined;
+    try {
+      plan = planQuery(db, q);
+    } catch (err) {
+      throw asStorageError(err, `database '${q.database}': query failed`);
+    } finally {
+      db.close();
+    }
+    if (plan === undefined) return { columns: [], rows: noRows() };
+    return { columns: plan.columns, rows: this.rows(q, plan) };
+  }
+
+  async measurements(database: string): Promise<string[]> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const problem = databaseNameProblem(database);
+    if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
+    const db = this.openExisting(database);
+    if (db === undefined) return [];
+    try {
+      const sql =
+        'SELECT name FROM measurements m WHERE EXISTS (SELECT 1 FROM series WHERE measurement_id = m.id)';
+      return (db.prepare(sql).pluck().all() as string[]).sort();
+    } catch (err) {
+      throw asStorageError(err, `database '${database}': listing measurements failed`);
+    } finally {
+      db.close();
+    }
+  }
+
+  private file(database: string): string {
+    return join(this.dir, `${database}.sqlite`);
+  }
+
+  /** The write connection of a database, creating the file and schema on first use. */
+  private writer(database: string): Writer {
+    let writer = this.writers.get(database);
+    if (writer !== undefined) return writer;
+    let db: Db | undefined;
+    try {
+      db = new Database(this.file(database));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('cache_size = -16384');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new StorageError(
+          `database '${database}': schema version ${version} is newer than this daqd understands (${SCHEMA_VERSION})`,
+          false,
+        );
+      }
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      writer = new Writer(db);
+    } catch (err) {
+      db?.close();
+      throw asStorageError(err, `database '${database}': cannot open`);
+    }
+    this.writers.set(database, writer);
+    this.log.info(`database '${database}': opened ${this.file(database)}`);
+    return writer;
+  }
+
+  /** A fresh read connection, or undefined when the database has never been written. */
+  private openExisting(database: string): Db | undefined {
+    const file = this.file(database);
+    if (!existsSync(file)) return undefined;
+    try {
+      const db = new Database(file, { fileMustExist: true });
+      db.pragma('query_only = 1');
+      db.pragma('busy_timeout = 5000');
+      return db;
+    } catch (err) {
+      throw asStorageError(err, `database '${database}': cannot open`);
+    }
+  }
+
+  /**
+   * Streams the rows of a planned query on a connection of its own, opened at the first `next()`:
+   * a result that is never read holds nothing open.
+   */
+  private async *rows(q: SeriesQuery, plan: RowPlan): AsyncGenerator<Row> {
+    if (q.from > q.to || q.limit === 0) return;
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const db = this.openExisting(q.database);
+    if (db === undefined) return;
+    let cursor: Cursor | undefined;
+    try {
+      const seriesTags = new Map<number, Record<string, string>>();
+      const wanted: number[] = [];
+      const series = db
+        .prepare('SELECT id, tags FROM series WHERE measurement_id = ?')
+        .raw()
+        .all(plan.measurementId);
+      for (const [id, tags] of series as [number, string][]) {
+        const parsed = JSON.parse(tags) as Record<string, string>;
+        seriesTags.set(id, parsed);
+        if (q.where !== undefined && matchesWhere(parsed, q.where)) wanted.push(id);
+      }
+      if (q.where !== undefined && wanted.length === 0) return;
+
+      const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+      const sqlLimit = q.limit !== undefined && !plan.dropEmpty;
+      const sql =
+        'SELECT time, series_id, fields FROM points WHERE measurement_id = ? AND time >= ? AND time <= ?' +
+        (q.where === undefined ? '' : ' AND series_id IN (SELECT value FROM json_each(?))') +
+        ` ORDER BY time ${dir}, series_id ${dir}` +
+        (sqlLimit ? ' LIMIT ?' : '');
+      const params: unknown[] = [plan.measurementId, clampInt64(q.from), clampInt64(q.to)];
+      if (q.where !== undefined) params.push(JSON.stringify(wanted));
+      if (sqlLimit) params.push(q.limit);
+      const iterator = db
+        .prepare(sql)
+        .raw()
+        .safeIntegers(true)
+        .iterate(...params) as IterableIterator<[bigint, bigint, string]>;
+      cursor = new Cursor(db, iterator);
+      this.cursors.add(cursor);
+
+      const { columns, isField } = plan;
+      let scanned = 0;
+      let yielded = 0;
+      while (true) {
+        if (cursor.closed) throw new StorageError('sqlite: query ended because the sink stopped', true);
+        const next = cursor.iterator.next();
+        if (next.done === true) return;
+        const [time, seriesId, fieldsJson] = next.value;
+        const fields = JSON.parse(fieldsJson) as Record<string, FieldValue>;
+        const tags = seriesTags.get(Number(seriesId)) ?? {};
+        const row: Row = [time];
+        let hasField = false;
+        for (let i = 0; i < columns.length; i++) {
+          const name = columns[i]!;
+          // hasOwn: a key such as `constructor` must not find Object.prototype.
+          const source: Record<string, FieldValue> = isField[i] ? fields : tags;
+          const value = Object.hasOwn(source, name) ? source[name]! : null;
+          if (isField[i] && value !== null) hasField = true;
+          row.push(value);
+        }
+        if (!plan.dropEmpty || hasField) {
+          yield row;
+          yielded++;
+          if (q.limit !== undefined && yielded >= q.limit) return;
+        }
+        if (++scanned % ROWS_PER_TURN === 0) await nextTurn();
+      }
+    } catch (err) {
+      throw asStorageError(err, `database '${q.database}': query failed`);
+    } finally {
+      if (cursor === undefined) db.close();
+      else {
+        cursor.close();
+        this.cursors.delete(cursor);
+      }
+    }
+  }
+}
+
+/** What a query reads, worked out from the measurement's keys. */
+interface RowPlan {
+  measurementId: number;
+  columns: string[];
+  /** Per column: a field (else a tag). */
+  isField: boolean[];
+  /** Leave out rows without any selected field (InfluxDB does); needed only when some fields are not selected. */
+  dropEmpty: boolean;
+}
+
+/** The plan of a query, or undefined when the measurement does not exist. */
+function planQuery(db: Db, q: SeriesQuery): RowPlan | undefined {
+  const measurementId = db.prepare('SELECT id FROM measurements WHERE name = ?').pluck().get(q.measurement) as
+    | number
+    | undefined;
+  if (measurementId === undefined) return undefined;
+  const keys = (table: string) =>
+    new Set(
+      db.prepare(`SELECT key FROM ${table} WHERE measurement_id = ?`).pluck().all(measurementId) as string[],
+    );
+  const fieldKeys = keys('field_keys');
+  const tagKeys = keys('tag_keys');
+  const include = q.include === undefined ? undefined : new Set(q.include);
+  const exclude = new Set(q.exclude ?? []);
+  // InfluxDB's `SELECT *` lists fields and tags together in name order; a name that is both is a field here.
+  const columns = [...new Set([...fieldKeys, ...tagKeys])]
+    .filter((name) => (include === undefined || include.has(name)) && !exclude.has(name))
+    .sort();
+  const isField = columns.map((name) => fieldKeys.has(name));
+  const selectedFields = isField.filter(Boolean).length;
+  // Every stored row has a field, so with all fields selected nothing is left out and SQL may apply the limit.
+  return {
+    measurementId,
+    columns,
+    isField,
+    dropEmpty: selectedFields > 0 && selectedFields < fieldKeys.size,
+  };
+}
+
+/** The write side of one database file: cached statements, ids and field types. */
+class Writer {
+  private readonly insertPoint: Database.Statement;
+  private readonly insertPoints: Database.Statement;
+  /** Parameters of points waiting to go in with `insertPoints`. */
+  private readonly pending: unknown[] = [];
+  private readonly findMeasurement: Database.Statement;
+  private readonly insertMeasurement: Database.Statement;
+  private readonly findSeries: Database.Statement;
+  private readonly insertSeries: Database.Statement;
+  private readonly selectFieldKeys: Database.Statement;
+  private readonly insertFieldKey: Database.Statement;
+  private readonly selectTagKeys: Database.Statement;
+  private readonly insertTagKey: Database.Statement;
+  private readonly transaction: (points: readonly Point[], rejected: string[]) => void;
+  private measurementIds = new Map<string, number>();
+  private seriesIds = new Map<string, number>();
+  private fieldTypes = new Map<number, Map<string, FieldType>>();
+  private tagKeys = new Map<number, Set<string>>();
+
+  constructor(readonly db: Db) {
+    const upsert = (rows: number) =>
+      db.prepare(
+        `INSERT INTO points (measurement_id, time, series_id, fields) VALUES ${Array(rows).fill('(?, ?, ?, ?)').join(', ')} ` +
+          // Rows of one statement are inserted in order, so a repeated key merges into the row before it.
+          'ON CONFLICT DO UPDATE SET fields = json_patch(fields, excluded.fields)',
+      );
+    this.insertPoint = upsert(1);
+    this.insertPoints = upsert(POINTS_PER_STATEMENT);
+    this.findMeasurement = db.prepare('SELECT id FROM measurements WHERE name = ?').pluck();
+    this.insertMeasurement = db.prepare('INSERT INTO measurements (name) VALUES (?)');
+    this.findSeries = db.prepare('SELECT id FROM series WHERE measurement_id = ? AND tags = ?').pluck();
+    this.insertSeries = db.prepare('INSERT INTO series (measurement_id, tags) VALUES (?, ?)');
+    this.selectFieldKeys = db.prepare('SELECT key, type FROM field_keys WHERE measurement_id = ?').raw();
+    this.insertFieldKey = db.prepare('INSERT INTO field_keys (measurement_id, key, type) VALUES (?, ?, ?)');
+    this.selectTagKeys = db.prepare('SELECT key FROM tag_keys WHERE measurement_id = ?').pluck();
+    this.insertTagKey = db.prepare('INSERT INTO tag_keys (measurement_id, key) VALUES (?, ?)');
+    this.transaction = db.transaction((points: readonly Point[], rejected: string[]) => {
+      this.pending.length = 0;
+      for (const point of points) {
+        const reason = this.writePoint(point);
+        if (reason !== undefined) rejected.push(reason);
+      }
+      for (let i = 0; i < this.pending.length; i += 4) this.insertPoint.run(this.pending.slice(i, i + 4));
+      this.pending.length = 0;
+    });
+  }
+
+  /** Writes a batch in one transaction; returns why each rejected point was rejected. */
+  writeBatch(points: readonly Point[]): string[] {
+    const rejected: string[] = [];
+    this.transaction(points, rejected);
+    return rejected;
+  }
+
+  resetCaches(): void {
+    this.pending.length = 0;
+    this.measurementIds = new Map();
+    this.seriesIds = new Map();
+    this.fieldTypes = new Map();
+    this.tagKeys = new Map();
+  }
+
+  /** Stores one point, or returns why it cannot be stored (nothing written then). */
+  private writePoint(point: Point): string | undefined {
+    const invalid = pointProblem(point);
+    if (invalid !== undefined) return invalid;
+    const measurementId = this.measurementId(point.measurement);
+    const types = this.fieldTypesOf(measurementId);
+    const fieldKeys = Object.keys(point.fields);
+    for (const key of fieldKeys) {
+      const known = types.get(key);
+      const type = fieldType(point.fields[key]!);
+      if (known !== undefined && known !== type) {
+        // InfluxDB 1.x wording, so operators recognise it.
+        return `field type conflict: input field "${key}" on measurement "${point.measurement}" is type ${type}, already exists as type ${known}`;
+      }
+    }
+    for (const key of fieldKeys) {
+      if (types.has(key)) continue;
+      const type = fieldType(point.fields[key]!);
+      this.insertFieldKey.run(measurementId, key, type);
+      types.set(key, type);
+    }
+    const tags = canonicalTags(point.tags);
+    const seriesId = this.seriesId(measurementId, tags);
+    this.pending.push(measurementId, point.time, seriesId, JSON.stringify(point.fields));
+    if (this.pending.length === POINTS_PER_STATEMENT * 4) {
+      this.insertPoints.run(this.pending);
+      this.pending.length = 0;
+    }
+    return undefined;
+  }
+
+  private measurementId(name: string): number {
+    let id = this.measurementIds.get(name);
+    if (id === undefined) {
+      id = this.findMeasurement.get(name) as number | undefined;
+      if (id === undefined) id = Number(this.insertMeasurement.run(name).lastInsertRowid);
+      this.measurementIds.set(name, id);
+    }
+    return id;
+  }
+
+  private fieldTypesOf(measurementId: number): Map<string, FieldType> {
+    let types = this.fieldTypes.get(measurementId);
+    if (types === undefined) {
+      types = new Map(this.selectFieldKeys.all(measurementId) as [string, FieldType][]);
+      this.fieldTypes.set(measurementId, types);
+    }
+    return types;
+  }
+
+  private seriesId(measurementId: number, tags: { json: string; keys: string[] }): number {
+    const cacheKey = `${measurementId}\u0000${tags.json}`;
+    let id = this.seriesIds.get(cacheKey);
+    if (id !== undefined) return id;
+    id = this.findSeries.get(measurementId, tags.json) as number | undefined;
+    if (id === undefined) {
+      id = Number(this.insertSeries.run(measurementId, tags.json).lastInsertRowid);
+      let known = this.tagKeys.get(measurementId);
+      if (known === undefined) {
+        known = new Set(this.selectTagKeys.all(measurementId) as string[]);
+        this.tagKeys.set(measurementId, known);
+      }
+      for (const key of tags.keys) {
+        if (known.has(key)) continue;
+        this.insertTagKey.run(measurementId, key);
+        known.add(key);
+      }
+    }
+    this.seriesIds.set(cacheKey, id);
+    return id;
+  }
+}
+
+/** An open query: its connection and statement iterator, closed when the rows end or the sink stops. */
+class Cursor {
+  closed = false;
+  constructor(
+    private readonly db: Db,
+    readonly iterator: IterableIterator<[bigint, bigint, string]>,
+  ) {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // The statement must be finished before its connection can close.
+    this.iterator.return?.();
+    this.db.close();
+  }
+}
+
+async function* noRows(): AsyncGenerator<Row> {}
+
+/** Why a database name cannot be a file name here, or undefined when it can. */
+function databaseNameProblem(name: string): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'empty database name';
+  if (name.length > 200) return 'database name longer than 200 characters';
+  if (/[/\\\0]/.test(name)) return 'database name must not contain path separators';
+  if (name.includes('..') || name.startsWith('.'))
+    return "database name must not contain '..' or start with '.'";
+  return undefined;
+}
+
+function pointProblem(point: Point): string | undefined {
+  if (typeof point.measurement !== 'string' || point.measurement.length === 0)
+    return 'empty measurement name';
+  if (typeof point.time !== 'bigint' || point.time < INT64_MIN || point.time > INT64_MAX) {
+    return `measurement "${point.measurement}": time out of range`;
+  }
+  const keys = Object.keys(point.fields);
+  if (keys.length === 0) return `measurement "${point.measurement}": point has no fields`;
+  for (const key of keys) {
+    const value = point.fields[key];
+    if (key.length === 0) return `measurement "${point.measurement}": empty field name`;
+    if (
+      typeof value === 'number'
+        ? !Number.isFinite(value)
+        : typeof value !== 'string' && typeof value !== 'boolean'
+    ) {
+      return `measurement "${point.measurement}": field "${key}" has an invalid value (${String(value)})`;
+    }
+  }
+  for (const [key, value] of Object.entries(point.tags)) {
+    if (key.length === 0 || typeof value !== 'string')
+      return `measurement "${point.measurement}": invalid tag "${key}"`;
+  }
+  return undefined;
+}
+
+function fieldType(value: FieldValue): FieldType {
+  return typeof value === 'number' ? 'float' : typeof value === 'string' ? 'string' : 'boolean';
+}
+
+/**
+ * The tag set as a JSON object with keys in code-unit order, so equal tag sets give equal text.
+ * Built by hand: `JSON.stringify` of an object would put integer-like keys first.
+ */
+function canonicalTags(tags: Readonly<Record<string, string>>): { json: string; keys: string[] } {
+  const all = Object.keys(tags);
+  if (all.length > 1) all.sort();
+  const keys: string[] = [];
+  let json = '{';
+  for (const key of all) {
+    const value = tags[key]!;
+    if (value === '') continue;
+    if (keys.length > 0) json += ',';
+    json += `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    keys.push(key);
+  }
+  return { json: `${json}}`, keys };
+}
+
+function matchesWhere(tags: Record<string, string>, where: Readonly<Record<string, string>>): boolean {
+  for (const [key, value] of Object.entries(where)) {
+    // InfluxDB: a series without the tag has the empty value.
+    const actual = Object.hasOwn(tags, key) ? tags[key] : '';
+    if (actual !== value) return false;
+  }
+  return true;
+}
+
+function clampInt64(value: bigint): bigint {
+  return value < INT64_MIN ? INT64_MIN : value > INT64_MAX ? INT64_MAX : value;
+}
+
+/** SQLite errors about the environment (busy, full disk, I/O) may pass; our own misuse will not. */
+function isRetryable(err: unknown): boolean {
+  if (!(err instanceof Database.SqliteError)) return false;
+  return !/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE|ERROR)/.test(err.code);
+}
+
+function asStorageError(err: unknown, context: string): StorageError {
+  if (err instanceof StorageError) return err;
+  return new StorageError(`${context}: ${errorMessage(err)}`, isRetryable(err), { cause: err });
+}

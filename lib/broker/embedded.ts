@@ -1,0 +1,309 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { Level } from 'level';
+import type { MainMqttSettings } from '../config/settings.js';
+import { ConfigError, DaqdError, errorMessage } from '../core/errors.js';
+import type { Log } from '../core/log.js';
+import { RealmAcl } from './acl.js';
+import { parsePasswordFile } from './password-file.js';
+
+/** The part of aedes-persistence-level daqd uses (the package ships no types). */
+interface BrokerPersistence {
+  destroy(): Promise<void>;
+}
+const require = createRequire(import.meta.url);
+const levelPersistence = require('aedes-persistence-level') as (
+  db: Level<string, string>,
+) => BrokerPersistence;
+
+/** MQTT 3.1.1 CONNACK return code 5. */
+const NOT_AUTHORIZED = 5;
+
+/** Who a connected client authenticated as. */
+interface Principal {
+  user: string | undefined;
+  /** One of daqd's own clients: may connect, publish and subscribe everywhere. */
+  internal: boolean;
+}
+
+/** Everything the embedded broker is handed. */
+export interface EmbeddedBrokerContext {
+  /** `[mqtt]`: host, port, websocket_port, password_file, acl_file. */
+  settings: MainMqttSettings;
+  /** daqd's data folder; the broker keeps its sessions in `<dataDir>/broker`. */
+  dataDir: string;
+  log: Log;
+  /**
+   * User → password of daqd's own clients (see `EmbeddedBroker.internalCredentials`). They are always
+   * let in, whatever the password and ACL files say, and a client presenting one of these names with
+   * another password is refused even when the broker is otherwise open.
+   */
+  internalUsers?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * The MQTT broker of zero-setup mode: aedes 1.x on `settings.host:settings.port` (TCP), sessions of
+ * `clean=false` clients (subscriptions and queued QoS 1/2 messages) kept on disk in LevelDB under
+ * `<dataDir>/broker`, so a subscriber that was away gets what was published meanwhile, across restarts.
+ *
+ * Protocol: MQTT 3.1 and 3.1.1 only. aedes 1.2 answers a v5 CONNECT with CONNACK return code 1
+ * ("unacceptable protocol version"), so daqd's own clients fall back to 3.1.1 against it.
+ *
+ * Access:
+ * - no `password_file`: anonymous clients are welcome;
+ * - `password_file` (`user:password` lines, plain text): a missing or wrong password gets CONNACK 5
+ *   (not authorized);
+ * - `acl_file` (`user = realm1, realm2`, `*` = all): a client may publish only into granted realms (the
+ *   first topic level) — anything else is refused and, as MQTT 3.1.1 has no way to say so, its
+ *   connection is closed; a subscription outside the granted realms is answered with SUBACK 0x80.
+ *   Without an ACL, authenticated clients may publish and subscribe anywhere.
+ * - publishing to `$SYS/…` is refused for everyone.
+ *
+ * daqd authenticates its own realm clients with credentials made at start and kept in memory only:
+ * `EmbeddedBroker.internalCredentials()` gives user `daqd` with a random password; the daemon passes
+ * it here as `internalUsers` and uses it as `username`/`password` of its MQTT connections.
+ *
+ * WebSocket (`websocket_port`) is not served: aedes needs the `ws` package for it, which daqd does
+ * not depend on; a non-zero `websocket_port` is reported as a warning at start.
+ */
+export class EmbeddedBroker {
+  private readonly settings: MainMqttSettings;
+  private readonly dir: string;
+  private readonly log: Log;
+  private readonly internalUsers: ReadonlyMap<string, string>;
+  private readonly principals = new WeakMap<Client, Principal>();
+  private passwords: ReadonlyMap<string, string> | undefined;
+  private acl: RealmAcl | undefined;
+  private db: Level<string, string> | undefined;
+  private persistence: BrokerPersistence | undefined;
+  private broker: Aedes | undefined;
+  private server: Server | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(ctx: EmbeddedBrokerContext) {
+    this.settings = ctx.settings;
+    this.dir = join(ctx.dataDir, 'broker');
+    this.log = ctx.log;
+    this.internalUsers = new Map(Object.entries(ctx.internalUsers ?? {}));
+  }
+
+  /** Credentials for daqd's own clients: user `username` with a random password, never written down. */
+  static internalCredentials(username = 'daqd'): { username: string; password: string } {
+    return { username, password: randomBytes(24).toString('base64url') };
+  }
+
+  /** Where the broker listens once started (the OS's port when `settings.port` is 0). */
+  address(): { host: string; port: number } | undefined {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    return address ? { host: address.address, port: address.port } : undefined;
+  }
+
+  /** Reads the access files, opens the session store, listens; fails on EADDRINUSE and friends. */
+  async start(): Promise<void> {
+    if (this.starting !== undefined) return this.starting;
+    this.stopping = undefined;
+    this.starting = this.open();
+    try {
+      await this.starting;
+    } catch (err) {
+      this.starting = undefined;
+      throw err;
+    }
+  }
+
+  /** Closes the listener and every client connection, then the session store. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      // A start still under way finishes first, so what it opens is closed too.
+      await this.starting?.catch(() => undefined);
+      await this.close();
+      this.starting = undefined;
+      this.log.info('embedded broker stopped');
+    })();
+    return this.stopping;
+  }
+
+  private async open(): Promise<void> {
+    const { host, port } = this.settings;
+    this.passwords = await this.readAccessFile(this.settings.password_file, parsePasswordFile);
+    this.acl = await this.readAccessFile(this.settings.acl_file, RealmAcl.parse);
+    if (this.acl !== undefined && this.passwords === undefined) {
+      this.log.warning('embedded broker: acl_file without password_file: user names are taken on trust');
+    }
+    if (this.settings.websocket_port > 0) {
+      this.log.warning(
+        `embedded broker: websocket_port ${this.settings.websocket_port} ignored: ` +
+          "MQTT over WebSocket needs the 'ws' package, which daqd does not ship",
+      );
+    }
+    try {
+      await this.openStore();
+      await this.listen(host, port);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    const where = this.address();
+    this.log.notice(
+      `embedded broker listening on ${where?.host}:${where?.port} (MQTT 3.1.1, sessions in ${this.dir}, ` +
+        `${this.passwords === undefined ? 'anonymous access' : `${this.passwords.size} users`}` +
+        `${this.acl === undefined ? '' : ', realm ACL'})`,
+    );
+  }
+
+  private async readAccessFile<T>(
+    file: string | undefined,
+    parse: (text: string, file: string) => T,
+  ): Promise<T | undefined> {
+    if (file === undefined) return undefined;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read: ${errorMessage(err)}`, { file }, { cause: err });
+    }
+    return parse(text, file);
+  }
+
+  private async openStore(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      this.db = new Level<string, string>(this.dir);
+      await this.db.open();
+    } catch (err) {
+      // LevelDB's LOCK file: another daqd (or a leftover process) holds the store.
+      const cause = (err as { cause?: unknown }).cause;
+      throw new DaqdError(
+        'broker',
+        `embedded broker: cannot open session store '${this.dir}': ${errorMessage(cause ?? err)}`,
+        { cause: err },
+      );
+    }
+    this.persistence = levelPersistence(this.db);
+    const options: AedesOptions = {
+      persistence: this.persistence,
+      authenticate: (client, username, password, done) => {
+        if (this.admit(client, username, password)) return done(null, true);
+        this.log.notice(
+          `embedded broker: refused client '${client.id}' (user '${username ?? ''}'): not authorized`,
+        );
+        done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }), null);
+      },
+      authorizePublish: (client, packet, done) => {
+        const refusal = this.publishRefusal(client, packet.topic);
+        if (refusal === undefined) return done(null);
+        this.log.notice(
+          `embedded broker: client '${client?.id ?? '-'}': publish to '${packet.topic}' refused: ${refusal}`,
+        );
+        done(new Error(refusal));
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const principal = this.principals.get(client);
+        if (
+          this.acl === undefined ||
+          principal?.internal === true ||
+          this.acl.maySubscribe(principal?.user, subscription.topic)
+        ) {
+          return done(null, subscription);
+        }
+        this.log.notice(
+          `embedded broker: client '${client.id}': subscription '${subscription.topic}' refused: ` +
+            `realm not granted to user '${principal?.user ?? ''}'`,
+        );
+        // A negated subscription: SUBACK 0x80 for it, the connection stays up.
+        done(null, null);
+      },
+    };
+    this.broker = await Aedes.createBroker(options);
+    this.broker.on('clientError', (client, err) => {
+      if (this.log.isDebug()) this.log.debug(`embedded broker: client '${client.id}': ${err.message}`);
+    });
+    this.broker.on('connectionError', (client, err) => {
+      if (this.log.isDebug()) this.log.debug(`embedded broker: connection '${client.id}': ${err.message}`);
+    });
+    // aedes emits 'error' when sweeping stale wills fails; unhandled it would end the process.
+    const emitter: EventEmitter = this.broker;
+    emitter.on('error', (err: Error) => this.log.error(`embedded broker: ${err.message}`));
+  }
+
+  private listen(host: string, port: number): Promise<void> {
+    const broker = this.broker!;
+    const server = createServer((socket) => broker.handle(socket));
+    this.server = server;
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
+        reject(
+          new DaqdError('broker', `embedded broker: cannot listen on ${host}:${port}: ${reason}`, {
+            cause: err,
+          }),
+        );
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.log.error(`embedded broker: ${err.message}`));
+        resolve();
+      });
+    });
+  }
+
+  /** Whether a CONNECT's credentials let the client in; remembers who it is. */
+  private admit(client: Client, username: string | undefined, password: Buffer | undefined): boolean {
+    const given = password?.toString('utf8');
+    const internal = username === undefined ? undefined : this.internalUsers.get(username);
+    let ok: boolean;
+    if (internal !== undefined) ok = given !== undefined && sameSecret(given, internal);
+    else if (this.passwords === undefined) ok = true;
+    else {
+      const expected = username === undefined ? undefined : this.passwords.get(username);
+      ok = expected !== undefined && given !== undefined && sameSecret(given, expected);
+    }
+    if (ok) this.principals.set(client, { user: username, internal: internal !== undefined });
+    return ok;
+  }
+
+  /** Why `client` may not publish to `topic`, or undefined when it may. */
+  private publishRefusal(client: Client | null, topic: string): string | undefined {
+    if (topic.startsWith('$SYS')) return '$SYS topics are reserved';
+    if (this.acl === undefined) return undefined;
+    // No client: a will left over from before a restart, its owner unknown.
+    if (client === null) return 'no client to check the realm grant against';
+    const principal = this.principals.get(client);
+    if (principal?.internal === true || this.acl.mayPublish(principal?.user, topic)) return undefined;
+    return `realm not granted to user '${principal?.user ?? ''}'`;
+  }
+
+  private async close(): Promise<void> {
+    const { server, broker, persistence, db } = this;
+    this.server = undefined;
+    this.broker = undefined;
+    this.persistence = undefined;
+    this.db = undefined;
+    // Stop accepting first; the server's close completes once aedes has closed every client.
+    const serverClosed = server?.listening
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await serverClosed;
+    try {
+      if (persistence !== undefined) await persistence.destroy();
+      else await db?.close();
+    } catch (err) {
+      this.log.warning(`embedded broker: closing session store: ${errorMessage(err)}`);
+    }
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  // timingSafeEqual needs equal lengths; the length itself is not the secret.
+  return a.length === b.length && timingSafeEqual(a, b);
+}

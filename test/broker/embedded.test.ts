@@ -1,0 +1,436 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import {
+  connectAsync,
+  ErrorWithSubackPacket,
+  type IClientOptions,
+  type MqttClient,
+  connect as mqttConnect,
+} from 'mqtt';
+import { RealmAcl } from '../../lib/broker/acl.js';
+import { EmbeddedBroker } from '../../lib/broker/embedded.js';
+import { parsePasswordFile } from '../../lib/broker/password-file.js';
+import type { MainMqttSettings } from '../../lib/config/settings.js';
+import { ConfigError, DaqdError } from '../../lib/core/errors.js';
+import { silentLog } from '../../lib/core/log.js';
+
+function settings(extra: Partial<MainMqttSettings> = {}): MainMqttSettings {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    protocol: 'mqtt',
+    tls_insecure: false,
+    client_id: 'daqd-test',
+    protocol_version: 4,
+    receive_maximum: 1000,
+    keepalive: 60,
+    embedded: true,
+    websocket_port: 0,
+    ...extra,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(Error);
+    return err as Error;
+  }
+  expect.fail('expected a rejection');
+}
+
+/** Resolves with the next message on `client`, or rejects after `ms`. */
+function nextMessage(client: MqttClient, ms = 5000): Promise<{ topic: string; payload: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('message', onMessage);
+      reject(new Error(`no message within ${ms} ms`));
+    }, ms);
+    const onMessage = (topic: string, payload: Buffer) => {
+      clearTimeout(timer);
+      client.off('message', onMessage);
+      resolve({ topic, payload: payload.toString() });
+    };
+    client.on('message', onMessage);
+  });
+}
+
+describe('EmbeddedBroker', () => {
+  let dataDir: string;
+  const brokers: EmbeddedBroker[] = [];
+  const clients: MqttClient[] = [];
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'daqd-broker-'));
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) await client.endAsync(true);
+    for (const broker of brokers.splice(0)) await broker.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function startBroker(extra: Partial<MainMqttSettings> = {}, internalUsers?: Record<string, string>) {
+    const broker = new EmbeddedBroker({
+      settings: settings(extra),
+      dataDir,
+      log: silentLog(),
+      internalUsers,
+    });
+    brokers.push(broker);
+    await broker.start();
+    return { broker, port: broker.address()!.port };
+  }
+
+  async function connect(port: number, options: IClientOptions = {}): Promise<MqttClient> {
+    const client = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  /** Connects expecting a refusal; returns the error. */
+  async function refusedConnect(port: number, options: IClientOptions): Promise<Error> {
+    let client: MqttClient | undefined;
+    const err = await rejection(
+      (async () => {
+        client = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+          ...options,
+        });
+        clients.push(client);
+      })(),
+    );
+    return err;
+  }
+
+  async function writeAccessFile(name: string, text: string): Promise<string> {
+    const file = join(dataDir, name);
+    await writeFile(file, text);
+    return file;
+  }
+
+  it('passes messages between clients (anonymous access without a password file)', async () => {
+    const { port } = await startBroker();
+    const sub = await connect(port);
+    await sub.subscribeAsync('hiveeyes/#', { qos: 1 });
+    const pub = await connect(port);
+    const received = nextMessage(sub);
+    await pub.publishAsync('hiveeyes/testdrive/area-38/fipy-01/data.json', '{"temperature": 42.84}', {
+      qos: 1,
+    });
+    expect(await received).to.deep.equal({
+      topic: 'hiveeyes/testdrive/area-38/fipy-01/data.json',
+      payload: '{"temperature": 42.84}',
+    });
+  });
+
+  it('refuses MQTT 5 with "unacceptable protocol version" (daqd falls back to 3.1.1)', async () => {
+    const { port } = await startBroker();
+    const err = await refusedConnect(port, { protocolVersion: 5 });
+    expect(err.message).to.equal('Connection refused: Unacceptable protocol version');
+    expect((err as Error & { code?: number }).code).to.equal(1);
+    const v311 = await connect(port, { protocolVersion: 4 });
+    expect(v311.connected).to.equal(true);
+  });
+
+  it('authenticates against the password file; a wrong or missing password is not authorized', async () => {
+    const passwordFile = await writeAccessFile(
+      'passwd',
+      '# users of the test broker\nalice:s3cret:with colon\n\nbob:hunter2\n',
+    );
+    const { port } = await startBroker({ password_file: passwordFile });
+    const alice = await connect(port, { username: 'alice', password: 's3cret:with colon' });
+    expect(alice.connected).to.equal(true);
+
+    for (const options of [
+      { username: 'alice', password: 'wrong' },
+      { username: 'alice' },
+      { username: 'mallory', password: 'hunter2' },
+      {},
+    ]) {
+      const err = await refusedConnect(port, options);
+      expect(err.message, JSON.stringify(options)).to.match(/not authorized/i);
+      expect((err as Error & { code?: number }).code).to.equal(5);
+    }
+  });
+
+  it('lets daqd in with its internal credentials only, whatever the password file says', async () => {
+    const passwordFile = await writeAccessFile('passwd', 'alice:a\n');
+    const daqd = EmbeddedBroker.internalCredentials();
+    expect(daqd.username).to.equal('daqd');
+    expect(daqd.password).to.have.length.greaterThan(20);
+    expect(EmbeddedBroker.internalCredentials().password).to.not.equal(daqd.password);
+    const { port } = await startBroker({ password_file: passwordFile }, { [daqd.username]: daqd.password });
+    const client = await connect(port, daqd);
+    expect(client.connected).to.equal(true);
+    const err = await refusedConnect(port, { username: 'daqd', password: 'guess' });
+    expect(err.message).to.match(/not authorized/i);
+  });
+
+  it('refuses a guessed internal password even when the broker is open to anonymous clients', async () => {
+    const { port } = await startBroker({}, { daqd: 'the-real-one' });
+    expect((await connect(port)).connected).to.equal(true);
+    const err = await refusedConnect(port, { username: 'daqd', password: 'guess' });
+    expect(err.message).to.match(/not authorized/i);
+  });
+
+  it('refuses a publish into a realm the user is not granted; subscribers never see it', async () => {
+    const passwordFile = await writeAccessFile('passwd', 'alice:a\nbob:b\nroot:r\n');
+    const aclFile = await writeAccessFile(
+      'acl',
+      '# grants\nalice = hiveeyes, mqttkit-1\nbob = hiveeyes\nroot = *\n',
+    );
+    const daqd = EmbeddedBroker.internalCredentials();
+    const { port } = await startBroker(
+      { password_file: passwordFile, acl_file: aclFile },
+      { [daqd.username]: daqd.password },
+    );
+    const watcher = await connect(port, daqd);
+    await watcher.subscribeAsync('#', { qos: 1 });
+    const seen: string[] = [];
+    watcher.on('message', (topic) => seen.push(topic));
+
+    const alice = await connect(port, { username: 'alice', password: 'a' });
+    const closed = new Promise<void>((resolve) => alice.once('close', () => resolve()));
+    // QoS 0: the broker refuses it and closes the connection (MQTT 3.1.1 has no refusal code for PUBLISH).
+    alice.publish('weather/secret/data.json', '{"x": 1}');
+    await closed;
+
+    const bob = await connect(port, { username: 'bob', password: 'b' });
+    const marker = nextMessage(watcher);
+    await bob.publishAsync('hiveeyes/node-1/data.json', '{"x": 2}', { qos: 1 });
+    expect((await marker).topic).to.equal('hiveeyes/node-1/data.json');
+    expect(seen).to.deep.equal(['hiveeyes/node-1/data.json']);
+
+    // Subscriptions: only inside granted realms; a wildcard first level needs `*`.
+    const err = await rejection(bob.subscribeAsync(['hiveeyes/#', 'weather/#', '#', '+/node-1/data.json']));
+    expect(err).to.be.instanceOf(ErrorWithSubackPacket);
+    expect((err as ErrorWithSubackPacket).packet.granted).to.deep.equal([0, 128, 128, 128]);
+    const root = await connect(port, { username: 'root', password: 'r' });
+    expect((await root.subscribeAsync('#'))[0]!.qos).to.equal(0);
+    const rootMessage = nextMessage(root);
+    await root.publishAsync('anything/at/all', 'ok', { qos: 1 });
+    expect((await rootMessage).topic).to.equal('anything/at/all');
+  });
+
+  it('lets authenticated users publish anywhere when there is no ACL, but never to $SYS', async () => {
+    const passwordFile = await writeAccessFile('passwd', 'alice:a\n');
+    const { port } = await startBroker({ password_file: passwordFile });
+    const alice = await connect(port, { username: 'alice', password: 'a' });
+    await alice.subscribeAsync('#', { qos: 1 });
+    const message = nextMessage(alice);
+    await alice.publishAsync('weather/station-1/data.json', '{"t": 1}', { qos: 1 });
+    expect((await message).topic).to.equal('weather/station-1/data.json');
+
+    const closed = new Promise<void>((resolve) => alice.once('close', () => resolve()));
+    alice.publish('$SYS/fake', 'x');
+    await closed;
+  });
+
+  it('keeps a clean=false subscription across a broker restart', async () => {
+    const first = await startBroker();
+    const a = await connect(first.port, { clientId: 'subscriber-a', clean: false });
+    await a.subscribeAsync('hiveeyes/#', { qos: 1 });
+    await a.endAsync();
+    await first.broker.stop();
+
+    const second = await startBroker();
+    const b = await connect(second.port, { clientId: 'publisher-b' });
+    await b.publishAsync('hiveeyes/node-1/data.json', 'while away', { qos: 1 });
+
+    const a2 = mqttConnect(`mqtt://127.0.0.1:${second.port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clientId: 'subscriber-a',
+      clean: false,
+      manualConnect: true,
+    });
+    clients.push(a2);
+    const received = nextMessage(a2);
+    const connack = new Promise<boolean>((resolve) =>
+      a2.once('connect', (packet) => resolve(packet.sessionPresent)),
+    );
+    a2.connect();
+    expect(await connack).to.equal(true);
+    expect(await received).to.deep.equal({ topic: 'hiveeyes/node-1/data.json', payload: 'while away' });
+  });
+
+  it('delivers QoS 1 messages queued for an absent subscriber after the broker restarts', async () => {
+    const first = await startBroker();
+    const a = await connect(first.port, { clientId: 'subscriber-a', clean: false });
+    await a.subscribeAsync('hiveeyes/#', { qos: 1 });
+    await a.endAsync();
+
+    const b = await connect(first.port, { clientId: 'publisher-b' });
+    for (let i = 1; i <= 3; i++) await b.publishAsync(`hiveeyes/node-1/m${i}`, `queued ${i}`, { qos: 1 });
+    await b.endAsync();
+    await first.broker.stop();
+
+    const second = await startBroker();
+    const a2 = mqttConnect(`mqtt://127.0.0.1:${second.port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clientId: 'subscriber-a',
+      clean: false,
+      manualConnect: true,
+    });
+    clients.push(a2);
+    const got: string[] = [];
+    a2.on('message', (_topic, payload) => got.push(payload.toString()));
+    a2.connect();
+    for (let waited = 0; got.length < 3 && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(got).to.deep.equal(['queued 1', 'queued 2', 'queued 3']);
+  });
+
+  it('fails start with a clear error when the port is taken, and leaves nothing open', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const broker = new EmbeddedBroker({ settings: settings({ port }), dataDir, log: silentLog() });
+      brokers.push(broker);
+      const err = await rejection(broker.start());
+      expect(err).to.be.instanceOf(DaqdError);
+      expect(err.message).to.equal(
+        `embedded broker: cannot listen on 127.0.0.1:${port}: address already in use`,
+      );
+      // The session store was closed again: another broker can open it.
+      const { port: freePort } = await startBroker();
+      expect(freePort).to.be.a('number');
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('refuses a second broker on the same session store while the first runs', async () => {
+    await startBroker();
+    const second = new EmbeddedBroker({ settings: settings(), dataDir, log: silentLog() });
+    brokers.push(second);
+    const err = await rejection(second.start());
+    expect(err).to.be.instanceOf(DaqdError);
+    expect(err.message).to.match(/^embedded broker: cannot open session store '.*': .*lock/i);
+  });
+
+  it('fails start with a ConfigError naming the line of a bad access file', async () => {
+    const aclFile = await writeAccessFile('acl', 'alice = hiveeyes\nbob hiveeyes\n');
+    const broker = new EmbeddedBroker({
+      settings: settings({ acl_file: aclFile }),
+      dataDir,
+      log: silentLog(),
+    });
+    brokers.push(broker);
+    const err = await rejection(broker.start());
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as ConfigError).format()).to.equal(
+      `${aclFile}:2: mqtt.acl_file: expected 'user = realm1, realm2'`,
+    );
+    const missing = new EmbeddedBroker({
+      settings: settings({ password_file: join(dataDir, 'nope') }),
+      dataDir,
+      log: silentLog(),
+    });
+    expect(await rejection(missing.start())).to.be.instanceOf(ConfigError);
+  });
+
+  it('stops cleanly when stop is called while start is still under way', async () => {
+    const broker = new EmbeddedBroker({ settings: settings(), dataDir, log: silentLog() });
+    brokers.push(broker);
+    const started = broker.start();
+    const stopped = broker.stop();
+    await started;
+    await stopped;
+    expect(broker.address()).to.equal(undefined);
+    // Everything it opened is closed: the session store can be opened again, and started again.
+    const { port } = await startBroker();
+    expect((await connect(port)).connected).to.equal(true);
+  });
+
+  it('stops idempotently, closes client connections, and can start again', async () => {
+    const { broker, port } = await startBroker();
+    const client = await connect(port);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await Promise.all([broker.stop(), broker.stop()]);
+    await broker.stop();
+    await closed;
+    expect(broker.address()).to.equal(undefined);
+    // The same instance starts again on the same session store.
+    await broker.start();
+    expect(broker.address()?.port).to.be.a('number');
+  });
+});
+
+describe('parsePasswordFile', () => {
+  it('reads user:password lines, skipping comments and blank lines', () => {
+    const users = parsePasswordFile('# comment\n\nalice:pw:with:colons\r\nbob: spaced \n', 'passwd');
+    expect([...users]).to.deep.equal([
+      ['alice', 'pw:with:colons'],
+      ['bob', ' spaced '],
+    ]);
+  });
+
+  for (const [text, problem] of [
+    ['alice\n', "1: mqtt.password_file: expected 'user:password'"],
+    ['alice:a\n:b\n', '2: mqtt.password_file: empty user name'],
+    ['alice:\n', "1: mqtt.password_file: user 'alice': empty password"],
+    ['alice:a\nalice:b\n', "2: mqtt.password_file: user 'alice' is listed twice"],
+    [
+      'alice:$7$101$abc\n',
+      "1: mqtt.password_file: user 'alice': password looks like a mosquitto_passwd hash",
+    ],
+  ] as const) {
+    it(`refuses ${JSON.stringify(text)}`, () => {
+      try {
+        parsePasswordFile(text, 'passwd');
+        expect.fail('expected a ConfigError');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        expect((err as ConfigError).format()).to.include(`passwd:${problem}`);
+      }
+    });
+  }
+});
+
+describe('RealmAcl', () => {
+  const acl = RealmAcl.parse('# realms\nalice = hiveeyes, mqttkit-1\nroot = *\n\n', 'acl');
+
+  it('grants publishing into granted realms only', () => {
+    expect(acl.mayPublish('alice', 'hiveeyes/a/b/c/data.json')).to.equal(true);
+    expect(acl.mayPublish('alice', 'mqttkit-1/x')).to.equal(true);
+    expect(acl.mayPublish('alice', 'hiveeyes')).to.equal(true);
+    expect(acl.mayPublish('alice', 'hiveeyes-evil/x')).to.equal(false);
+    expect(acl.mayPublish('alice', 'weather/x')).to.equal(false);
+    expect(acl.mayPublish('nobody', 'hiveeyes/x')).to.equal(false);
+    expect(acl.mayPublish(undefined, 'hiveeyes/x')).to.equal(false);
+    expect(acl.mayPublish('root', 'weather/x')).to.equal(true);
+  });
+
+  it('grants subscriptions inside granted realms; a wildcard realm needs *', () => {
+    expect(acl.maySubscribe('alice', 'hiveeyes/#')).to.equal(true);
+    expect(acl.maySubscribe('alice', '$share/daqd/hiveeyes/#')).to.equal(true);
+    expect(acl.maySubscribe('alice', '$share/daqd/weather/#')).to.equal(false);
+    expect(acl.maySubscribe('alice', '#')).to.equal(false);
+    expect(acl.maySubscribe('alice', '+/x')).to.equal(false);
+    expect(acl.maySubscribe('root', '#')).to.equal(true);
+  });
+
+  it('refuses bad lines with file and line', () => {
+    expect(() => RealmAcl.parse('alice = \n', 'acl')).to.throw(
+      ConfigError,
+      "user 'alice': no realms granted",
+    );
+    expect(() => RealmAcl.parse('alice = a/b\n', 'acl')).to.throw(ConfigError, 'is not a realm name');
+    expect(() => RealmAcl.parse(' = a\n', 'acl')).to.throw(ConfigError, 'empty user name');
+  });
+});
