@@ -206,6 +206,11 @@ export class SqliteSink implements Sink {
       const db = new Database(file, { fileMustExist: true });
       db.pragma('query_only = 1');
       db.pragma('busy_timeout = 5000');
+      // Another process (a running daqd) may have created the file but not yet its schema.
+      if ((db.pragma('user_version', { simple: true }) as number) === 0) {
+        db.close();
+        return undefined;
+      }
       return db;
     } catch (err) {
       throw asStorageError(err, `database '${database}': cannot open`);
