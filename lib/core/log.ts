@@ -72,7 +72,9 @@ export function createLog(level: LogLevel = 'info'): RootLog {
       winston.format.timestamp(),
       winston.format.printf((info) => `${info['timestamp']} ${info.level} [${info['ns']}] ${info.message}`),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: ['emerg', 'alert', 'crit', 'error', 'warning'] })],
+    transports: [
+      new winston.transports.Console({ stderrLevels: ['emerg', 'alert', 'crit', 'error', 'warning'] }),
+    ],
   });
   const root = new WinstonLog(logger, 'daqd') as WinstonLog & RootLog;
   root.setLevel = (next: LogLevel) => {

@@ -1,0 +1,205 @@
+import { backoffDelay } from '../../core/backoff-delay.js';
+import { errorMessage, StorageError } from '../../core/errors.js';
+import type { Log } from '../../core/log.js';
+import type { Point } from '../../core/point.js';
+import type { DeadLetterStore } from './dead-letter.js';
+import type { Sink } from './sink.js';
+
+/** Batching limits: a batch is written when it holds `batch_size` points or is `flush_interval` ms old. */
+export interface BatchLimits {
+  batch_size: number;
+  flush_interval: number;
+}
+
+interface Waiter {
+  start: number;
+  end: number;
+  resolve: () => void;
+  reject: (err: StorageError) => void;
+}
+
+interface Pending {
+  points: Point[];
+  waiters: Waiter[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Collects points per database and writes them in batches, so one HTTP write carries thousands of
+ * readings. `add` resolves only once its points are stored: that is when a reading may be acknowledged.
+ * - Writes of one database run one at a time, in arrival order.
+ * - A retryable failure (store down) is retried with backoff until it succeeds or `stop` gives up;
+ *   meanwhile new points queue. Callers bound the queue (MQTT's receive window, HTTP's request count).
+ * - A batch the store rejects for good is written point by point to find the bad ones; those go to the
+ *   dead-letter store and their callers get the `StorageError`; the good ones are stored.
+ */
+export class WriteBatcher {
+  private readonly pending = new Map<string, Pending>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private stopping = false;
+  private giveUp = false;
+  private outage: string | undefined;
+  private readonly sleepers = new Set<() => void>();
+  private queued = 0;
+
+  constructor(
+    private readonly ctx: { sink: Sink; limits: BatchLimits; log: Log; deadLetter: DeadLetterStore },
+  ) {}
+
+  /** Points accepted but not yet stored. */
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** Queues points for `database`; resolves when they are stored, rejects with `StorageError`. */
+  add(database: string, points: readonly Point[]): Promise<void> {
+    if (this.giveUp) return Promise.reject(new StorageError('daqd is shutting down', true));
+    return new Promise<void>((resolve, reject) => {
+      let batch = this.pending.get(database);
+      if (batch === undefined) {
+        batch = { points: [], waiters: [], timer: undefined };
+        this.pending.set(database, batch);
+      }
+      const start = batch.points.length;
+      for (const p of points) batch.points.push(p);
+      batch.waiters.push({ start, end: batch.points.length, resolve, reject });
+      this.queued += points.length;
+      if (batch.points.length >= this.ctx.limits.batch_size || this.stopping) {
+        this.flushDatabase(database);
+      } else if (batch.timer === undefined) {
+        batch.timer = setTimeout(() => this.flushDatabase(database), this.ctx.limits.flush_interval);
+      }
+    });
+  }
+
+  /** Writes everything queued now and waits until it is stored (or failed for good). */
+  async flush(): Promise<void> {
+    for (const database of [...this.pending.keys()]) this.flushDatabase(database);
+    await Promise.all([...this.chains.values()]);
+  }
+
+  /**
+   * Writes what is queued and waits, at most `deadline` ms. Past the deadline, retrying stops and the
+   * waiting callers get a retryable `StorageError`, so their readings are not acknowledged and the
+   * broker delivers them again later.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.stopping = true;
+    const timer = setTimeout(() => {
+      this.giveUp = true;
+      for (const wake of this.sleepers) wake();
+    }, deadline);
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(timer);
+      this.giveUp = true;
+    }
+  }
+
+  private flushDatabase(database: string): void {
+    const batch = this.pending.get(database);
+    if (batch === undefined) return;
+    this.pending.delete(database);
+    if (batch.timer !== undefined) clearTimeout(batch.timer);
+    const previous = this.chains.get(database) ?? Promise.resolve();
+    const next = previous.then(() => this.writeBatch(database, batch));
+    this.chains.set(database, next);
+    void next.then(() => {
+      if (this.chains.get(database) === next) this.chains.delete(database);
+    });
+  }
+
+  private async writeBatch(database: string, batch: Pending): Promise<void> {
+    const { points, waiters } = batch;
+    try {
+      await this.writeWithRetry(database, points);
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      const failure =
+        err instanceof StorageError ? err : new StorageError(errorMessage(err), true, { cause: err });
+      if (failure.retryable) {
+        for (const w of waiters) w.reject(failure);
+      } else {
+        await this.isolateRejected(database, points, waiters, failure);
+      }
+    } finally {
+      this.queued -= points.length;
+    }
+  }
+
+  private async writeWithRetry(database: string, points: readonly Point[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ctx.sink.write(database, points);
+        if (this.outage !== undefined) {
+          this.ctx.log.notice(
+            `storage '${this.ctx.sink.kind}' is back; writing the ${this.queued} queued points`,
+          );
+          this.outage = undefined;
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof StorageError) || !err.retryable || this.giveUp) throw err;
+        if (this.outage === undefined) {
+          this.outage = err.message;
+          this.ctx.log.warning(
+            `storage '${this.ctx.sink.kind}' failed: ${err.message}; retrying, ${this.queued} points waiting`,
+          );
+        }
+        await this.sleep(backoffDelay(attempt));
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  /** Writes a rejected batch point by point; points rejected again go to the dead-letter store. */
+  private async isolateRejected(
+    database: string,
+    points: readonly Point[],
+    waiters: readonly Waiter[],
+    failure: StorageError,
+  ): Promise<void> {
+    const bad = new Map<number, StorageError>();
+    if (points.length === 1) {
+      bad.set(0, failure);
+    } else {
+      for (let i = 0; i < points.length; i++) {
+        try {
+          await this.writeWithRetry(database, [points[i] as Point]);
+        } catch (err) {
+          bad.set(i, err instanceof StorageError ? err : new StorageError(errorMessage(err), false));
+        }
+      }
+    }
+    const rejected = [...bad.entries()].filter(([, e]) => !e.retryable);
+    for (const [i, e] of rejected) {
+      await this.ctx.deadLetter.add(database, [points[i] as Point], e.message).catch((err: unknown) => {
+        this.ctx.log.error(`dead-letter store failed for '${database}': ${errorMessage(err)}`);
+      });
+    }
+    if (rejected.length > 0) {
+      this.ctx.log.error(
+        `storage rejected ${rejected.length} point(s) of '${database}' for good (${rejected[0]?.[1].message}); ` +
+          `kept in ${this.ctx.deadLetter.fileFor(database)}`,
+      );
+    }
+    for (const w of waiters) {
+      let error: StorageError | undefined;
+      for (let i = w.start; i < w.end && error === undefined; i++) error = bad.get(i);
+      if (error === undefined) w.resolve();
+      else w.reject(error);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { topicToTopology } from '../acquire/decode/topic.js';
+import type { Topology } from '../acquire/decode/topology.js';
+import { messageToPoints, type PipelineContext, readingsToPoints } from '../acquire/pipeline.js';
+import { SeriesClock } from '../acquire/sanitize/series-clock.js';
+import type { WriteBatcher } from '../acquire/sink/batcher.js';
+import { MqttSource } from '../acquire/source/mqtt.js';
+import type { InboundMessage } from '../acquire/source/source.js';
+import type { MqttSettings, RealmApp } from '../config/settings.js';
+import { DaqdError, errorMessage } from '../core/errors.js';
+import type { Log } from '../core/log.js';
+import { ChannelStats } from './channel-stats.js';
+
+/** Everything a channel needs: its app, where to store, and how to reach its broker. */
+export interface ChannelContext {
+  app: RealmApp;
+  /** The broker this channel connects to (the app's, or the embedded broker's with daqd's own login). */
+  mqtt: MqttSettings;
+  timezone: string;
+  batcher: WriteBatcher;
+  log: Log;
+}
+
+/**
+ * One realm's acquisition: subscribes to the realm's topics, runs each message through the pipeline
+ * and hands the points to the batcher. A message is acknowledged only when its points are stored.
+ * A bad message is counted and answered on `<base topic>/error.json`; the channel goes on.
+ */
+export class Channel {
+  readonly stats = new ChannelStats();
+  private readonly pipeline: PipelineContext;
+  private source: MqttSource | undefined;
+  private summaryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: ChannelContext) {
+    this.pipeline = { app: ctx.app, timezone: ctx.timezone, clock: new SeriesClock() };
+  }
+
+  get app(): RealmApp {
+    return this.ctx.app;
+  }
+
+  /** True while the channel's broker connection is up. */
+  get connected(): boolean {
+    return this.source?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { app, mqtt, log } = this.ctx;
+    this.source = new MqttSource({
+      settings: mqtt,
+      clientId: `${mqtt.client_id}-${app.realm}`,
+      topics: app.mqtt_topics,
+      sharedGroup: app.mqtt_shared_group,
+      log: log.child(`daqd:realm:${app.realm}:mqtt`),
+      onMessage: (message) => this.handleMessage(message),
+    });
+    await this.source.start();
+    if (app.metrics_logger_interval > 0) {
+      this.summaryTimer = setInterval(
+        () => log.info(`realm '${app.realm}': ${this.stats.summarize()}`),
+        app.metrics_logger_interval * 1000,
+      );
+      this.summaryTimer.unref();
+    }
+    log.info(
+      `realm '${app.realm}': channel started (${app.strategy}; topics ${app.mqtt_topics.join(', ')}; ` +
+        `broker ${mqtt.protocol}://${mqtt.host}:${mqtt.port})`,
+    );
+  }
+
+  /** Stops taking messages and waits until the ones taken are stored (and acknowledged). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.summaryTimer !== undefined) clearInterval(this.summaryTimer);
+    this.summaryTimer = undefined;
+    const source = this.source;
+    this.source = undefined;
+    if (source === undefined) return;
+    await source.stop();
+    this.ctx.log.info(`realm '${this.ctx.app.realm}': channel stopped`);
+  }
+
+  /** One MQTT message; never rejects (the source acknowledges once it settles). */
+  private async handleMessage(message: InboundMessage): Promise<void> {
+    this.stats.received++;
+    let database: string | undefined;
+    try {
+      const result = messageToPoints(message, this.pipeline);
+      if (result.kind === 'ignore') {
+        this.stats.ignored++;
+        if (this.ctx.log.isDebug()) {
+          this.ctx.log.debug(`realm '${this.ctx.app.realm}': ignored '${message.topic}': ${result.reason}`);
+        }
+        return;
+      }
+      database = result.database;
+      await this.ctx.batcher.add(result.database, result.points);
+      this.stats.stored++;
+    } catch (err) {
+      if (err instanceof DaqdError && err.code === 'storage' && (err as { retryable?: boolean }).retryable) {
+        // Not stored and not rejected for good (daqd is stopping): leave it unacknowledged, the broker
+        // delivers it again.
+        throw err;
+      }
+      this.stats.failed++;
+      this.ctx.log.debug(
+        `realm '${this.ctx.app.realm}': cannot store '${message.topic}'${database ? ` into '${database}'` : ''}: ${errorMessage(err)}`,
+      );
+      await this.signalError(message, err);
+    }
+  }
+
+  /**
+   * Stores readings that arrived some other way (HTTP ingest) through the same pipeline.
+   * Resolves to the number of readings stored; throws `DecodeError` / `StorageError`.
+   */
+  async ingest(
+    topology: Topology,
+    kind: 'data' | 'event',
+    readings: readonly Record<string, unknown>[],
+    receivedAt: bigint,
+  ): Promise<number> {
+    this.stats.received += readings.length;
+    try {
+      const result = readingsToPoints(topology, kind, readings, receivedAt, this.pipeline);
+      await this.ctx.batcher.add(result.database, result.points);
+      this.stats.stored += readings.length;
+      return readings.length;
+    } catch (err) {
+      this.stats.failed += readings.length;
+      throw err;
+    }
+  }
+
+  /** Publishes Kotori's error document to `<base topic>/error.json` (type, message, description, timestamp). */
+  private async signalError(message: InboundMessage, err: unknown): Promise<void> {
+    const source = this.source;
+    if (source === undefined) return;
+    const payload = message.payload.toString('utf8');
+    const shown = payload.length > 500 ? `${payload.slice(0, 500)}…` : payload;
+    const document = {
+      type: err instanceof Error ? err.name : 'Error',
+      message: errorMessage(err),
+      description: `Error processing MQTT message "${shown}" from topic "${message.topic}".`,
+      timestamp: new Date(Number(message.receivedAt / 1_000_000n)).toISOString(),
+    };
+    try {
+      await source.publish(errorTopic(message.topic, this.ctx.app), JSON.stringify(document), { qos: 0 });
+    } catch (publishErr) {
+      this.ctx.log.debug(`realm '${this.ctx.app.realm}': cannot publish error: ${errorMessage(publishErr)}`);
+    }
+  }
+}
+
+/**
+ * `<base topic>/error.json`, Kotori's place for errors: the topic without its slot
+ * (`realm/net/gw/node/data/temp` → `realm/net/gw/node/error.json`); when the topic does not decode,
+ * its last level is replaced.
+ */
+export function errorTopic(topic: string, app: PipelineContext['app']): string {
+  try {
+    const { slot } = topicToTopology(topic, app);
+    if (slot !== '' && topic.endsWith(slot)) return `${topic.slice(0, topic.length - slot.length)}error.json`;
+  } catch {
+    // Fall through: an undecodable topic still gets an answer next to it.
+  }
+  const slash = topic.lastIndexOf('/');
+  return slash < 0 ? `${topic}/error.json` : `${topic.slice(0, slash)}/error.json`;
+}
