@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { QueryError } from './errors.js';
+import { daysInMonth, utcMs, zonedWallToMs } from './wall-clock.js';
 
 /** How to read a time expression: the current time, the zone of zone-less values, and which end of a range it is. */
 export interface TimeExpressionOptions {
@@ -14,7 +15,6 @@ export interface TimeExpressionOptions {
 const NS_PER_MS = 1_000_000n;
 const NS_PER_SECOND = 1_000_000_000n;
 const MS_PER_MINUTE = 60_000;
-const MS_PER_DAY = 86_400_000;
 
 const UNIT_NS: Readonly<Record<string, bigint>> = {
   s: NS_PER_SECOND,
@@ -171,26 +171,6 @@ function wallTime(text: string, parts: readonly (string | undefined)[]): WallTim
   return wall;
 }
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(utcMs(year, month + 1, 0, 0, 0, 0)).getUTCDate();
-}
-
-/** Milliseconds since the epoch of a wall-clock time read as UTC; fields may overflow (day 0, day 32). */
-function utcMs(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-): number {
-  const date = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  return date.getTime();
-}
-
 function offsetMinutes(text: string, zone: string): number {
   if (zone === 'Z' || zone === 'z') return 0;
   const digits = zone.slice(1).replace(':', '');
@@ -213,26 +193,6 @@ function wallToNs(wall: WallTime, zone: IANAZone | number, fractionNs: bigint): 
   const wallMs = utcMs(wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second);
   const ms = typeof zone === 'number' ? wallMs - zone * MS_PER_MINUTE : zonedWallToMs(wallMs, zone);
   return BigInt(ms) * NS_PER_MS + fractionNs;
-}
-
-/**
- * Resolves a wall-clock time (given as if it were UTC) in an IANA zone. Every offset in use a day before,
- * at, or a day after is a candidate; a candidate is right when the zone has that offset at the resulting
- * instant. Two right ones (autumn overlap): the earlier instant. None (spring gap): the offset from
- * before the change.
- */
-function zonedWallToMs(wallMs: number, zone: IANAZone): number {
-  const candidates = new Set([
-    zone.offset(wallMs - MS_PER_DAY),
-    zone.offset(wallMs),
-    zone.offset(wallMs + MS_PER_DAY),
-  ]);
-  let best: number | undefined;
-  for (const offset of candidates) {
-    const ms = wallMs - offset * MS_PER_MINUTE;
-    if (zone.offset(ms) === offset && (best === undefined || ms < best)) best = ms;
-  }
-  return best ?? wallMs - zone.offset(wallMs - MS_PER_DAY) * MS_PER_MINUTE;
 }
 
 /** First instant of a day (`from`) or the last nanosecond before the next day starts (`to`). */

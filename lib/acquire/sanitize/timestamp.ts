@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { DecodeError } from '../../core/errors.js';
+import { daysInMonth, utcMs, zonedWallToMs } from '../../core/wall-clock.js';
 
 /** A decimal number as text; groups: sign, integer digits, their fraction, fraction-only digits, exponent. */
 const DECIMAL = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
@@ -21,7 +22,6 @@ const MAX_DIGITS = 60;
 
 const NS_PER_MS = 1_000_000n;
 const MS_PER_MINUTE = 60_000;
-const MS_PER_DAY = 86_400_000;
 
 /**
  * Read a timestamp from a reading as integer nanoseconds since the epoch. Pure; throws
@@ -122,48 +122,11 @@ function fromIso(m: RegExpExecArray, timezone: string, original: string): bigint
     if (hours > 23 || minutes > 59) throw new DecodeError(`timestamp '${original}' has an invalid offset`);
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (hours * 60 + minutes);
   } else {
-    offsetMinutes = zoneOffsetAt(wallMs, timezone);
+    const zone = IANAZone.create(timezone);
+    if (!zone.isValid) throw new DecodeError(`time zone '${timezone}' is not a known IANA zone`);
+    return BigInt(zonedWallToMs(wallMs, zone)) * NS_PER_MS + BigInt(fraction);
   }
   return BigInt(wallMs - offsetMinutes * MS_PER_MINUTE) * NS_PER_MS + BigInt(fraction);
-}
-
-/**
- * Offset (minutes) of `timezone` for a wall-clock time given as if it were UTC. Tries the offsets
- * the zone has a day before and after; a candidate fits when the zone has that offset at the
- * instant it gives. Two fits (clocks went back): the earlier instant. None (clocks went forward):
- * the offset before the change, which moves the time forward by the gap.
- */
-function zoneOffsetAt(wallMs: number, timezone: string): number {
-  const zone = IANAZone.create(timezone);
-  if (!zone.isValid) throw new DecodeError(`time zone '${timezone}' is not a known IANA zone`);
-  const before = zone.offset(wallMs - MS_PER_DAY);
-  const after = zone.offset(wallMs + MS_PER_DAY);
-  const fits = [before, after].filter((o) => zone.offset(wallMs - o * MS_PER_MINUTE) === o);
-  if (fits.length === 0) return before;
-  // The earlier instant has the larger offset.
-  return Math.max(...fits);
-}
-
-/** Milliseconds of a UTC calendar time; valid for years 0–99 too (Date.UTC maps those to 19xx). */
-function utcMs(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-): number {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  return date.getTime();
-}
-
-function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is the last day of this one.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month, 0);
-  return date.getUTCDate();
 }
 
 function inRange(original: unknown, ns: bigint): bigint {
