@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,16 +11,20 @@ import { DaemonProcess, freePort } from './support/daqd.js';
 import { type MosquittoProcess, startMosquitto } from './support/mosquitto.js';
 
 /** Rows of a measurement in the daemon's SQLite store, read through the sink like any export. */
-async function rows(dataDir: string, database: string, measurement: string): Promise<unknown[][]> {
+async function rows(
+  dataDir: string,
+  database: string,
+  measurement: string,
+): Promise<Record<string, unknown>[]> {
   const sink = new SqliteSink({ dataDir, log: silentLog() });
   await sink.start();
   try {
     const result = await sink.query({ database, measurement, from: 0n, to: 2n ** 62n });
-    const out: unknown[][] = [];
-    for await (const row of result.rows) out.push([...row]);
-    return out
-      .map((r) => [r[0], ...r.slice(1)])
-      .map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i + 1]])) as never);
+    const out: Record<string, unknown>[] = [];
+    for await (const [time, ...cells] of result.rows) {
+      out.push({ time, ...Object.fromEntries(result.columns.map((c, i) => [c, cells[i]])) });
+    }
+    return out;
   } finally {
     await sink.stop();
   }
@@ -160,10 +164,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     const d = await start();
     expect((await health()).realms).to.deep.equal([]);
     // The main file itself is not watched: only SIGHUP can bring this app in.
-    await writeFile(
-      config,
-      `${await import('node:fs/promises').then((fs) => fs.readFile(config, 'utf8'))}\n${app('gamma')}`,
-    );
+    await writeFile(config, `${await readFile(config, 'utf8')}\n${app('gamma')}`);
     d.signal('SIGHUP');
     await d.waitFor(/realm 'gamma': channel started/);
     await waitUntil('gamma connected', async () =>
@@ -204,6 +205,82 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     expect(all.length).to.equal(count);
   });
 
+  it('loses no reading while a realm restarts for a changed app', async () => {
+    await enable('zeta');
+    const d = await start();
+    await waitUntil('zeta connected', async () => ((await health()).realms[0]?.connected ? true : undefined));
+    const total = 600;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        await publisher.publishAsync('zeta/net/gw/node/data.json', JSON.stringify({ value: i }), { qos: 1 });
+        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const mark = d.output.length;
+    await writeFile(path.join(dir, 'apps-available', 'zeta.ini'), app('zeta', 'tags = site\n'));
+    await d.waitFor(/realm 'zeta': app changed; restarting/, 3000, mark);
+    await sending;
+    const all = await waitUntil(
+      'every reading stored',
+      async () => {
+        const found = await rows(dataDir, 'zeta_net', 'gw_node_sensors');
+        return found.length >= total ? found : undefined;
+      },
+      15_000,
+    );
+    expect(all.length).to.equal(total);
+    expect(new Set(all.map((r) => r['value'])).size).to.equal(total);
+  });
+
+  it('with the store down: logs it once, keeps running, and a second SIGTERM exits at once', async () => {
+    const deadPort = await freePort();
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      config,
+      text
+        .replace('shutdown_timeout = 5', 'shutdown_timeout = 60')
+        .replace('backend = sqlite', `backend = influxdb\n[influxdb]\nport = ${deadPort}\n`),
+    );
+    await enable('eta');
+    const d = await start();
+    expect(d.output).to.match(/influxdb '[^']+' does not answer \/ping/);
+    await waitUntil('eta connected', async () => ((await health()).realms[0]?.connected ? true : undefined));
+    await publisher.publishAsync('eta/net/gw/node/data.json', JSON.stringify({ value: 1 }), { qos: 1 });
+    await d.waitFor(/storage 'influxdb' failed: .*retrying/);
+    const report = await health();
+    expect(report).to.deep.include({ ok: false });
+    d.signal('SIGTERM');
+    await d.waitFor(/SIGTERM: stopping/);
+    const started = Date.now();
+    d.signal('SIGTERM');
+    expect(await d.exit()).to.equal(130);
+    expect(Date.now() - started).to.be.below(3000);
+    expect(d.output).to.match(/SIGTERM again: exiting now/);
+  });
+
+  it('exits 0 within shutdown_timeout when the store cannot take what is queued', async () => {
+    const deadPort = await freePort();
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      config,
+      text
+        .replace('shutdown_timeout = 5', 'shutdown_timeout = 2')
+        .replace('backend = sqlite', `backend = influxdb\n[influxdb]\nport = ${deadPort}\n`),
+    );
+    await enable('theta');
+    const d = await start();
+    await waitUntil('theta connected', async () =>
+      (await health()).realms[0]?.connected ? true : undefined,
+    );
+    await publisher.publishAsync('theta/net/gw/node/data.json', JSON.stringify({ value: 1 }), { qos: 1 });
+    await d.waitFor(/storage 'influxdb' failed/);
+    const started = Date.now();
+    d.signal('SIGTERM');
+    expect(await d.exit()).to.equal(0);
+    expect(Date.now() - started).to.be.within(1000, 4000);
+  });
+
   it('exits 1 with one clear line when the HTTP port is in use', async () => {
     const blocker: Server = createServer();
     blocker.listen(httpPort, '127.0.0.1');
@@ -224,10 +301,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     const port = await freePort();
     await writeFile(
       config,
-      (await import('node:fs/promises').then((fs) => fs.readFile(config, 'utf8'))).replace(
-        `port = ${broker.port}`,
-        `port = ${port}`,
-      ),
+      (await readFile(config, 'utf8')).replace(`port = ${broker.port}`, `port = ${port}`),
     );
     await enable('eps');
     const d = await start();
