@@ -29,6 +29,7 @@ export class Daemon {
   private supervisor: ChannelSupervisor | undefined;
   private watcher: ConfigWatcher | undefined;
   private starting: Promise<void> | undefined;
+  private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   /** Random password of daqd's own clients on the embedded broker, fresh each start. */
   private readonly internalPassword = randomBytes(18).toString('base64url');
@@ -126,8 +127,17 @@ export class Daemon {
     };
   }
 
-  /** Re-reads every realm app and applies the difference (SIGHUP and file changes). */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads every realm app and applies the difference (SIGHUP and file changes). Reloads run one
+   * after another, so an older reading of the files is never applied after a newer one.
+   */
+  reload(): Promise<void> {
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next;
+    return next;
+  }
+
+  private async reloadNow(): Promise<void> {
     const { settings, log } = this.ctx;
     const supervisor = this.supervisor;
     if (supervisor === undefined || this.stopping !== undefined) return;
