@@ -2,39 +2,90 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { DaqdError, errorMessage, NotFoundError, QueryError } from '../core/errors.js';
+import type { Sink } from '../acquire/sink/sink.js';
+import type { Settings } from '../config/settings.js';
+import {
+  DaqdError,
+  DecodeError,
+  errorMessage,
+  NotFoundError,
+  QueryError,
+  StorageError,
+} from '../core/errors.js';
 import type { Log } from '../core/log.js';
+import { type ApiState, apiRouter } from './api.js';
+import { discardRest } from './body.js';
+import { CsvHeaderStore } from './csv-header-store.js';
+import { HttpError } from './http-error.js';
+import type { IngestChannel } from './ingest.js';
+import { HttpMetrics, type RealmCounters } from './metrics.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
 
-/** Settings of the HTTP server (`[http]`). */
+/** A realm's channel as the HTTP server sees it: the way in for ingest, the counters for /metrics. */
+export type HttpChannel = IngestChannel & RealmCounters;
+
+/**
+ * What the HTTP server is built from. HTTP listens before storage and channels exist, so those are read
+ * through accessors when a request comes; until `ready()` the API answers 503.
+ */
 export interface HttpServerContext {
   listen: string;
   port: number;
   log: Log;
   health: HealthReport;
-  /** Routers mounted after the built-in routes (ingest, export). */
+  /** `[http] max_body_size`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
+  settings: {
+    http: Pick<Settings['http'], 'max_body_size'>;
+    daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
+  };
+  /** True once storage and the realms' channels are up. */
+  ready: () => boolean;
+  /** The running channel of a realm. */
+  channel: (realm: string) => HttpChannel | undefined;
+  /** Every running channel (for /metrics). */
+  channels: () => readonly HttpChannel[];
+  sink: () => Sink | undefined;
+  /** The write batcher, for the queue depth. */
+  batcher: () => { readonly depth: number } | undefined;
+  /** Routers mounted after the built-in routes. */
   routers?: readonly Router[];
 }
 
+interface ErrorAnswer {
+  status: number;
+  body: { type: 'error'; message: string };
+  headers: Readonly<Record<string, string>>;
+}
+
 /** Maps an error to a status and a JSON body; 5xx never echo internals. */
-function errorResponse(err: unknown): { status: number; body: { type: 'error'; message: string } } {
-  if (err instanceof QueryError) return { status: 400, body: { type: 'error', message: err.message } };
-  if (err instanceof NotFoundError) return { status: 404, body: { type: 'error', message: err.message } };
-  const status = (err as { status?: unknown }).status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, body: { type: 'error', message: errorMessage(err) } };
+function errorResponse(err: unknown): ErrorAnswer {
+  const answer = (status: number, message: string, headers: Readonly<Record<string, string>> = {}) => ({
+    status,
+    body: { type: 'error' as const, message },
+    headers,
+  });
+  if (err instanceof HttpError) return answer(err.status, err.message, err.headers);
+  if (err instanceof QueryError || err instanceof DecodeError) return answer(400, err.message);
+  if (err instanceof NotFoundError) return answer(404, err.message);
+  if (err instanceof StorageError && err.retryable) {
+    return answer(503, 'storage is unavailable; try again later', { 'Retry-After': '10' });
   }
-  return { status: 500, body: { type: 'error', message: 'internal error; see the daqd log' } };
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return answer(status, errorMessage(err));
+  return answer(500, 'internal error; see the daqd log');
 }
 
 /**
- * daqd's HTTP server (Koa). One error middleware maps errors to status + JSON; unknown paths get
- * 404 (not Kotori's 405). `start()` awaits `listen()` so an address in use fails the start.
+ * daqd's HTTP server (Koa): `/health`, `/metrics` (Prometheus, a registry per server), and the API
+ * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`). One error middleware maps errors to status
+ * + JSON `{"type": "error", "message": …}`; unknown paths get 404 (not Kotori's 405).
+ * `start()` awaits `listen()` so an address in use fails the start.
  */
 export class HttpServer {
   private server: Server | undefined;
+  private metrics: HttpMetrics | undefined;
 
   constructor(private readonly ctx: HttpServerContext) {}
 
@@ -44,7 +95,12 @@ export class HttpServer {
   }
 
   async start(): Promise<void> {
-    const { log } = this.ctx;
+    const { log, settings } = this.ctx;
+    const metrics = new HttpMetrics({
+      channels: () => this.ctx.channels(),
+      queueDepth: () => this.ctx.batcher()?.depth ?? 0,
+    });
+    this.metrics = metrics;
     const app = new Koa();
     app.on('error', () => {});
     app.use(async (koa, next) => {
@@ -54,20 +110,41 @@ export class HttpServer {
           throw new NotFoundError(`no such resource: ${koa.method} ${koa.path}`);
         }
       } catch (err) {
-        const { status, body } = errorResponse(err);
+        const { status, body, headers } = errorResponse(err);
         if (status >= 500) log.error(`http: ${koa.method} ${koa.path} failed: ${errorMessage(err)}`);
+        else if (log.isDebug()) log.debug(`http: ${koa.method} ${koa.path}: ${status} ${body.message}`);
+        await discardRest(koa.req, koa.res.shouldKeepAlive);
         koa.status = status;
+        koa.set(headers);
         koa.body = body;
+      } finally {
+        metrics.countRequest((koa.state as ApiState).route ?? 'other', koa.status);
       }
     });
     const router = new Router();
     router.get('/health', async (koa) => {
+      (koa.state as ApiState).route = 'health';
       const report = await this.ctx.health();
       koa.status = report.ok ? 200 : 503;
       koa.body = report;
     });
-    app.use(router.routes()).use(router.allowedMethods());
-    for (const extra of this.ctx.routers ?? []) app.use(extra.routes()).use(extra.allowedMethods());
+    router.get('/metrics', async (koa) => {
+      (koa.state as ApiState).route = 'metrics';
+      const { contentType, text } = await metrics.render();
+      koa.type = contentType;
+      koa.body = text;
+    });
+    const api = apiRouter({
+      log,
+      maxBodySize: settings.http.max_body_size,
+      timezone: settings.daqd.timezone,
+      ready: this.ctx.ready,
+      channel: this.ctx.channel,
+      sink: this.ctx.sink,
+      headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
+      metrics,
+    });
+    for (const r of [router, api, ...(this.ctx.routers ?? [])]) app.use(r.routes()).use(r.allowedMethods());
 
     this.server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(this.ctx.port, this.ctx.listen);
@@ -84,14 +161,30 @@ export class HttpServer {
     log.info(`http: listening on http://${this.ctx.listen}:${this.port}`);
   }
 
-  /** Stops accepting connections and waits for requests in flight. Idempotent. */
+  /** The Prometheus registry's text, as `/metrics` serves it (for tests and embedding). */
+  async metricsText(): Promise<string> {
+    return (await this.metrics?.render())?.text ?? '';
+  }
+
+  /**
+   * Stops accepting connections and waits for requests in flight. Requests still running after the grace
+   * time (e.g. a long export) are cut off. The grace time ends just before `shutdown_timeout`: after the
+   * daemon's write queue has given up (half a second before it), so an ingest still waiting for the store
+   * gets its 503 rather than a reset connection. Idempotent.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (server === undefined) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    const grace = Math.max(this.ctx.settings.daqd.shutdown_timeout * 1000 - 250, 250);
+    const timer = setTimeout(() => server.closeAllConnections(), grace);
+    try {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -1,0 +1,144 @@
+import type { RealmApp } from '../config/settings.js';
+import { type ConfigError, NotFoundError, QueryError } from '../core/errors.js';
+import { compileForwarder, type ForwarderRoute } from './forwarder-route.js';
+
+/** What a path under `/api/<realm>/` asks for, and with which methods. */
+export type ApiRoute =
+  | { kind: 'ingest'; methods: readonly string[]; topic: string; slot: 'data' | 'event' }
+  | { kind: 'export'; methods: readonly string[]; topic: string; slot: 'data' | 'event'; suffix: string }
+  | { kind: 'latest'; methods: readonly string[]; network: string };
+
+/** The ingest routes of one app, compiled once, and the forwarders that could not be. */
+interface AppRoutes {
+  ingest: ForwarderRoute[];
+  problems: ConfigError[];
+}
+
+const EXPORT_FILE = /^(data|event)\.([^/]+)$/;
+const READ_METHODS = ['GET', 'HEAD'];
+
+/**
+ * Routes of realm apps.
+ * - Ingest (when the app enables it): the app's ingest forwarders (Kotori `source = http:/api/… [POST]`,
+ *   `target = mqtt:/…`) in file order, or, without any, the standard route
+ *   `/api/<realm>/{address:.*}/{slot:(data|event)}` → `<realm>/{address}/{slot}.json`.
+ * - Export (when the app enables it): `/api/<realm>/<address…>/<data|event>.<suffix>` and
+ *   `/api/<realm>/<network>/latest`. Kotori's export forwarders (`target = influxdb:/…`) map to these.
+ */
+export class ApiRoutes {
+  private readonly compiled = new WeakMap<RealmApp, AppRoutes>();
+
+  constructor(private readonly ctx: { onProblem: (problem: ConfigError) => void }) {}
+
+  /**
+   * The route a decoded path (`/api/<realm>/…`, split into `segments` after `/api/`) takes in `app`, or a
+   * `NotFoundError` saying what the realm offers.
+   */
+  match(path: string, segments: readonly string[], app: RealmApp): ApiRoute {
+    if (app.http_ingest) {
+      for (const route of this.routesOf(app).ingest) {
+        const values = route.match(path);
+        if (values === undefined) continue;
+        const topic = route.target(values);
+        const methods = route.methods.length > 0 ? route.methods : ['POST'];
+        return { kind: 'ingest', methods, topic, slot: slotOf(values['slot'], topic) };
+      }
+    }
+    if (app.http_export) {
+      const last = segments[segments.length - 1] ?? '';
+      if (segments.length === 3 && last === 'latest') {
+        return { kind: 'latest', methods: READ_METHODS, network: segments[1]! };
+      }
+      const file = EXPORT_FILE.exec(last);
+      if (file !== null && segments.length >= 3) {
+        const address = segments.slice(1, -1).join('/');
+        const slot = file[1] as 'data' | 'event';
+        return {
+          kind: 'export',
+          methods: READ_METHODS,
+          topic: `${app.realm}/${address}/${slot}.json`,
+          slot,
+          suffix: file[2]!,
+        };
+      }
+    }
+    if (!app.http_ingest && !app.http_export) {
+      throw new NotFoundError(
+        `realm '${app.realm}' offers no HTTP API (enable it with 'http_api = true' in its app)`,
+      );
+    }
+    const offers: string[] = [];
+    if (app.http_ingest) offers.push(`POST /api/${app.realm}/<address>/data|event`);
+    if (app.http_export) {
+      offers.push(
+        `GET /api/${app.realm}/<address>/data|event.<suffix>`,
+        `GET /api/${app.realm}/<network>/latest`,
+      );
+    }
+    throw new NotFoundError(
+      `no such resource: ${clip(path)}; realm '${app.realm}' offers ${offers.join(', ')}`,
+    );
+  }
+
+  private routesOf(app: RealmApp): AppRoutes {
+    let routes = this.compiled.get(app);
+    if (routes !== undefined) return routes;
+    routes = { ingest: [], problems: [] };
+    // With forwarder sections, Kotori offers exactly the routes they name; otherwise (`http_api = true`)
+    // the standard ingest route, which is Kotori's usual forwarder.
+    const ingestForwarders = app.forwarders.filter((f) => /\[[^\]]*\bPOST\b[^\]]*\]\s*$/i.test(f.source));
+    const forwarders =
+      ingestForwarders.length > 0
+        ? ingestForwarders
+        : [
+            {
+              section: app.name,
+              file: app.file,
+              line: app.line,
+              source: `http:/api/${app.realm}/{address:.*}/{slot:(data|event)} [POST]`,
+              target: `mqtt:/${app.realm}/{address}/{slot}.json`,
+            },
+          ];
+    for (const forwarder of forwarders) {
+      try {
+        const route = compileForwarder(forwarder);
+        const ingest =
+          route.targetScheme === 'mqtt' && (route.methods.length === 0 || route.methods.includes('POST'));
+        if (ingest) routes.ingest.push(route);
+      } catch (err) {
+        const problem = err as ConfigError;
+        routes.problems.push(problem);
+        this.ctx.onProblem(problem);
+      }
+    }
+    this.compiled.set(app, routes);
+    return routes;
+  }
+}
+
+/**
+ * The segments of a raw (percent-encoded) path below `/api/`, each decoded. `QueryError` for malformed
+ * percent-encoding and for an encoded `/` inside a segment, which would shift the address.
+ */
+export function pathSegments(rawBelowApi: string): string[] {
+  return rawBelowApi.split('/').map((raw) => {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      throw new QueryError(`path segment '${clip(raw)}' is not valid percent-encoding`);
+    }
+    if (segment.includes('/')) throw new QueryError(`path segment '${clip(raw)}' holds an encoded '/'`);
+    return segment;
+  });
+}
+
+/** `data` or `event`: the matched `{slot}` if the pattern has one, else the last part of the topic. */
+function slotOf(matched: string | undefined, topic: string): 'data' | 'event' {
+  if (matched !== undefined) return matched === 'event' ? 'event' : 'data';
+  return /(?:^|\/)event(?:\.json|\/__json__)?$/.test(topic) ? 'event' : 'data';
+}
+
+function clip(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}

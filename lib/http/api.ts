@@ -1,0 +1,79 @@
+import Router from '@koa/router';
+import type { Sink } from '../acquire/sink/sink.js';
+import { nowNs } from '../core/clock.js';
+import { NotFoundError } from '../core/errors.js';
+import type { Log } from '../core/log.js';
+import { ApiRoutes, pathSegments } from './api-routes.js';
+import type { CsvHeaderStore } from './csv-header-store.js';
+import { handleExport } from './export.js';
+import { HttpError } from './http-error.js';
+import { handleIngest, type IngestChannel } from './ingest.js';
+import { handleLatest } from './latest.js';
+import type { HttpMetrics, RouteLabel } from './metrics.js';
+
+/** What the `/api` routes need; the daemon's parts are read lazily, as HTTP starts before them. */
+export interface ApiContext {
+  log: Log;
+  /** `[http] max_body_size`, bytes. */
+  maxBodySize: number;
+  /** `[daqd] timezone`. */
+  timezone: string;
+  /** False until storage and channels are up: requests get 503 meanwhile. */
+  ready: () => boolean;
+  /** The running channel of a realm. */
+  channel: (realm: string) => IngestChannel | undefined;
+  sink: () => Sink | undefined;
+  headers: CsvHeaderStore;
+  metrics: HttpMetrics;
+}
+
+/** Koa state the API leaves for the request counter. */
+export interface ApiState {
+  route?: RouteLabel;
+}
+
+/**
+ * The `/api/<realm>/…` routes (see `ApiRoutes`): ingest, export, latest. 404 for an unknown realm, a realm
+ * without that part of the API, or an address its strategy does not decode; 405 (with `Allow`) for a
+ * known path with the wrong method; 503 while daqd is starting.
+ */
+export function apiRouter(ctx: ApiContext): Router {
+  const routes = new ApiRoutes({ onProblem: (problem) => ctx.log.error(problem.format()) });
+  const router = new Router();
+  router.all('/api/*rest', async (koa) => {
+    const state = koa.state as ApiState;
+    const segments = pathSegments(koa.path.slice('/api/'.length));
+    const realm = segments[0] ?? '';
+    if (!ctx.ready()) {
+      throw new HttpError(503, 'daqd is starting; try again in a moment', { 'Retry-After': '5' });
+    }
+    const channel = ctx.channel(realm);
+    if (channel === undefined) {
+      throw new NotFoundError(`no realm '${realm.length > 60 ? `${realm.slice(0, 60)}…` : realm}' here`);
+    }
+    const route = routes.match(`/api/${segments.join('/')}`, segments, channel.app);
+    state.route = route.kind;
+    if (!route.methods.includes(koa.method)) {
+      throw new HttpError(405, `${koa.method} is not allowed here; use ${route.methods.join(' or ')}`, {
+        Allow: route.methods.join(', '),
+      });
+    }
+    if (route.kind === 'ingest') {
+      await handleIngest(koa, channel, route, {
+        maxBodySize: ctx.maxBodySize,
+        timezone: ctx.timezone,
+        headers: ctx.headers,
+        metrics: ctx.metrics,
+      });
+      return;
+    }
+    const sink = ctx.sink();
+    if (sink === undefined) throw new HttpError(503, 'storage is not available yet', { 'Retry-After': '5' });
+    if (route.kind === 'export') {
+      await handleExport(koa, channel.app, route, sink, { timezone: ctx.timezone, log: ctx.log });
+    } else {
+      await handleLatest(koa, channel.app, route.network, sink, nowNs());
+    }
+  });
+  return router;
+}

@@ -1,0 +1,128 @@
+import type { IncomingMessage } from 'node:http';
+import { DecodeError } from '../core/errors.js';
+import { HttpError } from './http-error.js';
+
+/** A line of a text body, numbered from 1. */
+export interface BodyLine {
+  text: string;
+  number: number;
+}
+
+/** Longest an error answer waits for the rest of an upload on a connection that closes afterwards. */
+const DISCARD_WAIT_MS = 5_000;
+/** Longest the rest of a refused upload is read and thrown away before the connection is cut. */
+const DISCARD_CUT_MS = 10_000;
+
+function tooLarge(limit: number, what: string): HttpError {
+  return new HttpError(413, `request body ${what} the limit of ${limit} bytes ([http] max_body_size)`);
+}
+
+/**
+ * Before an error answer to a request whose body was not read to the end: the rest is read and thrown
+ * away. On a kept-alive connection the answer can go out at once (resolves now) and the connection stays
+ * usable. On a connection that closes after the answer, closing with unread data would reset it and the
+ * client (still sending) might never see the answer, so this resolves once the body has ended, or after
+ * a few seconds. A client still sending after `DISCARD_CUT_MS` is cut off.
+ */
+export function discardRest(req: IncomingMessage, keepAlive: boolean): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const wait = setTimeout(resolve, keepAlive ? 0 : DISCARD_WAIT_MS);
+    const cut = setTimeout(() => req.socket?.destroy(), DISCARD_CUT_MS);
+    cut.unref();
+    const done = () => {
+      clearTimeout(wait);
+      clearTimeout(cut);
+      resolve();
+    };
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
+}
+
+/**
+ * The request body, chunk by chunk as it arrives, at most `limit` bytes. A `Content-Length` above the
+ * limit is refused (413) before anything is read; a body that grows past it (chunked uploads) is refused
+ * as soon as it does. Reading is asynchronous, so a slow upload holds no one else up; the request stream
+ * is not destroyed when the reader stops early, so an error can still be answered (see `discardRest`).
+ * Compressed bodies (`Content-Encoding` other than identity) are refused with 415.
+ */
+export async function* bodyChunks(req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== '') {
+    throw new HttpError(415, `Content-Encoding '${encoding}' is not supported; send the body uncompressed`);
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit)
+    throw tooLarge(limit, `of ${declared} bytes exceeds`);
+  let total = 0;
+  try {
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+      const buffer = chunk as Buffer;
+      total += buffer.length;
+      if (total > limit) throw tooLarge(limit, 'exceeds');
+      yield buffer;
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new DecodeError(
+      `request body could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** The whole body as UTF-8 text (bounded by the limit `chunks` enforces); `DecodeError` when it is not UTF-8. */
+export async function bodyText(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return decodeUtf8(Buffer.concat(parts));
+}
+
+/**
+ * The body as lines, decoded and split while it arrives (`\n` or `\r\n`; a last line without a line
+ * break counts). `DecodeError` naming the line when a line is not UTF-8.
+ */
+export async function* bodyLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<BodyLine> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending = '';
+  let number = 0;
+  const decode = (chunk?: Buffer) => {
+    try {
+      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new DecodeError(`line ${number + 1} of the request body is not valid UTF-8`);
+    }
+  };
+  const split = function* (text: string, final: boolean): Generator<BodyLine> {
+    pending += text;
+    let from = 0;
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      number++;
+      yield { text: stripCr(pending.slice(from, newline)), number };
+      from = newline + 1;
+      newline = pending.indexOf('\n', from);
+    }
+    pending = pending.slice(from);
+    if (final && pending !== '') {
+      number++;
+      yield { text: stripCr(pending), number };
+      pending = '';
+    }
+  };
+  for await (const chunk of chunks) yield* split(decode(chunk), false);
+  yield* split(decode(), true);
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+function decodeUtf8(buffer: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    throw new DecodeError('request body is not valid UTF-8');
+  }
+}

@@ -1,0 +1,100 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The counters of one realm's channel, as `/metrics` reads them. */
+export interface RealmCounters {
+  app: { realm: string };
+  stats: { received: number; stored: number; failed: number; ignored: number };
+}
+
+/** Where `/metrics` reads the daemon's state at scrape time. */
+export interface MetricsSources {
+  channels: () => readonly RealmCounters[];
+  /** Points accepted but not yet stored (the write batcher's queue). */
+  queueDepth: () => number;
+}
+
+/** Which part of the API a request went to, as a label. */
+export type RouteLabel = 'ingest' | 'export' | 'latest' | 'health' | 'metrics' | 'other';
+
+/**
+ * Prometheus metrics of one daemon, in a registry of its own (several daemons can share a process):
+ * - `daqd_readings_{received,stored,failed,ignored}_total{realm}`: the channels' counters (MQTT and HTTP);
+ * - `daqd_storage_queue_depth`: points waiting for the store;
+ * - `daqd_http_ingest_duration_seconds{realm}`: HTTP ingest from arrival until the readings are stored
+ *   (batching wait plus the write), i.e. the write latency a client sees;
+ * - `daqd_http_requests_total{route,status}`;
+ * - `process_resident_memory_bytes`.
+ */
+export class HttpMetrics {
+  readonly registry = new Registry();
+  private readonly ingestSeconds: Histogram<'realm'>;
+  private readonly requests: Counter<'route' | 'status'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    const perRealm = (name: string, help: string, pick: (c: RealmCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['realm'],
+        registers,
+        collect() {
+          // The channels keep the totals; a restarted channel starts again at 0 (a counter reset).
+          this.reset();
+          for (const channel of sources.channels()) this.inc({ realm: channel.app.realm }, pick(channel));
+        },
+      });
+    perRealm('daqd_readings_received_total', 'Readings received (MQTT and HTTP)', (c) => c.stats.received);
+    perRealm('daqd_readings_stored_total', 'Readings stored', (c) => c.stats.stored);
+    perRealm('daqd_readings_failed_total', 'Readings refused or not stored', (c) => c.stats.failed);
+    perRealm(
+      'daqd_readings_ignored_total',
+      'Messages on slots that carry no readings',
+      (c) => c.stats.ignored,
+    );
+    new Gauge({
+      name: 'daqd_storage_queue_depth',
+      help: 'Points accepted but not yet stored',
+      registers,
+      collect() {
+        this.set(sources.queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory size in bytes',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    this.ingestSeconds = new Histogram({
+      name: 'daqd_http_ingest_duration_seconds',
+      help: 'HTTP ingest: seconds from arrival until the readings are stored',
+      labelNames: ['realm'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.requests = new Counter({
+      name: 'daqd_http_requests_total',
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+  }
+
+  /** An HTTP ingest whose readings were stored, `seconds` after it arrived. */
+  observeIngest(realm: string, seconds: number): void {
+    this.ingestSeconds.observe({ realm }, seconds);
+  }
+
+  /** A request answered. */
+  countRequest(route: RouteLabel, status: number): void {
+    this.requests.inc({ route, status: String(status) });
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import type { Forwarder, RealmApp } from '../../lib/config/settings.js';
+import { type ConfigError, NotFoundError, QueryError } from '../../lib/core/errors.js';
+import { type ApiRoute, ApiRoutes, pathSegments } from '../../lib/http/api-routes.js';
+
+function app(realm: string, extra: Partial<RealmApp> = {}): RealmApp {
+  return {
+    name: realm,
+    file: `/apps/${realm}.ini`,
+    line: 1,
+    realm,
+    strategy: 'mqttkit',
+    mqtt_topics: [`${realm}/#`],
+    mqtt: {} as RealmApp['mqtt'],
+    tags: [],
+    http_ingest: true,
+    http_export: true,
+    hide_inactive_after_days: 30,
+    metrics_logger_interval: 0,
+    forwarders: [],
+    ...extra,
+  };
+}
+
+function forwarder(source: string, target: string): Forwarder {
+  return { section: 'x.http', file: '/apps/x.ini', line: 7, source, target };
+}
+
+describe('ApiRoutes', () => {
+  const problems: ConfigError[] = [];
+  const routes = new ApiRoutes({ onProblem: (p) => problems.push(p) });
+  const match = (path: string, realmApp: RealmApp): ApiRoute =>
+    routes.match(path, pathSegments(path.slice('/api/'.length)), realmApp);
+
+  it('routes ingest, export and latest of a realm with http_api', () => {
+    const wan = app('wan');
+    expect(match('/api/wan/net/gw/node/data', wan)).to.deep.equal({
+      kind: 'ingest',
+      methods: ['POST'],
+      topic: 'wan/net/gw/node/data.json',
+      slot: 'data',
+    });
+    expect(match('/api/wan/device/ESP-1/event', wan)).to.deep.include({
+      topic: 'wan/device/ESP-1/event.json',
+      slot: 'event',
+    });
+    expect(match('/api/wan/net/gw/node/data.csv', wan)).to.deep.equal({
+      kind: 'export',
+      methods: ['GET', 'HEAD'],
+      topic: 'wan/net/gw/node/data.json',
+      slot: 'data',
+      suffix: 'csv',
+    });
+    expect(match('/api/wan/net/gw/node/event.vega.json', wan)).to.deep.include({
+      slot: 'event',
+      suffix: 'vega.json',
+    });
+    expect(match('/api/wan/net/latest', wan)).to.deep.equal({
+      kind: 'latest',
+      methods: ['GET', 'HEAD'],
+      network: 'net',
+    });
+  });
+
+  it('uses only the forwarders of a realm that has ingest forwarders, with their topic template', () => {
+    const custom = app('custom', {
+      forwarders: [
+        forwarder(
+          'http:/api/custom/{node}/{slot:(data|event)} [POST]',
+          'mqtt:/custom/site/gw/{node}/{slot}.json',
+        ),
+      ],
+    });
+    expect(match('/api/custom/n1/event', custom)).to.deep.equal({
+      kind: 'ingest',
+      methods: ['POST'],
+      topic: 'custom/site/gw/n1/event.json',
+      slot: 'event',
+    });
+    expect(() => match('/api/custom/a/b/c/data', custom)).to.throw(NotFoundError, /no such resource/);
+  });
+
+  it('reads data or event from the topic when the pattern has no {slot}', () => {
+    const realmApp = app('r', {
+      forwarders: [forwarder('http:/api/r/{node}/ev [POST]', 'mqtt:/r/{node}/event.json')],
+    });
+    expect(match('/api/r/n/ev', realmApp)).to.deep.include({ slot: 'event' });
+  });
+
+  it('reports a broken forwarder once and goes on without it', () => {
+    const broken = app('broken', { forwarders: [forwarder('http:/api/{a [POST]', 'mqtt:/x')] });
+    expect(() => match('/api/broken/x/data', broken)).to.throw(NotFoundError);
+    expect(() => match('/api/broken/x/data', broken)).to.throw(NotFoundError);
+    expect(problems.map((p) => p.format())).to.deep.equal([
+      "/apps/x.ini:7: x.http.source: '/api/{a': unclosed '{' at position 6",
+    ]);
+  });
+
+  it('offers only the enabled parts: 404 saying what the realm offers', () => {
+    const exportOnly = app('exp', { http_ingest: false });
+    expect(() => match('/api/exp/a/b/c/data', exportOnly)).to.throw(
+      NotFoundError,
+      /offers GET \/api\/exp\/<address>/,
+    );
+    const ingestOnly = app('ing', { http_export: false });
+    expect(() => match('/api/ing/a/b/c/data.csv', ingestOnly)).to.throw(NotFoundError, /offers POST/);
+    expect(() => match('/api/ing/a/latest', ingestOnly)).to.throw(NotFoundError);
+    const none = app('none', { http_ingest: false, http_export: false });
+    expect(() => match('/api/none/a/b/c/data', none)).to.throw(NotFoundError, /offers no HTTP API/);
+  });
+});
+
+describe('pathSegments', () => {
+  it('decodes each segment', () => {
+    expect(pathSegments('wan/area%2042/n%C3%B6de/data')).to.deep.equal(['wan', 'area 42', 'nöde', 'data']);
+  });
+
+  it("refuses malformed percent-encoding and an encoded '/'", () => {
+    expect(() => pathSegments('wan/%E0%A4%A/data')).to.throw(QueryError, /not valid percent-encoding/);
+    expect(() => pathSegments('wan/a%2Fb/data')).to.throw(QueryError, /holds an encoded '\/'/);
+  });
+});

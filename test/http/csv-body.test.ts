@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { DecodeError } from '../../lib/core/errors.js';
+import type { BodyLine } from '../../lib/http/body.js';
+import { type CsvHeader, csvCells, csvHeaderFromLine, csvReadings } from '../../lib/http/csv-body.js';
+
+async function* linesOf(text: string): AsyncGenerator<BodyLine> {
+  let number = 0;
+  for (const line of text.split('\n')) yield { text: line, number: ++number };
+}
+
+async function refused(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(DecodeError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a DecodeError');
+}
+
+describe('csvCells', () => {
+  const cases: [string, string[]][] = [
+    ['a,b,c', ['a', 'b', 'c']],
+    [' a ; b ,c ', ['a', 'b', 'c']],
+    ['1,,3', ['1', '', '3']],
+    ['1,2,', ['1', '2', '']],
+    ['', ['']],
+    ['"a,b";"say ""hi""" , c', ['a,b', 'say "hi"', 'c']],
+    ['"unterminated, x', ['unterminated, x']],
+    ['x"y,z', ['x"y', 'z']],
+  ];
+  for (const [line, cells] of cases) {
+    it(`${JSON.stringify(line)} → ${JSON.stringify(cells)}`, () => {
+      expect(csvCells(line)).to.deep.equal(cells);
+    });
+  }
+});
+
+describe('csvHeaderFromLine', () => {
+  const cases: [string, CsvHeader | undefined][] = [
+    ['## time,weight, temperature', { fields: ['time', 'weight', 'temperature'] }],
+    ['##weight;humidity', { fields: ['weight', 'humidity'] }],
+    ['## Date,weight', { fields: ['time', 'weight'] }],
+    ['## time,timestamp', { fields: ['time', 'timestamp'] }],
+    ['Date/Time,Weight', { fields: ['time', 'Weight'] }],
+    ['Datum/Zeit;Gewicht', { fields: ['time', 'Gewicht'] }],
+    ['sensor_id;location;timestamp;P1', { fields: ['sensor_id', 'location', 'time', 'P1'] }],
+    [
+      'Datum,Uhrzeit,Gewicht',
+      { fields: ['Datum', 'Uhrzeit', 'Gewicht'], fuse: { date: 'Datum', time: 'Uhrzeit', zone: 'Z' } },
+    ],
+    [
+      'Date;Time;Weight',
+      { fields: ['Date', 'Time', 'Weight'], fuse: { date: 'Date', time: 'Time', zone: '' } },
+    ],
+    ['1,2,3', undefined],
+    ['2020-03-10T00:00:00Z,1', undefined],
+    ['weight,temperature', undefined],
+  ];
+  for (const [line, header] of cases) {
+    it(`${JSON.stringify(line)}`, () => {
+      expect(csvHeaderFromLine(line)).to.deep.equal(header);
+    });
+  }
+
+  it('refuses empty and repeated field names', () => {
+    expect(() => csvHeaderFromLine('## a,,b')).to.throw(DecodeError, 'CSV header: field 2 has no name');
+    expect(() => csvHeaderFromLine('## a,b,a')).to.throw(DecodeError, "CSV header: field 'a' is named twice");
+  });
+});
+
+describe('csvReadings', () => {
+  it('maps rows to the header, an empty cell is no value, columns never shift', async () => {
+    const result = await csvReadings(
+      linesOf('## time,a,b,c\n2020-03-10T00:00:00Z,1,,3\n\n2020-03-10T00:01:00Z,,2'),
+      undefined,
+    );
+    expect(result.readings).to.deep.equal([
+      { time: '2020-03-10T00:00:00Z', a: '1', c: '3' },
+      { time: '2020-03-10T00:01:00Z', b: '2' },
+    ]);
+    expect(result.header).to.deep.equal({ fields: ['time', 'a', 'b', 'c'] });
+    expect(result.messages).to.deep.equal(['Received header fields ["time","a","b","c"]']);
+    expect([result.where(0), result.where(1)]).to.deep.equal(['line 2', 'line 4']);
+  });
+
+  it('uses the remembered header when the body brings none', async () => {
+    const result = await csvReadings(linesOf('5,6'), { fields: ['x', 'y'] });
+    expect(result.readings).to.deep.equal([{ x: '5', y: '6' }]);
+    expect(result.header).to.equal(undefined);
+    expect(result.messages).to.deep.equal([]);
+  });
+
+  it('switches to a header that appears later in the body', async () => {
+    const result = await csvReadings(linesOf('1\n## b\n2'), { fields: ['a'] });
+    expect(result.readings).to.deep.equal([{ a: '1' }, { b: '2' }]);
+  });
+
+  it('fuses vendor date and time columns and reads slashed and dotted dates', async () => {
+    const beelogger = await csvReadings(
+      linesOf('Datum,Uhrzeit,Gewicht\n2020/3/10,9:05:00,42.1\n2020/03/10,,1'),
+      undefined,
+    );
+    expect(beelogger.readings).to.deep.equal([
+      { Gewicht: '42.1', time: '2020-03-10T09:05:00Z' },
+      { Gewicht: '1', time: '2020-03-10' },
+    ]);
+    const generic = await csvReadings(linesOf('Date;Time;Weight\n10.03.2020;05:00:00;41'), undefined);
+    expect(generic.readings).to.deep.equal([{ Weight: '41', time: '2020-03-10T05:00:00' }]);
+    const openHive = await csvReadings(linesOf('Date/Time,Weight\n2020/03/10 4:00:00,40'), undefined);
+    expect(openHive.readings).to.deep.equal([{ time: '2020-03-10 04:00:00', Weight: '40' }]);
+  });
+
+  it('keeps a column named __proto__ as a column and drops PASSKEY', async () => {
+    const result = await csvReadings(linesOf('## __proto__,PASSKEY,v\nx,secret,1'), undefined);
+    expect(Object.keys(result.readings[0]!)).to.deep.equal(['__proto__', 'v']);
+    expect(Object.getPrototypeOf(result.readings[0])).to.equal(Object.prototype);
+  });
+
+  it('refuses rows without a header, rows wider than the header, and an empty body', async () => {
+    expect(await refused(csvReadings(linesOf('\n1,2'), undefined))).to.equal(
+      "line 2: no CSV header known for this channel; send the field names first, as a line like '## time,temperature,humidity'",
+    );
+    expect(await refused(csvReadings(linesOf('## a\n1,2'), undefined))).to.equal(
+      "line 2: value '2' in column 2, but the header names 1 fields",
+    );
+    expect(await refused(csvReadings(linesOf('\n \n'), undefined))).to.equal('request body is empty');
+    expect(await refused(csvReadings(linesOf('## a,a'), undefined))).to.equal(
+      "line 1: CSV header: field 'a' is named twice",
+    );
+  });
+
+  it('allows trailing empty cells beyond the header', async () => {
+    const result = await csvReadings(linesOf('## a\n1,,'), undefined);
+    expect(result.readings).to.deep.equal([{ a: '1' }]);
+  });
+});
