@@ -54,6 +54,13 @@ export class Daemon {
       port: settings.http.port,
       log: log.child('daqd:http'),
       health: () => this.health(),
+      settings,
+      // The watcher is created once storage is up and every realm's channel has been started.
+      ready: () => this.watcher !== undefined && this.stopping === undefined,
+      channel: (realm) => this.supervisor?.channel(realm),
+      channels: () => this.supervisor?.channels() ?? [],
+      sink: () => this.sink,
+      batcher: () => this.batcher,
     });
     await this.http.start();
 
