@@ -1,15 +1,18 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { Level } from 'level';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MainMqttSettings } from '../config/settings.js';
 import { ConfigError, DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { RealmAcl } from './acl.js';
+import { installExactDedupe } from './exact-dedupe.js';
 import { parsePasswordFile } from './password-file.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
@@ -68,8 +71,12 @@ export interface EmbeddedBrokerContext {
  * `EmbeddedBroker.internalCredentials()` gives user `daqd` with a random password; the daemon passes
  * it here as `internalUsers` and uses it as `username`/`password` of its MQTT connections.
  *
- * WebSocket (`websocket_port`) is not served: aedes needs the `ws` package for it, which daqd does
- * not depend on; a non-zero `websocket_port` is reported as a warning at start.
+ * WebSocket: with `websocket_port` > 0 the same broker also speaks MQTT over WebSocket on
+ * `settings.host:websocket_port` (any path, subprotocol `mqtt`), e.g. for browser dashboards; access
+ * rules and sessions are the same as over TCP.
+ *
+ * Delivery: aedes' duplicate filter is replaced by an exact one (`installExactDedupe`), because aedes'
+ * own one holds back a live QoS 1 message that a later message overtook inside the broker.
  */
 export class EmbeddedBroker {
   private readonly settings: MainMqttSettings;
@@ -83,6 +90,8 @@ export class EmbeddedBroker {
   private persistence: BrokerPersistence | undefined;
   private broker: Aedes | undefined;
   private server: Server | undefined;
+  private wsHttp: HttpServer | undefined;
+  private wss: WebSocketServer | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -104,7 +113,16 @@ export class EmbeddedBroker {
     return address ? { host: address.address, port: address.port } : undefined;
   }
 
-  /** Reads the access files, opens the session store, listens; fails on EADDRINUSE and friends. */
+  /** Where the WebSocket listener listens once started; undefined when `websocket_port` is 0. */
+  websocketAddress(): { host: string; port: number } | undefined {
+    const address = this.wsHttp?.address() as AddressInfo | null | undefined;
+    return address ? { host: address.address, port: address.port } : undefined;
+  }
+
+  /**
+   * Reads the access files, opens the session store, listens on TCP (and WebSocket); fails on
+   * EADDRINUSE and friends, with everything it opened closed again.
+   */
   async start(): Promise<void> {
     if (this.starting !== undefined) return this.starting;
     this.stopping = undefined;
@@ -136,22 +154,23 @@ export class EmbeddedBroker {
     if (this.acl !== undefined && this.passwords === undefined) {
       this.log.warning('embedded broker: acl_file without password_file: user names are taken on trust');
     }
-    if (this.settings.websocket_port > 0) {
-      this.log.warning(
-        `embedded broker: websocket_port ${this.settings.websocket_port} ignored: ` +
-          "MQTT over WebSocket needs the 'ws' package, which daqd does not ship",
-      );
-    }
+    const wsPort = this.settings.websocket_port;
     try {
       await this.openStore();
-      await this.listen(host, port);
+      const listens = [this.listen(this.tcpServer(), host, port, '')];
+      if (wsPort > 0) listens.push(this.listen(this.websocketServer(), host, wsPort, ' (WebSocket)'));
+      // Both are awaited before anything is closed again, so a failed start leaves no listener behind.
+      const failed = (await Promise.allSettled(listens)).find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     } catch (err) {
       await this.close();
       throw err;
     }
     const where = this.address();
+    const ws = this.websocketAddress();
     this.log.notice(
-      `embedded broker listening on ${where?.host}:${where?.port} (MQTT 3.1.1, sessions in ${this.dir}, ` +
+      `embedded broker listening on ${where?.host}:${where?.port}` +
+        `${ws === undefined ? '' : `, WebSocket on port ${ws.port}`} (MQTT 3.1.1, sessions in ${this.dir}, ` +
         `${this.passwords === undefined ? 'anonymous access' : `${this.passwords.size} users`}` +
         `${this.acl === undefined ? '' : ', realm ACL'})`,
     );
@@ -186,8 +205,20 @@ export class EmbeddedBroker {
       );
     }
     this.persistence = levelPersistence(this.db);
+    let dedupeWarned = false;
     const options: AedesOptions = {
       persistence: this.persistence,
+      // Before anything is subscribed: aedes' own duplicate filter loses QoS 1 messages.
+      preConnect: (client, _packet, done) => {
+        if (!installExactDedupe(client, this.broker?.id ?? '') && !dedupeWarned) {
+          dedupeWarned = true;
+          this.log.warning(
+            'embedded broker: this aedes has no per-client delivery functions; its duplicate filter ' +
+              'stays, and may hold back QoS 1 messages until the subscriber reconnects',
+          );
+        }
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
         if (this.admit(client, username, password)) return done(null, true);
         this.log.notice(
@@ -232,15 +263,35 @@ export class EmbeddedBroker {
     emitter.on('error', (err: Error) => this.log.error(`embedded broker: ${err.message}`));
   }
 
-  private listen(host: string, port: number): Promise<void> {
+  private tcpServer(): Server {
     const broker = this.broker!;
-    const server = createServer((socket) => broker.handle(socket));
-    this.server = server;
+    this.server = createServer((socket) => broker.handle(socket));
+    return this.server;
+  }
+
+  /** An HTTP server that upgrades to WebSocket and hands each connection to aedes as a stream. */
+  private websocketServer(): HttpServer {
+    const broker = this.broker!;
+    const http = createHttpServer((_request, response) => {
+      response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
+      response.end('MQTT over WebSocket only\n');
+    });
+    const wss = new WebSocketServer({ server: http });
+    // aedes takes the stream's errors from here on, as it does a TCP socket's.
+    wss.on('connection', (socket, request) => broker.handle(createWebSocketStream(socket), request));
+    // The HTTP server's listen errors are handled in `listen`; ws re-emits them here as well.
+    wss.on('error', () => undefined);
+    this.wsHttp = http;
+    this.wss = wss;
+    return http;
+  }
+
+  private listen(server: Server, host: string, port: number, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
         reject(
-          new DaqdError('broker', `embedded broker: cannot listen on ${host}:${port}: ${reason}`, {
+          new DaqdError('broker', `embedded broker: cannot listen on ${host}:${port}${what}: ${reason}`, {
             cause: err,
           }),
         );
@@ -248,7 +299,7 @@ export class EmbeddedBroker {
       server.once('error', onError);
       server.listen(port, host, () => {
         server.off('error', onError);
-        server.on('error', (err) => this.log.error(`embedded broker: ${err.message}`));
+        server.on('error', (err) => this.log.error(`embedded broker${what}: ${err.message}`));
         resolve();
       });
     });
@@ -281,17 +332,23 @@ export class EmbeddedBroker {
   }
 
   private async close(): Promise<void> {
-    const { server, broker, persistence, db } = this;
+    const { server, wsHttp, wss, broker, persistence, db } = this;
     this.server = undefined;
+    this.wsHttp = undefined;
+    this.wss = undefined;
     this.broker = undefined;
     this.persistence = undefined;
     this.db = undefined;
-    // Stop accepting first; the server's close completes once aedes has closed every client.
-    const serverClosed = server?.listening
-      ? new Promise<void>((resolve) => server.close(() => resolve()))
-      : Promise.resolve();
+    // Stop accepting first; a server's close completes once aedes has closed every client.
+    const serversClosed = Promise.all([server, wsHttp].map(closeServer));
+    const wssClosed = new Promise<void>((resolve) =>
+      wss === undefined ? resolve() : wss.close(() => resolve()),
+    );
     if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()));
-    await serverClosed;
+    // Whatever aedes did not close: a handshake that completed while it closed, a plain HTTP request.
+    for (const socket of wss?.clients ?? []) socket.terminate();
+    wsHttp?.closeAllConnections();
+    await Promise.all([serversClosed, wssClosed]);
     try {
       if (persistence !== undefined) await persistence.destroy();
       else await db?.close();
@@ -299,6 +356,12 @@ export class EmbeddedBroker {
       this.log.warning(`embedded broker: closing session store: ${errorMessage(err)}`);
     }
   }
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  return server?.listening === true
+    ? new Promise<void>((resolve) => server.close(() => resolve()))
+    : Promise.resolve();
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,14 @@ import {
   type MqttClient,
   connect as mqttConnect,
 } from 'mqtt';
+import { WebSocket } from 'ws';
 import { RealmAcl } from '../../lib/broker/acl.js';
 import { EmbeddedBroker } from '../../lib/broker/embedded.js';
 import { parsePasswordFile } from '../../lib/broker/password-file.js';
 import type { MainMqttSettings } from '../../lib/config/settings.js';
 import { ConfigError, DaqdError } from '../../lib/core/errors.js';
 import { silentLog } from '../../lib/core/log.js';
+import { freePort } from '../support/daqd.js';
 
 function settings(extra: Partial<MainMqttSettings> = {}): MainMqttSettings {
   return {
@@ -31,6 +34,13 @@ function settings(extra: Partial<MainMqttSettings> = {}): MainMqttSettings {
     websocket_port: 0,
     ...extra,
   };
+}
+
+/** Waits until `done()` holds, 5 s at most (the caller's assertion then says what is missing). */
+async function settle(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -237,6 +247,43 @@ describe('EmbeddedBroker', () => {
     await closed;
   });
 
+  it('delivers every QoS 1 message live, also when QoS 0 messages overtake it inside the broker', async () => {
+    // aedes acknowledges a QoS 1 message before it is in the session store and passes QoS 0 messages
+    // on at once; its own duplicate filter then took an overtaken QoS 1 message for a duplicate.
+    const { port } = await startBroker();
+    const sub = await connect(port, { clientId: 'subscriber-a', clean: false });
+    await sub.subscribeAsync('hiveeyes/#', { qos: 1 });
+    const got = new Set<string>();
+    sub.on('message', (_topic, payload) => got.add(payload.toString()));
+    const reliable = await connect(port);
+    const chatty = await connect(port);
+    const count = 200;
+    for (let i = 0; i < count; i++) {
+      await reliable.publishAsync('hiveeyes/a/data.json', `a${i}`, { qos: 1 });
+      chatty.publish('hiveeyes/b/data.json', `b${i}`, { qos: 0 });
+    }
+    const expected = Array.from({ length: count }, (_, i) => `a${i}`);
+    await settle(() => expected.every((a) => got.has(a)));
+    expect(expected.filter((a) => !got.has(a))).to.deep.equal([]);
+  });
+
+  it('delivers a message once to a client whose subscriptions overlap', async () => {
+    const { port } = await startBroker();
+    const sub = await connect(port, { clientId: 'subscriber-a', clean: false });
+    await sub.subscribeAsync({ 'hiveeyes/#': { qos: 1 }, 'hiveeyes/+/data.json': { qos: 1 } });
+    const got: string[] = [];
+    sub.on('message', (_topic, payload) => got.push(payload.toString()));
+    const pub = await connect(port);
+    for (let i = 0; i < 20; i++)
+      await pub.publishAsync('hiveeyes/a/data.json', `m${i}`, { qos: i % 2 ? 1 : 0 });
+    const expected = Array.from({ length: 20 }, (_, i) => `m${i}`).sort();
+    // Long enough for a duplicate to arrive too.
+    await settle(() => got.length >= expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Each once (QoS 0 ones may come before QoS 1 ones published earlier).
+    expect([...got].sort()).to.deep.equal(expected);
+  });
+
   it('keeps a clean=false subscription across a broker restart', async () => {
     const first = await startBroker();
     const a = await connect(first.port, { clientId: 'subscriber-a', clean: false });
@@ -294,6 +341,113 @@ describe('EmbeddedBroker', () => {
     expect(got).to.deep.equal(['queued 1', 'queued 2', 'queued 3']);
   });
 
+  it('serves MQTT over WebSocket next to TCP, with the same access rules', async () => {
+    const passwordFile = await writeAccessFile('passwd', 'alice:a\n');
+    const websocketPort = await freePort();
+    const { broker, port } = await startBroker({
+      password_file: passwordFile,
+      websocket_port: websocketPort,
+    });
+    expect(broker.websocketAddress()).to.deep.equal({ host: '127.0.0.1', port: websocketPort });
+    const url = `ws://127.0.0.1:${websocketPort}`;
+
+    const tcp = await connect(port, { username: 'alice', password: 'a' });
+    await tcp.subscribeAsync('hiveeyes/#', { qos: 1 });
+    const ws = await connectAsync(url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      username: 'alice',
+      password: 'a',
+    });
+    clients.push(ws);
+    const overTcp = nextMessage(tcp);
+    await ws.publishAsync('hiveeyes/testdrive/area-42/node-1/data.json', '{"temperature": 21.5}', { qos: 1 });
+    expect(await overTcp).to.deep.equal({
+      topic: 'hiveeyes/testdrive/area-42/node-1/data.json',
+      payload: '{"temperature": 21.5}',
+    });
+
+    // And back: a WebSocket subscriber gets what a TCP client publishes.
+    await ws.subscribeAsync('weather/#', { qos: 1 });
+    const overWs = nextMessage(ws);
+    await tcp.publishAsync('weather/station-1/data.json', '{"t": 1}', { qos: 1 });
+    expect(await overWs).to.deep.equal({ topic: 'weather/station-1/data.json', payload: '{"t": 1}' });
+
+    let refused: MqttClient | undefined;
+    const err = await rejection(
+      (async () => {
+        refused = await connectAsync(url, {
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+          username: 'alice',
+          password: 'b',
+        });
+      })(),
+    );
+    if (refused !== undefined) clients.push(refused);
+    expect(err.message).to.match(/not authorized/i);
+
+    // A plain HTTP request is told to upgrade.
+    const response = await fetch(`http://127.0.0.1:${websocketPort}/`);
+    expect(response.status).to.equal(426);
+    await response.text();
+
+    // A WebSocket that breaks off mid-packet harms nobody else.
+    const raw = new WebSocket(url, 'mqtt');
+    await once(raw, 'open');
+    raw.send(Buffer.from([0x10, 0x20, 0x00]));
+    raw.terminate();
+    const still = nextMessage(tcp);
+    await ws.publishAsync('hiveeyes/still/there', 'yes', { qos: 1 });
+    expect((await still).payload).to.equal('yes');
+  });
+
+  it('stops the WebSocket listener too: clients are closed and the port is free again', async () => {
+    const websocketPort = await freePort();
+    const { broker } = await startBroker({ websocket_port: websocketPort });
+    const ws = await connectAsync(`ws://127.0.0.1:${websocketPort}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    clients.push(ws);
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    await broker.stop();
+    await closed;
+    expect(broker.websocketAddress()).to.equal(undefined);
+    const probe: Server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(websocketPort, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  });
+
+  it('fails start with a clear error when the WebSocket port is taken, and leaves nothing open', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const websocketPort = (blocker.address() as { port: number }).port;
+      const tcpPort = await freePort();
+      const broker = new EmbeddedBroker({
+        settings: settings({ port: tcpPort, websocket_port: websocketPort }),
+        dataDir,
+        log: silentLog(),
+      });
+      brokers.push(broker);
+      const err = await rejection(broker.start());
+      expect(err).to.be.instanceOf(DaqdError);
+      expect(err.message).to.equal(
+        `embedded broker: cannot listen on 127.0.0.1:${websocketPort} (WebSocket): address already in use`,
+      );
+      expect(broker.address()).to.equal(undefined);
+      // The TCP listener was closed again, and the session store too: a broker can take both.
+      const { port } = await startBroker({ port: tcpPort });
+      expect(port).to.equal(tcpPort);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
   it('fails start with a clear error when the port is taken, and leaves nothing open', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
@@ -307,8 +461,8 @@ describe('EmbeddedBroker', () => {
         `embedded broker: cannot listen on 127.0.0.1:${port}: address already in use`,
       );
       // The session store was closed again: another broker can open it.
-      const { port: freePort } = await startBroker();
-      expect(freePort).to.be.a('number');
+      const { port: otherPort } = await startBroker();
+      expect(otherPort).to.be.a('number');
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
