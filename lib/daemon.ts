@@ -86,6 +86,7 @@ export class Daemon {
         dataDir: settings.daqd.data_dir,
         log: log.child('daqd:broker'),
         internalUsers: { [INTERNAL_USER]: this.internalPassword },
+        admitLater: true,
       });
       await this.broker.start();
     }
@@ -104,6 +105,8 @@ export class Daemon {
         }),
     });
     await this.reload();
+    // The realms have subscribed (and so have sessions to queue into): now nodes may publish.
+    this.broker?.admitClients();
     if (this.stopping !== undefined) return;
 
     this.watcher = new ConfigWatcher({

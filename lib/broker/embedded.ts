@@ -26,6 +26,8 @@ const levelPersistence = require('aedes-persistence-level') as (
 
 /** MQTT 3.1.1 CONNACK return code 5. */
 const NOT_AUTHORIZED = 5;
+/** MQTT 3.1.1 CONNACK return code 3: try again later. */
+const SERVER_UNAVAILABLE = 3;
 
 /** Who a connected client authenticated as. */
 interface Principal {
@@ -47,6 +49,11 @@ export interface EmbeddedBrokerContext {
    * another password is refused even when the broker is otherwise open.
    */
   internalUsers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Refuse outside clients (CONNACK 3, server unavailable: they retry) until `admitClients()`, so
+   * daqd's own clients subscribe first and nothing published at start-up finds no subscriber.
+   */
+  admitLater?: boolean | undefined;
 }
 
 /**
@@ -94,12 +101,20 @@ export class EmbeddedBroker {
   private wss: WebSocketServer | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private admitting: boolean;
 
   constructor(ctx: EmbeddedBrokerContext) {
+    this.admitting = ctx.admitLater !== true;
     this.settings = ctx.settings;
     this.dir = join(ctx.dataDir, 'broker');
     this.log = ctx.log;
     this.internalUsers = new Map(Object.entries(ctx.internalUsers ?? {}));
+  }
+
+  /** Lets outside clients in (see `admitLater`). */
+  admitClients(): void {
+    if (!this.admitting) this.log.info('embedded broker: accepting clients');
+    this.admitting = true;
   }
 
   /** Credentials for daqd's own clients: user `username` with a random password, never written down. */
@@ -220,6 +235,9 @@ export class EmbeddedBroker {
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
+        if (!this.admitting && (username === undefined || !this.internalUsers.has(username))) {
+          return done(Object.assign(new Error('not ready yet'), { returnCode: SERVER_UNAVAILABLE }), null);
+        }
         if (this.admit(client, username, password)) return done(null, true);
         this.log.notice(
           `embedded broker: refused client '${client.id}' (user '${username ?? ''}'): not authorized`,

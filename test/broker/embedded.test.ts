@@ -84,12 +84,17 @@ describe('EmbeddedBroker', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function startBroker(extra: Partial<MainMqttSettings> = {}, internalUsers?: Record<string, string>) {
+  async function startBroker(
+    extra: Partial<MainMqttSettings> = {},
+    internalUsers?: Record<string, string>,
+    admitLater = false,
+  ) {
     const broker = new EmbeddedBroker({
       settings: settings(extra),
       dataDir,
       log: silentLog(),
       internalUsers,
+      admitLater,
     });
     brokers.push(broker);
     await broker.start();
@@ -142,6 +147,19 @@ describe('EmbeddedBroker', () => {
       topic: 'hiveeyes/testdrive/area-38/fipy-01/data.json',
       payload: '{"temperature": 42.84}',
     });
+  });
+
+  it('with admitLater: only daqd\'s own clients get in until admitClients(); others hear "server unavailable"', async () => {
+    const { broker, port } = await startBroker({}, { daqd: 'inner-secret' }, true);
+    const err = await refusedConnect(port, { clientId: 'node-1' });
+    expect((err as Error & { code?: number }).code).to.equal(3);
+    const own = await connect(port, { username: 'daqd', password: 'inner-secret', clientId: 'daqd-realm' });
+    await own.subscribeAsync('hiverize/#', { qos: 1 });
+    broker.admitClients();
+    const node = await connect(port, { clientId: 'node-1' });
+    const received = nextMessage(own);
+    await node.publishAsync('hiverize/testdrive/area-42/node-1/data.json', '{"weight": 42.1}', { qos: 1 });
+    expect((await received).payload).to.equal('{"weight": 42.1}');
   });
 
   it('refuses MQTT 5 with "unacceptable protocol version" (daqd falls back to 3.1.1)', async () => {
