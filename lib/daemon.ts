@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { WriteBatcher } from './acquire/sink/batcher.js';
 import { DeadLetterStore } from './acquire/sink/dead-letter.js';
-import { InfluxSink } from './acquire/sink/influxdb.js';
 import type { Sink } from './acquire/sink/sink.js';
-import { SqliteSink } from './acquire/sink/sqlite.js';
-import { EmbeddedBroker } from './broker/embedded.js';
+import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
@@ -64,10 +62,18 @@ export class Daemon {
     });
     await this.http.start();
 
+    // Only the parts in use are loaded: the embedded store and broker cost memory a server with
+    // InfluxDB and Mosquitto does not need to pay.
     this.sink =
       settings.storage.backend === 'influxdb' && settings.influxdb !== undefined
-        ? new InfluxSink({ settings: settings.influxdb, log: log.child('daqd:influxdb') })
-        : new SqliteSink({ dataDir: settings.daqd.data_dir, log: log.child('daqd:sqlite') });
+        ? new (await import('./acquire/sink/influxdb.js')).InfluxSink({
+            settings: settings.influxdb,
+            log: log.child('daqd:influxdb'),
+          })
+        : new (await import('./acquire/sink/sqlite.js')).SqliteSink({
+            dataDir: settings.daqd.data_dir,
+            log: log.child('daqd:sqlite'),
+          });
     await this.sink.start();
     if (this.stopping !== undefined) return;
     this.batcher = new WriteBatcher({
@@ -81,6 +87,7 @@ export class Daemon {
     });
 
     if (settings.mqtt.embedded) {
+      const { EmbeddedBroker } = await import('./broker/embedded.js');
       this.broker = new EmbeddedBroker({
         settings: settings.mqtt,
         dataDir: settings.daqd.data_dir,

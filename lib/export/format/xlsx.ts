@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Cell, QueryResult } from '../../acquire/sink/sink.js';
 import type { ExportMeta, Format } from './format.js';
 import { nsToIso } from './iso-time.js';
@@ -97,7 +97,9 @@ async function* renderXlsx(
   const out = new PassThrough();
   // The reader below reports stream errors; this keeps a late one (after the reader left) from crashing.
   out.on('error', () => {});
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+  // exceljs is large (~30 MB resident): loaded on the first workbook export, not at daemon start.
+  const { default: excel } = await import('exceljs');
+  const workbook = new excel.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: true,
     useSharedStrings: false,
