@@ -26,8 +26,6 @@ const levelPersistence = require('aedes-persistence-level') as (
 
 /** MQTT 3.1.1 CONNACK return code 5. */
 const NOT_AUTHORIZED = 5;
-/** MQTT 3.1.1 CONNACK return code 3: try again later. */
-const SERVER_UNAVAILABLE = 3;
 
 /** Who a connected client authenticated as. */
 interface Principal {
@@ -50,8 +48,9 @@ export interface EmbeddedBrokerContext {
    */
   internalUsers?: Readonly<Record<string, string>> | undefined;
   /**
-   * Refuse outside clients (CONNACK 3, server unavailable: they retry) until `admitClients()`, so
-   * daqd's own clients subscribe first and nothing published at start-up finds no subscriber.
+   * Hold the CONNACK of outside clients until `admitClients()`, so daqd's own clients subscribe first
+   * and nothing published at start-up finds no subscriber. Held clients just wait (no refusal: some
+   * client libraries give up on a refused CONNECT).
    */
   admitLater?: boolean | undefined;
 }
@@ -102,6 +101,8 @@ export class EmbeddedBroker {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private admitting: boolean;
+  /** Outside clients waiting for `admitClients()`. */
+  private held: (() => void)[] = [];
 
   constructor(ctx: EmbeddedBrokerContext) {
     this.admitting = ctx.admitLater !== true;
@@ -111,10 +112,30 @@ export class EmbeddedBroker {
     this.internalUsers = new Map(Object.entries(ctx.internalUsers ?? {}));
   }
 
-  /** Lets outside clients in (see `admitLater`). */
+  /** Lets outside clients in (see `admitLater`), the held ones first. */
   admitClients(): void {
-    if (!this.admitting) this.log.info('embedded broker: accepting clients');
+    if (this.admitting) return;
     this.admitting = true;
+    const held = this.held;
+    this.held = [];
+    this.log.info(`embedded broker: accepting clients (${held.length} were waiting)`);
+    for (const resume of held) resume();
+  }
+
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ): void {
+    if (this.admit(client, username, password)) {
+      done(null, true);
+      return;
+    }
+    this.log.notice(
+      `embedded broker: refused client '${client.id}' (user '${username ?? ''}'): not authorized`,
+    );
+    done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }), null);
   }
 
   /** Credentials for daqd's own clients: user `username` with a random password, never written down. */
@@ -236,13 +257,10 @@ export class EmbeddedBroker {
       },
       authenticate: (client, username, password, done) => {
         if (!this.admitting && (username === undefined || !this.internalUsers.has(username))) {
-          return done(Object.assign(new Error('not ready yet'), { returnCode: SERVER_UNAVAILABLE }), null);
+          this.held.push(() => this.authenticate(client, username, password, done));
+          return;
         }
-        if (this.admit(client, username, password)) return done(null, true);
-        this.log.notice(
-          `embedded broker: refused client '${client.id}' (user '${username ?? ''}'): not authorized`,
-        );
-        done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }), null);
+        this.authenticate(client, username, password, done);
       },
       authorizePublish: (client, packet, done) => {
         const refusal = this.publishRefusal(client, packet.topic);

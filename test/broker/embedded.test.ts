@@ -149,14 +149,19 @@ describe('EmbeddedBroker', () => {
     });
   });
 
-  it('with admitLater: only daqd\'s own clients get in until admitClients(); others hear "server unavailable"', async () => {
+  it("with admitLater: outside clients wait for their CONNACK until admitClients(); daqd's own get in at once", async () => {
     const { broker, port } = await startBroker({}, { daqd: 'inner-secret' }, true);
-    const err = await refusedConnect(port, { clientId: 'node-1' });
-    expect((err as Error & { code?: number }).code).to.equal(3);
+    let nodeConnected = false;
+    const nodeConnecting = connect(port, { clientId: 'node-1' }).then((client) => {
+      nodeConnected = true;
+      return client;
+    });
     const own = await connect(port, { username: 'daqd', password: 'inner-secret', clientId: 'daqd-realm' });
     await own.subscribeAsync('hiverize/#', { qos: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(nodeConnected).to.equal(false);
     broker.admitClients();
-    const node = await connect(port, { clientId: 'node-1' });
+    const node = await nodeConnecting;
     const received = nextMessage(own);
     await node.publishAsync('hiverize/testdrive/area-42/node-1/data.json', '{"weight": 42.1}', { qos: 1 });
     expect((await received).payload).to.equal('{"weight": 42.1}');
