@@ -1,8 +1,8 @@
 import type { RealmApp } from '../config/settings.js';
 import type { Point } from '../core/point.js';
-import { decodeSlot } from './decode/slot.js';
+import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
-import type { Topology } from './decode/topology.js';
+import type { StorageAddress, Topology } from './decode/topology.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
 import { topologyToStorage } from './sanitize/storage-address.js';
@@ -20,6 +20,11 @@ export interface PipelineContext {
   timezone: string;
   /** Gives readings without a timestamp strictly increasing times per series. */
   clock: SeriesClock;
+  /**
+   * Topics decoded before (see `TopicRoutes`). A node sends on the same topic again and again, so
+   * its topology, slot class and storage address are worked out once, not per message.
+   */
+  routes?: TopicRoutes | undefined;
 }
 
 /** Points ready for one database, or why the message carries nothing to store. */
@@ -27,12 +32,84 @@ export type PipelineResult =
   | { kind: 'points'; topology: Topology; database: string; points: Point[] }
   | { kind: 'ignore'; reason: string };
 
+/** Everything about a topic that does not depend on the payload. */
+interface Route {
+  readonly topology: Topology;
+  readonly slotClass: SlotClass;
+  /**
+   * Worked out the first time a payload of the topic decodes, so that a bad payload is reported
+   * before a bad address, as when each stage runs in turn.
+   */
+  address: StorageAddress | undefined;
+  /** `SeriesClock` keys of the address (data, events), made with it. */
+  seriesKeys: { data: string; event: string } | undefined;
+}
+
+/** Topics remembered at most per realm; past that the oldest are forgotten first. */
+const DEFAULT_MAX_ROUTES = 10_000;
+
+/**
+ * A bounded memo of topic → route for one realm. It holds only what the pure stages would compute
+ * again from the topic (and the realm's fixed strategy), so using it changes no result. Topics that
+ * do not decode are not kept: they throw every time.
+ */
+export class TopicRoutes {
+  private readonly routes = new Map<string, Route>();
+
+  constructor(private readonly maxRoutes = DEFAULT_MAX_ROUTES) {}
+
+  /** Topics remembered now. */
+  get size(): number {
+    return this.routes.size;
+  }
+
+  /** The route of `topic`; throws `DecodeError` like the stages it stands for. */
+  get(topic: string, app: PipelineContext['app']): Route {
+    let route = this.routes.get(topic);
+    if (route === undefined) {
+      route = routeOf(topic, app);
+      if (this.routes.size >= this.maxRoutes) {
+        const oldest = this.routes.keys().next();
+        if (!oldest.done) this.routes.delete(oldest.value);
+      }
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+}
+
+function routeOf(topic: string, app: PipelineContext['app']): Route {
+  const topology = topicToTopology(topic, app);
+  return { topology, slotClass: classifySlot(topology.slot), address: undefined, seriesKeys: undefined };
+}
+
 /** Decodes one message into points. Throws `DecodeError` for a bad topic or payload. */
 export function messageToPoints(message: InboundMessage, ctx: PipelineContext): PipelineResult {
-  const topology = topicToTopology(message.topic, ctx.app);
-  const decoded = decodeSlot(topology.slot, message.payload);
+  const route = ctx.routes?.get(message.topic, ctx.app) ?? routeOf(message.topic, ctx.app);
+  const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);
   if (decoded.kind === 'ignore') return decoded;
-  return readingsToPoints(topology, decoded.kind, decoded.readings, message.receivedAt, ctx);
+  if (route.address === undefined || route.seriesKeys === undefined) {
+    route.address = topologyToStorage(route.topology);
+    route.seriesKeys = {
+      data: seriesKeyOf(route.address, 'data'),
+      event: seriesKeyOf(route.address, 'event'),
+    };
+  }
+  const { address, seriesKeys } = route;
+  return addressedPoints(
+    route.topology,
+    address,
+    seriesKeys[decoded.kind],
+    decoded.kind,
+    decoded.readings,
+    message.receivedAt,
+    ctx,
+  );
+}
+
+/** The `SeriesClock` key of an address's readings or events. */
+function seriesKeyOf(address: StorageAddress, kind: 'data' | 'event'): string {
+  return `${address.database}\u0000${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
 }
 
 /**
@@ -47,17 +124,23 @@ export function readingsToPoints(
   ctx: PipelineContext,
 ): PipelineResult & { kind: 'points' } {
   const address = topologyToStorage(topology);
+  return addressedPoints(topology, address, seriesKeyOf(address, kind), kind, readings, receivedAt, ctx);
+}
+
+function addressedPoints(
+  topology: Topology,
+  address: StorageAddress,
+  seriesKey: string,
+  kind: 'data' | 'event',
+  readings: readonly Record<string, unknown>[],
+  receivedAt: bigint,
+  ctx: PipelineContext,
+): PipelineResult & { kind: 'points' } {
   const measurement = kind === 'event' ? address.eventsMeasurement : address.measurement;
-  const seriesKey = `${address.database}\u0000${measurement}`;
+  const options = { measurement, tagFields: ctx.app.tags, timezone: ctx.timezone, receivedAt, kind };
   const points: Point[] = [];
   for (const reading of readings) {
-    const { point, timeFromPayload } = readingToPoint(reading, {
-      measurement,
-      tagFields: ctx.app.tags,
-      timezone: ctx.timezone,
-      receivedAt,
-      kind,
-    });
+    const { point, timeFromPayload } = readingToPoint(reading, options);
     if (!timeFromPayload) point.time = ctx.clock.stamp(seriesKey, point.time);
     points.push(point);
   }

@@ -1,6 +1,12 @@
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
-import { messageToPoints, type PipelineContext, readingsToPoints } from '../acquire/pipeline.js';
+import {
+  messageToPoints,
+  type PipelineContext,
+  type PipelineResult,
+  readingsToPoints,
+  TopicRoutes,
+} from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import type { WriteBatcher } from '../acquire/sink/batcher.js';
 import { MqttSource } from '../acquire/source/mqtt.js';
@@ -32,7 +38,12 @@ export class Channel {
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: ChannelContext) {
-    this.pipeline = { app: ctx.app, timezone: ctx.timezone, clock: new SeriesClock() };
+    this.pipeline = {
+      app: ctx.app,
+      timezone: ctx.timezone,
+      clock: new SeriesClock(),
+      routes: new TopicRoutes(),
+    };
   }
 
   get app(): RealmApp {
@@ -79,34 +90,50 @@ export class Channel {
     this.ctx.log.info(`realm '${this.ctx.app.realm}': channel stopped`);
   }
 
-  /** One MQTT message; never rejects (the source acknowledges once it settles). */
-  private async handleMessage(message: InboundMessage): Promise<void> {
+  /**
+   * One MQTT message; settles once its points are stored or it failed for good (the source
+   * acknowledges then). Rejects only when storing failed retryably (daqd is stopping), so the
+   * message stays unacknowledged and the broker delivers it again.
+   *
+   * A plain promise chain rather than an async function: this runs for every reading, and an async
+   * function's suspended frame was the largest object a reading kept alive while its batch filled.
+   */
+  private handleMessage(message: InboundMessage): Promise<void> {
     this.stats.received++;
-    let database: string | undefined;
+    let result: PipelineResult;
     try {
-      const result = messageToPoints(message, this.pipeline);
-      if (result.kind === 'ignore') {
-        this.stats.ignored++;
-        if (this.ctx.log.isDebug()) {
-          this.ctx.log.debug(`realm '${this.ctx.app.realm}': ignored '${message.topic}': ${result.reason}`);
-        }
-        return;
-      }
-      database = result.database;
-      await this.ctx.batcher.add(result.database, result.points);
-      this.stats.stored++;
+      result = messageToPoints(message, this.pipeline);
     } catch (err) {
-      if (err instanceof DaqdError && err.code === 'storage' && (err as { retryable?: boolean }).retryable) {
-        // Not stored and not rejected for good (daqd is stopping): leave it unacknowledged, the broker
-        // delivers it again.
-        throw err;
-      }
-      this.stats.failed++;
-      this.ctx.log.debug(
-        `realm '${this.ctx.app.realm}': cannot store '${message.topic}'${database ? ` into '${database}'` : ''}: ${errorMessage(err)}`,
-      );
-      await this.signalError(message, err);
+      return this.failed(message, undefined, err);
     }
+    if (result.kind === 'ignore') {
+      this.stats.ignored++;
+      if (this.ctx.log.isDebug()) {
+        this.ctx.log.debug(`realm '${this.ctx.app.realm}': ignored '${message.topic}': ${result.reason}`);
+      }
+      return Promise.resolve();
+    }
+    const database = result.database;
+    return this.ctx.batcher.add(database, result.points).then(
+      () => {
+        this.stats.stored++;
+      },
+      (err: unknown) => this.failed(message, database, err),
+    );
+  }
+
+  /** A message that could not be stored: counted and answered on the error topic, or rethrown (see above). */
+  private async failed(message: InboundMessage, database: string | undefined, err: unknown): Promise<void> {
+    if (err instanceof DaqdError && err.code === 'storage' && (err as { retryable?: boolean }).retryable) {
+      // Not stored and not rejected for good (daqd is stopping): leave it unacknowledged, the broker
+      // delivers it again.
+      throw err;
+    }
+    this.stats.failed++;
+    this.ctx.log.debug(
+      `realm '${this.ctx.app.realm}': cannot store '${message.topic}'${database ? ` into '${database}'` : ''}: ${errorMessage(err)}`,
+    );
+    await this.signalError(message, err);
   }
 
   /**

@@ -43,26 +43,41 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * A container matches when the slot is its name or ends in `/<name>`.
  */
 export function decodeSlot(slot: string, payload: Buffer): DecodedSlot {
+  return decodeSlotPayload(slot, classifySlot(slot), payload);
+}
+
+/**
+ * What a slot holds, decided from its name alone (the first half of `decodeSlot`): a JSON data or
+ * event container, a discrete value of one field, or nothing to store. Pure. Slots repeat with every
+ * message of a node, so a caller may keep this per topic.
+ */
+export type SlotClass =
+  | { kind: 'data' | 'event'; container: 'json' }
+  | { kind: 'data'; container: 'discrete'; field: string }
+  | { kind: 'ignore'; reason: string };
+
+/** Classifies a slot by name in Kotori's order (see `decodeSlot`). Pure; never throws. */
+export function classifySlot(slot: string): SlotClass {
   if (slot.endsWith('error.json')) {
     return { kind: 'ignore', reason: `slot '${slot}' carries error reports` };
   }
-  if (DATA_CONTAINERS.some((name) => hasSuffix(slot, name))) {
-    return { kind: 'data', readings: jsonReadings(slot, payload) };
-  }
+  if (DATA_CONTAINERS.some((name) => hasSuffix(slot, name))) return { kind: 'data', container: 'json' };
   const discrete = DISCRETE.exec(slot);
-  if (discrete) {
-    const field = discrete[1]!;
-    const text = payloadText(slot, payload);
-    const value = parseNumericText(text);
-    if (value === undefined || !Number.isFinite(value)) {
-      throw new DecodeError(`slot '${slot}': payload '${clip(text)}' is not a finite number`);
-    }
-    return { kind: 'data', readings: [{ [field]: value }] };
-  }
-  if (EVENT_CONTAINERS.some((name) => hasSuffix(slot, name))) {
-    return { kind: 'event', readings: jsonReadings(slot, payload) };
-  }
+  if (discrete) return { kind: 'data', container: 'discrete', field: discrete[1]! };
+  if (EVENT_CONTAINERS.some((name) => hasSuffix(slot, name))) return { kind: 'event', container: 'json' };
   return { kind: 'ignore', reason: `slot '${slot}' is not a known data or event slot` };
+}
+
+/** Decodes the payload of a slot classified by `classifySlot` (the second half of `decodeSlot`). */
+export function decodeSlotPayload(slot: string, slotClass: SlotClass, payload: Buffer): DecodedSlot {
+  if (slotClass.kind === 'ignore') return slotClass;
+  if (slotClass.container === 'json') return { kind: slotClass.kind, readings: jsonReadings(slot, payload) };
+  const text = payloadText(slot, payload);
+  const value = parseNumericText(text);
+  if (value === undefined || !Number.isFinite(value)) {
+    throw new DecodeError(`slot '${slot}': payload '${clip(text)}' is not a finite number`);
+  }
+  return { kind: 'data', readings: [{ [slotClass.field]: value }] };
 }
 
 /**

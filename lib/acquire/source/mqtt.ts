@@ -5,7 +5,7 @@ import mqtt, {
   type IConnackPacket,
   type IPublishPacket,
   type ISubscriptionMap,
-  MqttClient,
+  type MqttClient,
   type Packet,
   ReasonCodes,
 } from 'mqtt';
@@ -73,10 +73,9 @@ const STABLE_MS = 30_000;
  */
 const DEFER_PUBACK = new Error('PUBACK deferred until the handler settles');
 
-/** The piece of MQTT.js that writes a packet on the current connection (not in its public types). */
-interface PacketWriter {
-  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode: number }): void;
-}
+/** MQTT.js's own packet trace is wanted (`DEBUG=mqttjs*`). */
+const TRACE_MQTTJS = /mqttjs/.test(process.env['DEBUG'] ?? '');
+const noTrace = (): void => {};
 
 /** One network connection (one MQTT.js client); a reconnect makes a new one. */
 interface Connection {
@@ -94,6 +93,10 @@ interface Connection {
   closed: boolean;
   /** Rejecters of publishes waiting for their PUBACK; a closed connection fails them. */
   publishes: Set<(err: Error) => void>;
+  /** Takes the PUBLISH held while `receive_maximum` handlers are busy (see `onPublish`). */
+  paused: (() => void) | undefined;
+  /** Packet ids to acknowledge with the next write (see `ack`). */
+  acks: number[];
 }
 
 /** MQTT.js's text for a CONNACK/SUBACK code (3.1.1 and 5 codes share one table). */
@@ -117,6 +120,11 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
  *
  * It connects with MQTT 5 (Receive Maximum = `receive_maximum`) and falls back to 3.1.1 when the
  * broker does not speak 5. An unreachable broker is logged once and retried with backoff.
+ *
+ * The window is also kept on this side: a PUBLISH that comes while `receive_maximum` handlers are
+ * busy waits, and no further packet is read, until one settles (TCP flow control then holds the
+ * broker back). MQTT 3.1.1 has no Receive Maximum, and mosquitto 2.0.11 (Debian's) miscounts its
+ * in-flight quota under load and sends thousands more; without this, memory grew with its queue.
  */
 export class MqttSource {
   private state: State = 'idle';
@@ -132,7 +140,12 @@ export class MqttSource {
   private outage: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private releaseStart: (() => void) | undefined;
-  private readonly inflight = new Set<Promise<void>>();
+  /** Messages whose handler has not settled yet. */
+  private inflight = 0;
+  /** Called when `inflight` drops to zero (`drain` waits for it). */
+  private readonly idleWaiters = new Set<() => void>();
+  /** Handlers in flight at most (`receive_maximum`), whatever the broker sends. */
+  private readonly window: number;
   /** Failed or short-lived connections in a row: the step on the backoff schedule. */
   private failures = 0;
   private tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
@@ -146,6 +159,7 @@ export class MqttSource {
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     this.url = `${settings.protocol}://${host}:${settings.port}`;
     this.filters = ctx.sharedGroup ? ctx.topics.map((t) => `$share/${ctx.sharedGroup}/${t}`) : ctx.topics;
+    this.window = Math.max(1, settings.receive_maximum);
   }
 
   /** True while a connection to the broker is up. */
@@ -164,12 +178,6 @@ export class MqttSource {
 
   private async begin(): Promise<void> {
     if (this.state !== 'idle') return;
-    if (typeof (MqttClient.prototype as unknown as Partial<PacketWriter>)._sendPacket !== 'function') {
-      throw new DaqdError(
-        'mqtt_client',
-        'mqtt: this MQTT.js has no _sendPacket; cannot acknowledge after the handler',
-      );
-    }
     this.state = 'running';
     this.tls = await this.readTlsFiles();
     if (this.state !== 'running') return;
@@ -242,8 +250,12 @@ export class MqttSource {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.startDone();
+    // Packets MQTT.js still holds are passed over unacknowledged now (see onPublish).
+    this.resume(this.conn);
     await this.drain(drainTimeout);
     const conn = this.conn;
+    // The PUBACKs of the handlers that just settled, before the connection ends.
+    if (conn) this.writeAcks(conn);
     // From here on a late handler finds no connection and sends no PUBACK.
     this.conn = undefined;
     this.state = 'stopped';
@@ -251,8 +263,12 @@ export class MqttSource {
   }
 
   private async drain(timeoutMs: number | undefined): Promise<void> {
-    if (this.inflight.size === 0) return;
-    const settled = Promise.allSettled([...this.inflight]).then(() => true);
+    if (this.inflight === 0) return;
+    let wake: () => void = () => {};
+    const settled = new Promise<boolean>((resolve) => {
+      wake = () => resolve(true);
+      this.idleWaiters.add(wake);
+    });
     if (timeoutMs === undefined) {
       await settled;
       return;
@@ -263,12 +279,22 @@ export class MqttSource {
     });
     const drained = await Promise.race([settled, expired]);
     clearTimeout(timer);
+    this.idleWaiters.delete(wake);
     if (!drained) {
       this.ctx.log.warning(
-        `mqtt: ${this.inflight.size} message(s) still in the handler after ${timeoutMs} ms; ` +
+        `mqtt: ${this.inflight} message(s) still in the handler after ${timeoutMs} ms; ` +
           'leaving them unacknowledged for the broker to send again',
       );
     }
+  }
+
+  /** One handler settled: takes the next PUBLISH if the window was full; wakes `drain` after the last. */
+  private settled(): void {
+    this.inflight--;
+    if (this.inflight < this.window) this.resume(this.conn);
+    if (this.inflight > 0 || this.idleWaiters.size === 0) return;
+    for (const wake of this.idleWaiters) wake();
+    this.idleWaiters.clear();
   }
 
   private endClient(conn: Connection): Promise<void> {
@@ -328,6 +354,9 @@ export class MqttSource {
       resubscribe: false,
       // Listeners and the message hook are in place before the first byte arrives.
       manualConnect: true,
+      // MQTT.js traces each packet through `debug` even while it is off, several calls per message:
+      // skipped unless its trace is asked for (DEBUG=mqttjs*).
+      ...(TRACE_MQTTJS ? {} : { log: noTrace }),
     };
   }
 
@@ -354,6 +383,8 @@ export class MqttSource {
       lastError: undefined,
       closed: false,
       publishes: new Set(),
+      paused: undefined,
+      acks: [],
     };
     this.conn = conn;
     client.handleMessage = (packet, callback) => this.onPublish(conn, packet, callback);
@@ -431,47 +462,104 @@ export class MqttSource {
    * the Receive Maximum. So the callback is called at once, with an error for QoS 1, which makes
    * MQTT.js skip its PUBACK and go on with the next packet; the PUBACK is written later by `ack`,
    * when the handler resolves. Many messages are thus in flight and acknowledged out of order, as
-   * MQTT allows for QoS 1.
+   * MQTT allows for QoS 1. A PUBLISH that arrives while `receive_maximum` handlers are busy (the
+   * broker overran the window) is held, and MQTT.js with it, until one of them settles (`settled` →
+   * `resume`). A broker that keeps the window never meets this, so its PINGRESPs are never held up.
    */
   private onPublish(conn: Connection, packet: IPublishPacket, callback: (err?: Error) => void): void {
     const receivedAt = nowNs();
+    if (this.inflight >= this.window && conn === this.conn && this.state === 'running') {
+      // The broker sent more than the window allows: this message waits, and MQTT.js with it.
+      conn.paused = () => this.take(conn, packet, callback, receivedAt);
+      return;
+    }
+    this.take(conn, packet, callback, receivedAt);
+  }
+
+  /** Hands one PUBLISH to the handler (see `onPublish`). */
+  private take(
+    conn: Connection,
+    packet: IPublishPacket,
+    callback: (err?: Error) => void,
+    receivedAt: bigint,
+  ): void {
     // QoS 2 is never granted (we subscribe with QoS 1); its PUBREL arrives here and completes at once.
-    callback(packet.qos === 1 ? DEFER_PUBACK : undefined);
+    const next = packet.qos === 1 ? DEFER_PUBACK : undefined;
     if (conn !== this.conn || this.state !== 'running') {
       // Stopping or an old connection: not handled, not acknowledged, so the broker sends it again.
+      callback(next);
       return;
     }
     const topic = packet.topic;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const message: InboundMessage = { topic, payload, receivedAt };
     const messageId = packet.qos === 1 ? packet.messageId : undefined;
-    const settled = this.handle(message).then(
+    // One promise reaction per message, and a counter instead of a set of promises: this runs for
+    // every reading, and each object that outlives a batch write is garbage the GC must promote.
+    let handled: Promise<void>;
+    this.inflight++;
+    try {
+      handled = this.ctx.onMessage(message);
+    } catch (err) {
+      handled = Promise.reject(err);
+    }
+    // Only now: MQTT.js may read and hand over the next packet from within the callback, and that one
+    // must find this message counted and already handed on, in arrival order.
+    callback(next);
+    handled.then(
       () => {
         if (messageId !== undefined) this.ack(conn, messageId);
+        this.settled();
       },
       (err: unknown) => {
         this.ctx.log.error(
           `mqtt: handler failed for '${topic}': ${errorMessage(err)}; not acknowledged, the broker sends it again on the next connection`,
         );
+        this.settled();
       },
     );
-    this.inflight.add(settled);
-    void settled.finally(() => this.inflight.delete(settled));
   }
 
-  private async handle(message: InboundMessage): Promise<void> {
-    await this.ctx.onMessage(message);
+  /** Lets MQTT.js go on with the next packet of a connection paused by a full window. */
+  private resume(conn: Connection | undefined): void {
+    const paused = conn?.paused;
+    if (conn === undefined || paused === undefined) return;
+    conn.paused = undefined;
+    paused();
   }
 
+  /**
+   * Queues the PUBACK of a stored message. A batch write settles hundreds of handlers at once: their
+   * PUBACKs go out as one socket write on the next tick, not one MQTT.js packet (several small
+   * buffers) each.
+   */
   private ack(conn: Connection, messageId: number): void {
+    conn.acks.push(messageId);
+    if (conn.acks.length === 1) process.nextTick(() => this.writeAcks(conn));
+  }
+
+  /**
+   * Writes the queued PUBACKs: `0x40 0x02 <id>` each, the same bytes in MQTT 3.1.1 and 5 (MQTT 5
+   * §3.4.2.1: reason code 0 without properties may be left out).
+   */
+  private writeAcks(conn: Connection): void {
+    const ids = conn.acks;
+    conn.acks = [];
     // A packet id means something only on the connection (and session) it came with: after a
-    // reconnect it may name another message. The broker redelivers this one instead.
-    if (conn !== this.conn || !conn.client.connected) {
-      if (this.ctx.log.isDebug())
-        this.ctx.log.debug(`mqtt: connection gone, no PUBACK for message ${messageId}`);
+    // reconnect it may name another message. The broker redelivers these instead.
+    if (conn.closed || this.state === 'stopped' || !conn.client.connected || ids.length === 0) {
+      if (this.ctx.log.isDebug() && ids.length > 0)
+        this.ctx.log.debug(`mqtt: connection gone, no PUBACK for ${ids.length} message(s)`);
       return;
     }
-    (conn.client as unknown as PacketWriter)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+    const packets = Buffer.allocUnsafe(ids.length * 4);
+    for (let i = 0; i < ids.length; i++) {
+      const at = i * 4;
+      packets[at] = 0x40;
+      packets[at + 1] = 2;
+      packets.writeUInt16BE(ids[i]!, at + 2);
+    }
+    conn.client.stream.write(packets);
   }
 
   private onClose(conn: Connection): void {

@@ -277,6 +277,37 @@ describe('MqttSource', function () {
     expect(payloads(messages)).to.deep.equal(['marker']);
   });
 
+  it('never has more than receive_maximum handlers busy, even when the broker sends more', async () => {
+    // MQTT 3.1.1 has no Receive Maximum (mosquitto's own in-flight limit is 20 by default), and
+    // mosquitto 2.0.11 overruns an MQTT 5 window once PUBACKs flow: the source keeps it itself.
+    for (const protocol_version of [4, 5] as const) {
+      let busy = 0;
+      let most = 0;
+      const done = new Set<string>();
+      const src = source({
+        clientId: uniqueId(`own-window-${protocol_version}`),
+        topics: ['t4w/#'],
+        settings: { receive_maximum: 5, protocol_version },
+        onMessage: async (message) => {
+          busy++;
+          most = Math.max(most, busy);
+          await sleep(2);
+          busy--;
+          done.add(message.payload.toString());
+        },
+      });
+      await src.start();
+      const pub = await publisher(broker.url);
+      const count = 300;
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => pub.publishAsync('t4w/x', String(i), { qos: 1 })),
+      );
+      await waitFor(`${count} messages handled (MQTT ${protocol_version})`, () => done.size === count);
+      expect(most, `MQTT ${protocol_version}`).to.be.within(1, 5);
+      await src.stop();
+    }
+  });
+
   it('keeps its session while stopped: QoS 1 messages sent meanwhile arrive after the next start', async () => {
     const clientId = uniqueId('session');
     const src1 = source({ clientId, topics: ['t5/#'], onMessage: async () => {} });

@@ -1,0 +1,71 @@
+import type { ScenarioResult } from './result.js';
+
+/** One target of the benchmark issue and whether this run met it. */
+export interface Check {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+function figure(results: readonly ScenarioResult[], id: string, name: string): number | undefined {
+  return results.find((r) => r.id === id)?.figures.find((f) => f.name === name)?.median;
+}
+
+function maxRun(results: readonly ScenarioResult[], id: string, name: string): number | undefined {
+  const runs = results.find((r) => r.id === id)?.figures.find((f) => f.name === name)?.runs;
+  return runs === undefined ? undefined : Math.max(...runs);
+}
+
+/**
+ * Size of scenario 3's CSV document: an export that held its rows, or the document, would grow daqd's
+ * RSS by at least this much; a streamed one stays below it whatever the row count.
+ */
+function csvMegabytes(results: readonly ScenarioResult[]): number {
+  return figure(results, '3', 'CSV document size') ?? 0;
+}
+
+/**
+ * The targets of the issue, checked against the medians; peak RSS while ingesting and loss against the
+ * worst run.
+ */
+export function checkTargets(results: readonly ScenarioResult[]): Check[] {
+  const checks: Check[] = [];
+  const add = (target: string, value: number | undefined, unit: string, met: (v: number) => boolean) => {
+    if (value === undefined) return;
+    checks.push({
+      target,
+      measured: `${value.toFixed(unit === '%' || unit === 'MB' ? 1 : 0)} ${unit}`,
+      met: met(value),
+    });
+  };
+  for (const id of ['1a', '1b']) {
+    add(
+      `${id}: end to end ≥ 60% of the slower baseline`,
+      figure(results, id, 'ratio to slower baseline'),
+      '%',
+      (v) => v >= 60,
+    );
+    add(`${id}: no loss`, maxRun(results, id, 'lost or duplicated readings'), 'readings', (v) => v === 0);
+    add(`${id}: daqd RSS ≤ 150 MB`, maxRun(results, id, 'daqd peak RSS'), 'MB', (v) => v <= 150);
+  }
+  add(
+    '2: bulk ingest ≥ 100,000 readings/s',
+    figure(results, '2', 'bulk POST readings/s (1,000 per request)'),
+    'readings/s',
+    (v) => v >= 100_000,
+  );
+  add(
+    '2: single POSTs ≥ 5,000 requests/s',
+    figure(results, '2', 'single POST requests/s (64 connections)'),
+    'req/s',
+    (v) => v >= 5000,
+  );
+  add('3: CSV export ≥ 500,000 rows/s', figure(results, '3', 'CSV rows/s'), 'rows/s', (v) => v >= 500_000);
+  add(
+    '3: CSV export with flat memory (RSS growth below the size of the CSV document)',
+    figure(results, '3', 'CSV daqd RSS growth over idle'),
+    'MB',
+    (v) => v < csvMegabytes(results),
+  );
+  return checks;
+}
