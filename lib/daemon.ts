@@ -84,6 +84,7 @@ export class Daemon {
       },
       log: log.child('daqd:storage'),
       deadLetter: new DeadLetterStore({ dataDir: settings.daqd.data_dir }),
+      observeWrite: (seconds, ok) => this.http?.observeWrite(seconds, ok),
     });
 
     if (settings.mqtt.embedded) {

@@ -28,6 +28,7 @@ export type RouteLabel = 'ingest' | 'export' | 'latest' | 'health' | 'metrics' |
 export class HttpMetrics {
   readonly registry = new Registry();
   private readonly ingestSeconds: Histogram<'realm'>;
+  private readonly writeSeconds: Histogram<'outcome'>;
   private readonly requests: Counter<'route' | 'status'>;
 
   constructor(sources: MetricsSources) {
@@ -75,6 +76,13 @@ export class HttpMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.writeSeconds = new Histogram({
+      name: 'daqd_storage_write_duration_seconds',
+      help: 'Seconds one batch write to the store took, by outcome (ok, failed)',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
     this.requests = new Counter({
       name: 'daqd_http_requests_total',
       help: 'HTTP requests answered, by route and status',
@@ -86,6 +94,11 @@ export class HttpMetrics {
   /** An HTTP ingest whose readings were stored, `seconds` after it arrived. */
   observeIngest(realm: string, seconds: number): void {
     this.ingestSeconds.observe({ realm }, seconds);
+  }
+
+  /** A batch written to the store (or not), taking `seconds`. */
+  observeWrite(seconds: number, ok: boolean): void {
+    this.writeSeconds.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
   }
 
   /** A request answered. */

@@ -162,6 +162,11 @@ export class HttpServer {
   }
 
   /** The Prometheus registry's text, as `/metrics` serves it (for tests and embedding). */
+  /** A batch write to the store, for `daqd_storage_write_duration_seconds`. */
+  observeWrite(seconds: number, ok: boolean): void {
+    this.metrics?.observeWrite(seconds, ok);
+  }
+
   async metricsText(): Promise<string> {
     return (await this.metrics?.render())?.text ?? '';
   }

@@ -359,6 +359,7 @@ describe('HTTP export (real influxd, daqd process)', function () {
     expect(metrics).to.match(/^daqd_readings_failed_total\{realm="wan"\} \d+/m);
     expect(metrics).to.match(/^daqd_storage_queue_depth \d+/m);
     expect(metrics).to.match(/^daqd_http_ingest_duration_seconds_count\{realm="wan"\} [1-9]/m);
+    expect(metrics).to.match(/^daqd_storage_write_duration_seconds_count\{outcome="ok"\} [1-9]/m);
     expect(metrics).to.match(/^daqd_http_requests_total\{route="export",status="200"\} [1-9]/m);
     expect(metrics).to.match(/^process_resident_memory_bytes \d+/m);
   });

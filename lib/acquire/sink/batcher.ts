@@ -63,7 +63,14 @@ export class WriteBatcher {
   private queued = 0;
 
   constructor(
-    private readonly ctx: { sink: Sink; limits: BatchLimits; log: Log; deadLetter: DeadLetterStore },
+    private readonly ctx: {
+      sink: Sink;
+      limits: BatchLimits;
+      log: Log;
+      deadLetter: DeadLetterStore;
+      /** Told of every write to the store: how long it took and whether it succeeded (for /metrics). */
+      observeWrite?: ((seconds: number, ok: boolean) => void) | undefined;
+    },
   ) {}
 
   /** Points accepted but not yet stored. */
@@ -175,7 +182,14 @@ export class WriteBatcher {
   private async writeWithRetry(database: string, points: readonly Point[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.ctx.sink.write(database, points);
+        const started = performance.now();
+        let ok = false;
+        try {
+          await this.ctx.sink.write(database, points);
+          ok = true;
+        } finally {
+          this.ctx.observeWrite?.((performance.now() - started) / 1000, ok);
+        }
         if (this.outage !== undefined) {
           this.ctx.log.notice(
             `storage '${this.ctx.sink.kind}' is back; writing the ${this.queued} queued points`,
