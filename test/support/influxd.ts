@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 /** Credentials of the admin user an auth-enabled influxd is started with. */
 export interface InfluxdAdmin {
@@ -60,20 +62,6 @@ function findInfluxd(): string {
     }
   }
   throw new Error('influxd not found: apt-get install influxdb');
-}
-
-/** A port the OS says is free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
