@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { SqliteSink } from '../lib/acquire/sink/sqlite.js';
 import { silentLog } from '../lib/core/log.js';
 import { DaemonProcess, freePort } from './support/daqd.js';
+import { eventually } from './support/eventually.js';
 import { type MosquittoProcess, startMosquitto } from './support/mosquitto.js';
 
 /** Rows of a measurement in the daemon's SQLite store, read through the sink like any export. */
@@ -27,16 +28,6 @@ async function rows(
     return out;
   } finally {
     await sink.stop();
-  }
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeout = 5000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -104,7 +95,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
   }
 
   async function stored(realm: string, value: number): Promise<Record<string, unknown>[]> {
-    return waitUntil(`reading ${value} of '${realm}' stored`, async () => {
+    return eventually(`reading ${value} of '${realm}' stored`, async () => {
       const found = (await rows(dataDir, `${realm}_net`, 'gw_node_sensors')) as unknown as Record<
         string,
         unknown
@@ -123,7 +114,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     const mark = d.output.length;
     await enable('beta');
     await d.waitFor(/realm 'beta': channel started/, 2000, mark);
-    await waitUntil('beta connected', async () =>
+    await eventually('beta connected', async () =>
       (await health()).realms.find((r) => r.realm === 'beta')?.connected ? true : undefined,
     );
     await publish('beta/net/gw/node/data.json', { value: 2 });
@@ -167,7 +158,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     await writeFile(config, `${await readFile(config, 'utf8')}\n${app('gamma')}`);
     d.signal('SIGHUP');
     await d.waitFor(/realm 'gamma': channel started/);
-    await waitUntil('gamma connected', async () =>
+    await eventually('gamma connected', async () =>
       (await health()).realms[0]?.connected ? true : undefined,
     );
     await publish('gamma/net/gw/node/data.json', { value: 5 });
@@ -177,7 +168,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
   it('on SIGTERM stores every reading it took and exits 0', async () => {
     await enable('delta');
     const d = await start();
-    await waitUntil('delta connected', async () =>
+    await eventually('delta connected', async () =>
       (await health()).realms[0]?.connected ? true : undefined,
     );
     const count = 2000;
@@ -194,7 +185,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     // What was not acknowledged before the stop stays with the broker's persistent session: a new
     // daqd with the same client id gets it. Together, every reading is stored exactly once.
     await start();
-    const all = await waitUntil(
+    const all = await eventually(
       'all stored',
       async () => {
         const found = await rows(dataDir, 'delta_net', 'gw_node_sensors');
@@ -208,7 +199,9 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
   it('loses no reading while a realm restarts for a changed app', async () => {
     await enable('zeta');
     const d = await start();
-    await waitUntil('zeta connected', async () => ((await health()).realms[0]?.connected ? true : undefined));
+    await eventually('zeta connected', async () =>
+      (await health()).realms[0]?.connected ? true : undefined,
+    );
     const total = 600;
     const sending = (async () => {
       for (let i = 0; i < total; i++) {
@@ -221,7 +214,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     await writeFile(path.join(dir, 'apps-available', 'zeta.ini'), app('zeta', 'tags = site\n'));
     await d.waitFor(/realm 'zeta': app changed; restarting/, 3000, mark);
     await sending;
-    const all = await waitUntil(
+    const all = await eventually(
       'every reading stored',
       async () => {
         const found = await rows(dataDir, 'zeta_net', 'gw_node_sensors');
@@ -245,7 +238,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     await enable('eta');
     const d = await start();
     expect(d.output).to.match(/influxdb '[^']+' does not answer \/ping/);
-    await waitUntil('eta connected', async () => ((await health()).realms[0]?.connected ? true : undefined));
+    await eventually('eta connected', async () => ((await health()).realms[0]?.connected ? true : undefined));
     await publisher.publishAsync('eta/net/gw/node/data.json', JSON.stringify({ value: 1 }), { qos: 1 });
     await d.waitFor(/storage 'influxdb' failed: .*retrying/);
     const report = await health();
@@ -270,7 +263,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     );
     await enable('theta');
     const d = await start();
-    await waitUntil('theta connected', async () =>
+    await eventually('theta connected', async () =>
       (await health()).realms[0]?.connected ? true : undefined,
     );
     await publisher.publishAsync('theta/net/gw/node/data.json', JSON.stringify({ value: 1 }), { qos: 1 });
@@ -311,7 +304,7 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     ]);
     const late = await startMosquitto({ port });
     try {
-      await waitUntil(
+      await eventually(
         'eps connected',
         async () => ((await health()).realms[0]?.connected ? true : undefined),
         20_000,

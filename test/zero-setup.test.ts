@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { SqliteSink } from '../lib/acquire/sink/sqlite.js';
 import { silentLog } from '../lib/core/log.js';
 import { DaemonProcess, freePort, ROOT } from './support/daqd.js';
+import { eventually } from './support/eventually.js';
 
 /** The `value` field of every row of a measurement in a daemon's SQLite store, read through the sink. */
 async function storedValues(dataDir: string, database: string, measurement: string): Promise<number[]> {
@@ -23,16 +24,6 @@ async function storedValues(dataDir: string, database: string, measurement: stri
     return values;
   } finally {
     await sink.stop();
-  }
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeout = 10_000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -119,12 +110,12 @@ describe('zero-setup mode: restart of daqd with its embedded broker', function (
     expect(up - down).to.be.greaterThan(20);
     expect(published - up).to.be.greaterThan(20);
 
-    await waitUntil('the node has every reading acknowledged', async () =>
+    await eventually('the node has every reading acknowledged', async () =>
       acknowledged.size + failed.length === published ? true : undefined,
     );
     expect(failed).to.deep.equal([]);
     const dataDir = path.join(dir, 'var');
-    const values = await waitUntil('every reading stored', async () => {
+    const values = await eventually('every reading stored', async () => {
       const found = await storedValues(dataDir, 'hiverize_testdrive', 'area_42_node_1_sensors');
       return new Set(found).size === published ? found : undefined;
     }).catch(async (err: Error) => {
@@ -278,7 +269,7 @@ describe('zero-setup mode: a fresh clone, started as the README says', function 
     expect(posted.ok, `POST answered ${posted.status}: ${await posted.text()}`).to.equal(true);
 
     // Both readings back, once the write batch is stored.
-    const csv = await waitUntil('both readings in data.csv', async () => {
+    const csv = await eventually('both readings in data.csv', async () => {
       const response = await fetch(`${api}/data.csv?from=now-1h`);
       const text = await response.text();
       return response.ok && csvRecords(text).length >= 2 ? text : undefined;

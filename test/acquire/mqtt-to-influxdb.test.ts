@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { DaemonProcess, freePort } from '../support/daqd.js';
+import { eventually } from '../support/eventually.js';
 import { type InfluxdProcess, startInfluxd } from '../support/influxd.js';
 import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
 
@@ -30,20 +31,6 @@ describe('acquisition: MQTT → InfluxDB (real mosquitto, real influxd, daqd pro
     const series = answer.results[0]?.series?.[0];
     if (series === undefined) return [];
     return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
-
-  async function eventually<T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    timeout = 8000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   /** Rows once at least `n` are there. */
