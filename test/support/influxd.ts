@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary, trackChild } from './child-processes.js';
 import { freePort } from './free-port.js';
 
 export { freePort };
@@ -36,32 +36,10 @@ const STARTUP_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
 
-/** Children still running, killed when the test process exits without a teardown. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
 function findInfluxd(): string {
-  const candidates = [process.env['INFLUXD'], '/usr/bin/influxd', '/usr/sbin/influxd'];
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter))
-    if (dir) candidates.push(join(dir, 'influxd'));
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
-  throw new Error('influxd not found: apt-get install influxdb');
+  const binary = findBinary('influxd', [process.env['INFLUXD'], '/usr/bin/influxd', '/usr/sbin/influxd']);
+  if (binary === undefined) throw new Error('influxd not found: apt-get install influxdb');
+  return binary;
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
@@ -222,8 +200,7 @@ class Influxd implements InfluxdProcess {
       stdio: ['ignore', 'ignore', 'pipe'],
       env,
     });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
+    trackChild(child);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -291,7 +268,6 @@ class Influxd implements InfluxdProcess {
  */
 export async function startInfluxd(options: { auth?: boolean } = {}): Promise<InfluxdProcess> {
   const binary = findInfluxd();
-  installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'daqd-influxd-'));
   const influxd = new Influxd(binary, dir, options.auth ?? false);
   try {

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { findBinary, trackChild } from './child-processes.js';
 import { freePort } from './free-port.js';
 
 export { freePort };
@@ -33,32 +33,6 @@ export interface MosquittoOptions {
 const STARTUP_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 const STDERR_TAIL_BYTES = 4096;
-
-/** Children still running, killed when the test process exits without a teardown. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
-
-function findBinary(name: string, fixed: readonly string[]): string | undefined {
-  const candidates = [...fixed];
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) if (dir) candidates.push(join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -165,8 +139,7 @@ class Mosquitto implements MosquittoProcess {
   private async launch(): Promise<void> {
     this.stderrTail = '';
     const child = spawn(this.binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
+    trackChild(child);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
@@ -231,7 +204,6 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     [process.env['MOSQUITTO'] ?? '', '/usr/sbin/mosquitto'].filter(Boolean),
   );
   if (!binary) throw new Error('mosquitto not found: apt-get install mosquitto');
-  installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'daqd-mosquitto-'));
   const mosquitto = new Mosquitto(binary, dir);
   try {
