@@ -1,3 +1,4 @@
+import { describeJson, isJsonObject } from '../acquire/decode/json-shape.js';
 import { DecodeError } from '../core/errors.js';
 import type { BodyLine } from './body.js';
 import { jsonErrorOffset } from './json-error-offset.js';
@@ -27,17 +28,17 @@ export function removePasskey(reading: Record<string, unknown>): Record<string, 
 export function jsonReadings(text: string): BodyReadings {
   if (text.trim() === '') throw new DecodeError('request body is empty');
   const value = parseJson(text, 'request body');
-  if (isObject(value)) return single(removePasskey(value));
+  if (isJsonObject(value)) return single(removePasskey(value));
   if (Array.isArray(value)) {
     if (value.length === 0) throw new DecodeError('request body is an empty JSON array');
     const readings = value.map((item, index) => {
-      if (!isObject(item))
-        throw new DecodeError(`item ${index + 1} of the JSON array is ${describe(item)}, not an object`);
+      if (!isJsonObject(item))
+        throw new DecodeError(`item ${index + 1} of the JSON array is ${describeJson(item)}, not an object`);
       return removePasskey(item);
     });
     return { readings, where: (index) => `item ${index + 1}`, messages: [] };
   }
-  throw new DecodeError(`request body is ${describe(value)}, not a JSON object or an array of objects`);
+  throw new DecodeError(`request body is ${describeJson(value)}, not a JSON object or an array of objects`);
 }
 
 /**
@@ -67,8 +68,8 @@ export async function ndjsonReadings(lines: AsyncIterable<BodyLine>): Promise<Bo
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
     const value = parseJson(line.text, `line ${line.number}`);
-    if (!isObject(value))
-      throw new DecodeError(`line ${line.number} is ${describe(value)}, not a JSON object`);
+    if (!isJsonObject(value))
+      throw new DecodeError(`line ${line.number} is ${describeJson(value)}, not a JSON object`);
     readings.push(removePasskey(value));
     numbers.push(line.number);
   }
@@ -98,14 +99,4 @@ function parseJson(text: string, what: string): unknown {
     const reason = message.length > 120 ? `${message.slice(0, 120)}…` : message;
     throw new DecodeError(`${what} is not valid JSON${place}: ${reason}`);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }

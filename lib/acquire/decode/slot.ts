@@ -1,4 +1,5 @@
 import { DecodeError } from '../../core/errors.js';
+import { describeJson, isJsonObject } from './json-shape.js';
 
 /**
  * What a slot's payload holds. `readings` has one object per reading: a JSON object is a
@@ -117,31 +118,21 @@ function jsonReadings(slot: string, payload: Buffer): Record<string, unknown>[] 
     const detail = err instanceof Error ? err.message : String(err);
     throw new DecodeError(`slot '${slot}': payload is not valid JSON: ${detail}`, { cause: err });
   }
-  if (isObject(value)) return [value];
+  if (isJsonObject(value)) return [value];
   if (Array.isArray(value)) {
     if (value.length === 0) throw new DecodeError(`slot '${slot}': payload is an empty JSON array`);
     return value.map((item, index) => {
-      if (!isObject(item)) {
+      if (!isJsonObject(item)) {
         throw new DecodeError(
-          `slot '${slot}': item ${index} of the JSON array is ${describe(item)}, not an object`,
+          `slot '${slot}': item ${index} of the JSON array is ${describeJson(item)}, not an object`,
         );
       }
       return item;
     });
   }
   throw new DecodeError(
-    `slot '${slot}': payload is ${describe(value)}, not a JSON object or array of objects`,
+    `slot '${slot}': payload is ${describeJson(value)}, not a JSON object or array of objects`,
   );
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }
 
 /** Payload text in an error message: short enough for a log line and the error topic. */
