@@ -75,5 +75,11 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     'readings',
     (v) => v === 0,
   );
+  add(
+    '4: no duplicates at a moderate rate',
+    maxRun(results, '4', '1a latency stage: readings stored twice'),
+    'readings',
+    (v) => v === 0,
+  );
   return checks;
 }
