@@ -117,7 +117,8 @@ export class DaqdProcess {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     await this.waitFor(/ready: 1 realm/);
-    await this.waitFor(/connected to broker/);
+    // Embedded mode: the realm takes messages inside daqd's own broker, there is no connection to wait for.
+    if (this.setup.mode === 'influxdb') await this.waitFor(/connected to broker/);
   }
 
   /** Waits until daqd's output matches. */

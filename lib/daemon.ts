@@ -1,19 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { WriteBatcher } from './acquire/sink/batcher.js';
 import { DeadLetterStore } from './acquire/sink/dead-letter.js';
 import type { Sink } from './acquire/sink/sink.js';
+import { EmbeddedBrokerSource } from './acquire/source/embedded-broker.js';
+import { MqttSource } from './acquire/source/mqtt.js';
+import type { MessageHandler, Source } from './acquire/source/source.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
-import type { MqttSettings, RealmApp, Settings } from './config/settings.js';
+import type { RealmApp, Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
 import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { HttpServer } from './http/server.js';
-
-/** The user daqd's own realm clients log in as on the embedded broker. */
-const INTERNAL_USER = 'daqd';
 
 /**
  * The whole daemon. Start: HTTP listen → storage → embedded broker → channels → file watcher → ready.
@@ -29,8 +28,6 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
-  /** Random password of daqd's own clients on the embedded broker, fresh each start. */
-  private readonly internalPassword = randomBytes(18).toString('base64url');
 
   constructor(private readonly ctx: { settings: Settings; log: Log }) {}
 
@@ -93,7 +90,6 @@ export class Daemon {
         settings: settings.mqtt,
         dataDir: settings.daqd.data_dir,
         log: log.child('daqd:broker'),
-        internalUsers: { [INTERNAL_USER]: this.internalPassword },
         admitLater: true,
       });
       await this.broker.start();
@@ -106,14 +102,14 @@ export class Daemon {
       makeChannel: (app) =>
         new Channel({
           app,
-          mqtt: this.brokerFor(app),
+          openSource: (onMessage) => this.sourceFor(app, onMessage),
           timezone: settings.daqd.timezone,
           batcher,
           log: log.child(`daqd:realm:${app.realm}`),
         }),
     });
     await this.reload();
-    // The realms have subscribed (and so have sessions to queue into): now nodes may publish.
+    // The realms' taps are open: now nodes may publish.
     this.broker?.admitClients();
     if (this.stopping !== undefined) return;
 
@@ -129,20 +125,23 @@ export class Daemon {
   }
 
   /**
-   * The broker a realm connects to: its own `[<realm>:mqtt]` if it differs from `[mqtt]`; the embedded
-   * broker (with daqd's internal login) when `[mqtt] embedded = true`.
+   * Where a realm's messages come from: a tap of the embedded broker when `[mqtt] embedded = true` and
+   * the realm uses that broker; otherwise a connection to its broker (`[<realm>:mqtt]` or `[mqtt]`).
    */
-  private brokerFor(app: RealmApp): MqttSettings {
+  private sourceFor(app: RealmApp, onMessage: MessageHandler): Source {
     const { mqtt } = this.ctx.settings;
-    if (!mqtt.embedded || app.mqtt.host !== mqtt.host || app.mqtt.port !== mqtt.port) return app.mqtt;
-    const host = mqtt.host === '0.0.0.0' || mqtt.host === '::' ? '127.0.0.1' : mqtt.host;
-    return {
-      ...app.mqtt,
-      host,
-      username: INTERNAL_USER,
-      password: this.internalPassword,
-      protocol_version: 4,
-    };
+    const broker = this.broker;
+    if (broker !== undefined && app.mqtt.host === mqtt.host && app.mqtt.port === mqtt.port) {
+      return new EmbeddedBrokerSource({ broker, key: app.realm, topics: app.mqtt_topics, onMessage });
+    }
+    return new MqttSource({
+      settings: app.mqtt,
+      clientId: `${app.mqtt.client_id}-${app.realm}`,
+      topics: app.mqtt_topics,
+      sharedGroup: app.mqtt_shared_group,
+      log: this.ctx.log.child(`daqd:realm:${app.realm}:mqtt`),
+      onMessage,
+    });
   }
 
   /**

@@ -64,8 +64,8 @@ describe('zero-setup mode: restart of daqd with its embedded broker', function (
     await daemon.waitFor(/ready: 1 realm/);
 
     // A node with MQTT.js defaults (clean session, reconnecting) publishing QoS 1 every few ms. While
-    // the broker is gone it queues; it retries every 20 ms, so its first readings reach the new broker
-    // in the window before daqd's realm client has reconnected (the broker queues them for its session).
+    // the broker is gone it queues; it retries every 20 ms, so it knocks while the new daqd is still
+    // starting (the broker holds its CONNACK until the realm takes messages).
     node = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
       clientId: 'node-1',
       protocolVersion: 4,
@@ -126,6 +126,51 @@ describe('zero-setup mode: restart of daqd with its embedded broker', function (
     expect([...new Set(values)].sort((a, b) => a - b)).to.deep.equal(
       Array.from({ length: published }, (_, i) => i),
     );
+  });
+
+  it("keeps a node's readings in the order sent, and loses none, while its realm restarts for a changed app", async () => {
+    await mkdir(path.join(dir, 'apps'));
+    const appFile = path.join(dir, 'apps', 'hiverize.ini');
+    const appText =
+      '[hiverize]\ntype = application\nrealm = hiverize\nmqtt_topics = hiverize/#\napplication = mqttkit\n';
+    await writeFile(appFile, appText);
+    const mqttPort = await freePort();
+    const config = path.join(dir, 'daqd.ini');
+    await writeFile(
+      config,
+      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\nmetrics_logger_interval = 0\n` +
+        `[http]\nport = ${await freePort()}\n[mqtt]\nembedded = true\nport = ${mqttPort}\n[storage]\nbackend = sqlite\n`,
+    );
+    daemon = new DaemonProcess(config);
+    await daemon.waitFor(/ready: 1 realm/);
+    node = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+      clientId: 'node-2',
+      protocolVersion: 4,
+    });
+    const client = node;
+    const total = 3000;
+    // QoS 1 and 0 mixed, sent without waiting: the broker has many of them in hand at once.
+    const sending = (async () => {
+      for (let value = 0; value < total; value++) {
+        client.publish('hiverize/testdrive/area-42/node-2/data.json', JSON.stringify({ value }), {
+          qos: value % 4 === 0 ? 0 : 1,
+        });
+        if (value % 10 === 0) await sleep(5);
+      }
+    })();
+    await sleep(100);
+    const mark = daemon.output.length;
+    await writeFile(appFile, `${appText}tags = site\n`);
+    await daemon.waitFor(/realm 'hiverize': app changed; restarting/, 5000, mark);
+    await sending;
+    const dataDir = path.join(dir, 'var');
+    const values = await eventually('every reading stored', async () => {
+      const found = await storedValues(dataDir, 'hiverize_testdrive', 'area_42_node_2_sensors');
+      return found.length >= total ? found : undefined;
+    });
+    expect(daemon.output).to.match(/realm 'hiverize': channel started/);
+    // Stored in time order = the order daqd took them in.
+    expect(values).to.deep.equal(Array.from({ length: total }, (_, i) => i));
   });
 });
 

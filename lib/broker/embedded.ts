@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -8,16 +8,20 @@ import { join } from 'node:path';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { Level } from 'level';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { MessageHandler } from '../acquire/source/source.js';
 import type { MainMqttSettings } from '../config/settings.js';
 import { ConfigError, DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { RealmAcl } from './acl.js';
 import { installExactDedupe } from './exact-dedupe.js';
 import { parsePasswordFile } from './password-file.js';
+import { PublishTaps, type TapDone } from './publish-tap.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
 interface BrokerPersistence {
   destroy(): Promise<void>;
+  /** Resolves with a QoS 2 packet the client sent before (and has not released), rejects when none. */
+  incomingGetPacket(client: Client, packet: { messageId?: number | undefined }): Promise<unknown>;
 }
 const require = createRequire(import.meta.url);
 const levelPersistence = require('aedes-persistence-level') as (
@@ -30,9 +34,10 @@ const NOT_AUTHORIZED = 5;
 /** Who a connected client authenticated as. */
 interface Principal {
   user: string | undefined;
-  /** One of daqd's own clients: may connect, publish and subscribe everywhere. */
-  internal: boolean;
 }
+
+/** How long a paused tap holds messages for its realm to come back, ms. */
+const TAP_HOLD_MS = 10_000;
 
 /** Everything the embedded broker is handed. */
 export interface EmbeddedBrokerContext {
@@ -42,14 +47,8 @@ export interface EmbeddedBrokerContext {
   dataDir: string;
   log: Log;
   /**
-   * User → password of daqd's own clients (see `EmbeddedBroker.internalCredentials`). They are always
-   * let in, whatever the password and ACL files say, and a client presenting one of these names with
-   * another password is refused even when the broker is otherwise open.
-   */
-  internalUsers?: Readonly<Record<string, string>> | undefined;
-  /**
-   * Hold the CONNACK of outside clients until `admitClients()`, so daqd's own clients subscribe first
-   * and nothing published at start-up finds no subscriber. Held clients just wait (no refusal: some
+   * Hold the CONNACK of clients until `admitClients()`, so daqd's realms open their taps first and
+   * nothing published at start-up passes them by. Held clients just wait (no refusal: some
    * client libraries give up on a refused CONNECT).
    */
   admitLater?: boolean | undefined;
@@ -61,7 +60,7 @@ export interface EmbeddedBrokerContext {
  * `<dataDir>/broker`, so a subscriber that was away gets what was published meanwhile, across restarts.
  *
  * Protocol: MQTT 3.1 and 3.1.1 only. aedes 1.2 answers a v5 CONNECT with CONNACK return code 1
- * ("unacceptable protocol version"), so daqd's own clients fall back to 3.1.1 against it.
+ * ("unacceptable protocol version").
  *
  * Access:
  * - no `password_file`: anonymous clients are welcome;
@@ -73,9 +72,10 @@ export interface EmbeddedBrokerContext {
  *   Without an ACL, authenticated clients may publish and subscribe anywhere.
  * - publishing to `$SYS/…` is refused for everyone.
  *
- * daqd authenticates its own realm clients with credentials made at start and kept in memory only:
- * `EmbeddedBroker.internalCredentials()` gives user `daqd` with a random password; the daemon passes
- * it here as `internalUsers` and uses it as `username`/`password` of its MQTT connections.
+ * daqd's realms do not connect as clients: each opens a tap (`openTap`) that gets the messages of its
+ * filters inside the publish path, after the access check and before the publisher is acknowledged
+ * (see `PublishTaps`). A QoS 1 or 2 publisher is thus acknowledged only once daqd stored its reading,
+ * and readings are stored in the order each publisher sent them.
  *
  * WebSocket: with `websocket_port` > 0 the same broker also speaks MQTT over WebSocket on
  * `settings.host:websocket_port` (any path, subprotocol `mqtt`), e.g. for browser dashboards; access
@@ -88,7 +88,7 @@ export class EmbeddedBroker {
   private readonly settings: MainMqttSettings;
   private readonly dir: string;
   private readonly log: Log;
-  private readonly internalUsers: ReadonlyMap<string, string>;
+  private readonly taps: PublishTaps;
   private readonly principals = new WeakMap<Client, Principal>();
   private passwords: ReadonlyMap<string, string> | undefined;
   private acl: RealmAcl | undefined;
@@ -109,7 +109,7 @@ export class EmbeddedBroker {
     this.settings = ctx.settings;
     this.dir = join(ctx.dataDir, 'broker');
     this.log = ctx.log;
-    this.internalUsers = new Map(Object.entries(ctx.internalUsers ?? {}));
+    this.taps = new PublishTaps({ holdTimeout: TAP_HOLD_MS, log: ctx.log });
   }
 
   /** Lets outside clients in (see `admitLater`), the held ones first. */
@@ -138,9 +138,41 @@ export class EmbeddedBroker {
     done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }), null);
   }
 
-  /** Credentials for daqd's own clients: user `username` with a random password, never written down. */
-  static internalCredentials(username = 'daqd'): { username: string; password: string } {
-    return { username, password: randomBytes(24).toString('base64url') };
+  /**
+   * Opens (or reopens) the tap `key` (a realm): from now on the messages published to `filters` go to
+   * `handler` before their publisher is acknowledged. Messages held while the tap was paused go first.
+   */
+  openTap(key: string, filters: readonly string[], handler: MessageHandler): void {
+    this.taps.open(key, { filters, handler, window: this.settings.receive_maximum });
+  }
+
+  /**
+   * Pauses the tap `key`: its messages are held, unacknowledged, until it opens again (10 s at most,
+   * then they go on unstored). Resolves once the messages its handler has already taken are settled.
+   */
+  pauseTap(key: string): Promise<void> {
+    return this.taps.pause(key);
+  }
+
+  /** Whether the tap `key` is open on a running broker. */
+  tapOpen(key: string): boolean {
+    return this.broker !== undefined && this.taps.isOpen(key);
+  }
+
+  /** Publishes a message from daqd itself (no access check, no tap), e.g. an error topic. */
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1 = 0): Promise<void> {
+    const broker = this.broker;
+    if (broker === undefined) {
+      return Promise.reject(
+        new DaqdError('broker', `embedded broker: cannot publish to '${topic}': not running`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      broker.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
   }
 
   /** Where the broker listens once started (the OS's port when `settings.port` is 0). */
@@ -256,7 +288,7 @@ export class EmbeddedBroker {
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
-        if (!this.admitting && (username === undefined || !this.internalUsers.has(username))) {
+        if (!this.admitting) {
           this.held.push(() => this.authenticate(client, username, password, done));
           return;
         }
@@ -264,19 +296,18 @@ export class EmbeddedBroker {
       },
       authorizePublish: (client, packet, done) => {
         const refusal = this.publishRefusal(client, packet.topic);
-        if (refusal === undefined) return done(null);
-        this.log.notice(
-          `embedded broker: client '${client?.id ?? '-'}': publish to '${packet.topic}' refused: ${refusal}`,
-        );
-        done(new Error(refusal));
+        if (refusal !== undefined) {
+          this.log.notice(
+            `embedded broker: client '${client?.id ?? '-'}': publish to '${packet.topic}' refused: ${refusal}`,
+          );
+          done(new Error(refusal));
+          return;
+        }
+        this.tapPublished(client, packet, done);
       },
       authorizeSubscribe: (client, subscription, done) => {
         const principal = this.principals.get(client);
-        if (
-          this.acl === undefined ||
-          principal?.internal === true ||
-          this.acl.maySubscribe(principal?.user, subscription.topic)
-        ) {
+        if (this.acl === undefined || this.acl.maySubscribe(principal?.user, subscription.topic)) {
           return done(null, subscription);
         }
         this.log.notice(
@@ -344,15 +375,13 @@ export class EmbeddedBroker {
   /** Whether a CONNECT's credentials let the client in; remembers who it is. */
   private admit(client: Client, username: string | undefined, password: Buffer | undefined): boolean {
     const given = password?.toString('utf8');
-    const internal = username === undefined ? undefined : this.internalUsers.get(username);
     let ok: boolean;
-    if (internal !== undefined) ok = given !== undefined && sameSecret(given, internal);
-    else if (this.passwords === undefined) ok = true;
+    if (this.passwords === undefined) ok = true;
     else {
       const expected = username === undefined ? undefined : this.passwords.get(username);
       ok = expected !== undefined && given !== undefined && sameSecret(given, expected);
     }
-    if (ok) this.principals.set(client, { user: username, internal: internal !== undefined });
+    if (ok) this.principals.set(client, { user: username });
     return ok;
   }
 
@@ -363,8 +392,29 @@ export class EmbeddedBroker {
     // No client: a will left over from before a restart, its owner unknown.
     if (client === null) return 'no client to check the realm grant against';
     const principal = this.principals.get(client);
-    if (principal?.internal === true || this.acl.mayPublish(principal?.user, topic)) return undefined;
+    if (this.acl.mayPublish(principal?.user, topic)) return undefined;
     return `realm not granted to user '${principal?.user ?? ''}'`;
+  }
+
+  /**
+   * Hands an admitted publish to the taps. A QoS 2 packet sent again (DUP) that the session store still
+   * holds was taken the first time: only its PUBREC is repeated, so it is not stored twice.
+   */
+  private tapPublished(
+    client: Client | null,
+    packet: { topic: string; payload: Buffer | string; qos: number; dup?: boolean; messageId?: number },
+    done: TapDone,
+  ): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const persistence = this.persistence;
+    if (packet.qos === 2 && packet.dup === true && client !== null && persistence !== undefined) {
+      persistence.incomingGetPacket(client, packet).then(
+        () => done(null),
+        () => this.taps.offer(packet.topic, payload, packet.qos, done),
+      );
+      return;
+    }
+    this.taps.offer(packet.topic, payload, packet.qos, done);
   }
 
   private async close(): Promise<void> {
@@ -375,6 +425,8 @@ export class EmbeddedBroker {
     this.broker = undefined;
     this.persistence = undefined;
     this.db = undefined;
+    // Held messages stay unacknowledged: their publishers send them again after the restart.
+    this.taps.abort(new DaqdError('broker', 'embedded broker is stopping'));
     // Stop accepting first; a server's close completes once aedes has closed every client.
     const serversClosed = Promise.all([server, wsHttp].map(closeServer));
     const wssClosed = new Promise<void>((resolve) =>

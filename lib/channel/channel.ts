@@ -9,9 +9,8 @@ import {
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import type { WriteBatcher } from '../acquire/sink/batcher.js';
-import { MqttSource } from '../acquire/source/mqtt.js';
-import type { InboundMessage } from '../acquire/source/source.js';
-import type { MqttSettings, RealmApp } from '../config/settings.js';
+import type { InboundMessage, MessageHandler, Source } from '../acquire/source/source.js';
+import type { RealmApp } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { ChannelStats } from './channel-stats.js';
@@ -19,8 +18,11 @@ import { ChannelStats } from './channel-stats.js';
 /** Everything a channel needs: its app, where to store, and how to reach its broker. */
 export interface ChannelContext {
   app: RealmApp;
-  /** The broker this channel connects to (the app's, or the embedded broker's with daqd's own login). */
-  mqtt: MqttSettings;
+  /**
+   * Makes the channel's message source, handing it the channel's handler: a connection to the realm's
+   * broker, or a tap of the embedded broker.
+   */
+  openSource: (onMessage: MessageHandler) => Source;
   timezone: string;
   batcher: WriteBatcher;
   log: Log;
@@ -34,7 +36,7 @@ export interface ChannelContext {
 export class Channel {
   readonly stats = new ChannelStats();
   private readonly pipeline: PipelineContext;
-  private source: MqttSource | undefined;
+  private source: Source | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: ChannelContext) {
@@ -56,16 +58,10 @@ export class Channel {
   }
 
   async start(): Promise<void> {
-    const { app, mqtt, log } = this.ctx;
-    this.source = new MqttSource({
-      settings: mqtt,
-      clientId: `${mqtt.client_id}-${app.realm}`,
-      topics: app.mqtt_topics,
-      sharedGroup: app.mqtt_shared_group,
-      log: log.child(`daqd:realm:${app.realm}:mqtt`),
-      onMessage: (message) => this.handleMessage(message),
-    });
-    await this.source.start();
+    const { app, log } = this.ctx;
+    const source = this.ctx.openSource((message) => this.handleMessage(message));
+    this.source = source;
+    await source.start();
     if (app.metrics_logger_interval > 0) {
       this.summaryTimer = setInterval(
         () => log.info(`realm '${app.realm}': ${this.stats.summarize()}`),
@@ -75,7 +71,7 @@ export class Channel {
     }
     log.info(
       `realm '${app.realm}': channel started (${app.strategy}; topics ${app.mqtt_topics.join(', ')}; ` +
-        `broker ${mqtt.protocol}://${mqtt.host}:${mqtt.port})`,
+        `broker ${source.origin})`,
     );
   }
 

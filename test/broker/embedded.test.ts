@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -69,6 +69,31 @@ function nextMessage(client: MqttClient, ms = 5000): Promise<{ topic: string; pa
   });
 }
 
+/** An MQTT 3.1.1 CONNECT on a raw socket (clean session, 60 s keepalive); resolves after CONNACK. */
+async function rawConnect(port: number, clientId: string): Promise<Socket> {
+  const socket = createConnection({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const id = Buffer.from(clientId);
+  const body = Buffer.concat([Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, id.length]), id]);
+  const connack = once(socket, 'data');
+  socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
+  const [answer] = (await connack) as [Buffer];
+  expect([...answer.subarray(0, 4)]).to.deep.equal([0x20, 2, 0, 0]);
+  return socket;
+}
+
+/** A QoS 2 PUBLISH packet (DUP flag as given); topic and payload short enough for a one-byte length. */
+function rawPublishQos2(topic: string, payload: string, messageId: number, dup: boolean): Buffer {
+  const name = Buffer.from(topic);
+  const body = Buffer.concat([
+    Buffer.from([name.length >> 8, name.length & 0xff]),
+    name,
+    Buffer.from([messageId >> 8, messageId & 0xff]),
+    Buffer.from(payload),
+  ]);
+  return Buffer.concat([Buffer.from([0x34 | (dup ? 0x08 : 0), body.length]), body]);
+}
+
 describe('EmbeddedBroker', () => {
   let dataDir: string;
   const brokers: EmbeddedBroker[] = [];
@@ -84,16 +109,11 @@ describe('EmbeddedBroker', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function startBroker(
-    extra: Partial<MainMqttSettings> = {},
-    internalUsers?: Record<string, string>,
-    admitLater = false,
-  ) {
+  async function startBroker(extra: Partial<MainMqttSettings> = {}, admitLater = false) {
     const broker = new EmbeddedBroker({
       settings: settings(extra),
       dataDir,
       log: silentLog(),
-      internalUsers,
       admitLater,
     });
     brokers.push(broker);
@@ -149,22 +169,23 @@ describe('EmbeddedBroker', () => {
     });
   });
 
-  it("with admitLater: outside clients wait for their CONNACK until admitClients(); daqd's own get in at once", async () => {
-    const { broker, port } = await startBroker({}, { daqd: 'inner-secret' }, true);
+  it('with admitLater: clients wait for their CONNACK until admitClients(); taps opened before see it all', async () => {
+    const { broker, port } = await startBroker({}, true);
+    const tapped: string[] = [];
+    broker.openTap('hiverize', ['hiverize/#'], async (message) => {
+      tapped.push(message.payload.toString());
+    });
     let nodeConnected = false;
     const nodeConnecting = connect(port, { clientId: 'node-1' }).then((client) => {
       nodeConnected = true;
       return client;
     });
-    const own = await connect(port, { username: 'daqd', password: 'inner-secret', clientId: 'daqd-realm' });
-    await own.subscribeAsync('hiverize/#', { qos: 1 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(nodeConnected).to.equal(false);
     broker.admitClients();
     const node = await nodeConnecting;
-    const received = nextMessage(own);
     await node.publishAsync('hiverize/testdrive/area-42/node-1/data.json', '{"weight": 42.1}', { qos: 1 });
-    expect((await received).payload).to.equal('{"weight": 42.1}');
+    expect(tapped).to.deep.equal(['{"weight": 42.1}']);
   });
 
   it('refuses MQTT 5 with "unacceptable protocol version" (daqd falls back to 3.1.1)', async () => {
@@ -197,38 +218,14 @@ describe('EmbeddedBroker', () => {
     }
   });
 
-  it('lets daqd in with its internal credentials only, whatever the password file says', async () => {
-    const passwordFile = await writeAccessFile('passwd', 'alice:a\n');
-    const daqd = EmbeddedBroker.internalCredentials();
-    expect(daqd.username).to.equal('daqd');
-    expect(daqd.password).to.have.length.greaterThan(20);
-    expect(EmbeddedBroker.internalCredentials().password).to.not.equal(daqd.password);
-    const { port } = await startBroker({ password_file: passwordFile }, { [daqd.username]: daqd.password });
-    const client = await connect(port, daqd);
-    expect(client.connected).to.equal(true);
-    const err = await refusedConnect(port, { username: 'daqd', password: 'guess' });
-    expect(err.message).to.match(/not authorized/i);
-  });
-
-  it('refuses a guessed internal password even when the broker is open to anonymous clients', async () => {
-    const { port } = await startBroker({}, { daqd: 'the-real-one' });
-    expect((await connect(port)).connected).to.equal(true);
-    const err = await refusedConnect(port, { username: 'daqd', password: 'guess' });
-    expect(err.message).to.match(/not authorized/i);
-  });
-
   it('refuses a publish into a realm the user is not granted; subscribers never see it', async () => {
     const passwordFile = await writeAccessFile('passwd', 'alice:a\nbob:b\nroot:r\n');
     const aclFile = await writeAccessFile(
       'acl',
       '# grants\nalice = hiveeyes, mqttkit-1\nbob = hiveeyes\nroot = *\n',
     );
-    const daqd = EmbeddedBroker.internalCredentials();
-    const { port } = await startBroker(
-      { password_file: passwordFile, acl_file: aclFile },
-      { [daqd.username]: daqd.password },
-    );
-    const watcher = await connect(port, daqd);
+    const { port } = await startBroker({ password_file: passwordFile, acl_file: aclFile });
+    const watcher = await connect(port, { username: 'root', password: 'r' });
     await watcher.subscribeAsync('#', { qos: 1 });
     const seen: string[] = [];
     watcher.on('message', (topic) => seen.push(topic));
@@ -305,6 +302,138 @@ describe('EmbeddedBroker', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Each once (QoS 0 ones may come before QoS 1 ones published earlier).
     expect([...got].sort()).to.deep.equal(expected);
+  });
+
+  describe("taps (how daqd takes its realms' messages)", () => {
+    it('acknowledges a QoS 1 publish only once the tap settled, and routes it to subscribers after', async () => {
+      const { broker, port } = await startBroker();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tapped: string[] = [];
+      broker.openTap('hiveeyes', ['hiveeyes/#'], async (message) => {
+        tapped.push(message.topic);
+        await gate;
+      });
+      const sub = await connect(port);
+      await sub.subscribeAsync('hiveeyes/#', { qos: 1 });
+      const seen: string[] = [];
+      sub.on('message', (topic) => seen.push(topic));
+      const pub = await connect(port);
+      let acked = false;
+      const publishing = pub.publishAsync('hiveeyes/a/b/c/data.json', '{"x": 1}', { qos: 1 }).then(() => {
+        acked = true;
+      });
+      await settle(() => tapped.length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(tapped).to.deep.equal(['hiveeyes/a/b/c/data.json']);
+      expect(acked, 'PUBACK before the tap settled').to.equal(false);
+      expect(seen).to.deep.equal([]);
+      release();
+      await publishing;
+      await settle(() => seen.length === 1);
+      expect(seen).to.deep.equal(['hiveeyes/a/b/c/data.json']);
+      expect(broker.tapOpen('hiveeyes')).to.equal(true);
+      expect(broker.tapOpen('weather')).to.equal(false);
+    });
+
+    it("hands a publisher's messages to the tap in the order sent, under load", async () => {
+      const { broker, port } = await startBroker();
+      const order: number[] = [];
+      broker.openTap('load', ['load/#'], async (message) => {
+        order.push(Number(message.payload.toString()));
+        // Settle out of order, as stored batches and errors would.
+        await new Promise((resolve) => setTimeout(resolve, order.length % 7));
+      });
+      const pub = await connect(port);
+      const count = 3000;
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          pub.publishAsync('load/n/g/node/data.json', String(i), { qos: i % 3 ? 1 : 0 }),
+        ),
+      );
+      await settle(() => order.length === count);
+      expect(order).to.deep.equal(Array.from({ length: count }, (_, i) => i));
+    });
+
+    it('holds messages while a tap is paused, unacknowledged, and hands them to it when it opens again', async () => {
+      const { broker, port } = await startBroker();
+      const first: string[] = [];
+      broker.openTap('hiveeyes', ['hiveeyes/#'], async (message) => {
+        first.push(message.payload.toString());
+      });
+      const pub = await connect(port);
+      await pub.publishAsync('hiveeyes/n/g/node/data.json', 'before', { qos: 1 });
+      await broker.pauseTap('hiveeyes');
+      expect(broker.tapOpen('hiveeyes')).to.equal(false);
+      let acked = false;
+      const publishing = pub.publishAsync('hiveeyes/n/g/node/data.json', 'during', { qos: 1 }).then(() => {
+        acked = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(acked).to.equal(false);
+      const second: string[] = [];
+      broker.openTap('hiveeyes', ['hiveeyes/#'], async (message) => {
+        second.push(message.payload.toString());
+      });
+      await publishing;
+      expect(first).to.deep.equal(['before']);
+      expect(second).to.deep.equal(['during']);
+    });
+
+    it('leaves held messages unacknowledged when it stops: the publisher sends them again to the next start', async () => {
+      const port = await freePort();
+      const first = await startBroker({ port });
+      first.broker.openTap('hiveeyes', ['hiveeyes/#'], async () => undefined);
+      await first.broker.pauseTap('hiveeyes');
+      const pub = mqttConnect(`mqtt://127.0.0.1:${port}`, {
+        protocolVersion: 4,
+        clientId: 'node-1',
+        clean: false,
+        reconnectPeriod: 100,
+      });
+      clients.push(pub);
+      await new Promise((resolve) => pub.once('connect', resolve));
+      const publishing = pub.publishAsync('hiveeyes/n/g/node-1/data.json', 'across a restart', { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await first.broker.stop();
+
+      const second = await startBroker({ port });
+      const tapped: string[] = [];
+      second.broker.openTap('hiveeyes', ['hiveeyes/#'], async (message) => {
+        tapped.push(message.payload.toString());
+      });
+      await publishing;
+      expect(tapped).to.deep.equal(['across a restart']);
+    });
+
+    it('takes a QoS 2 message once, also when the publisher sends it again (DUP) before PUBREL', async () => {
+      const { broker, port } = await startBroker();
+      const tapped: string[] = [];
+      broker.openTap('hiveeyes', ['hiveeyes/#'], async (message) => {
+        tapped.push(message.payload.toString());
+      });
+      const socket = await rawConnect(port, 'qos2-node');
+      const pubrecs: number[] = [];
+      socket.on('data', (data: Buffer) => {
+        // PUBREC: 0x50, length 2, message id.
+        for (
+          let at = data.indexOf(0x50);
+          at !== -1 && at + 3 < data.length;
+          at = data.indexOf(0x50, at + 4)
+        ) {
+          pubrecs.push(data.readUInt16BE(at + 2));
+        }
+      });
+      socket.write(rawPublishQos2('hiveeyes/n/g/node/data.json', 'exactly once', 7, false));
+      await settle(() => pubrecs.length === 1);
+      socket.write(rawPublishQos2('hiveeyes/n/g/node/data.json', 'exactly once', 7, true));
+      await settle(() => pubrecs.length === 2);
+      socket.destroy();
+      expect(pubrecs).to.deep.equal([7, 7]);
+      expect(tapped).to.deep.equal(['exactly once']);
+    });
   });
 
   it('keeps a clean=false subscription across a broker restart', async () => {

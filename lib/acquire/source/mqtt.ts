@@ -14,7 +14,7 @@ import { backoffDelay } from '../../core/backoff-delay.js';
 import { nowNs } from '../../core/clock.js';
 import { DaqdError, errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
-import type { InboundMessage, MessageHandler } from './source.js';
+import type { InboundMessage, MessageHandler, Source } from './source.js';
 
 /** Everything an `MqttSource` needs. */
 export interface MqttSourceContext {
@@ -126,7 +126,7 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
  * broker back). MQTT 3.1.1 has no Receive Maximum, and mosquitto 2.0.11 (Debian's) miscounts its
  * in-flight quota under load and sends thousands more; without this, memory grew with its queue.
  */
-export class MqttSource {
+export class MqttSource implements Source {
   private state: State = 'idle';
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -160,6 +160,11 @@ export class MqttSource {
     this.url = `${settings.protocol}://${host}:${settings.port}`;
     this.filters = ctx.sharedGroup ? ctx.topics.map((t) => `$share/${ctx.sharedGroup}/${t}`) : ctx.topics;
     this.window = Math.max(1, settings.receive_maximum);
+  }
+
+  /** The broker's URL. */
+  get origin(): string {
+    return this.url;
   }
 
   /** True while a connection to the broker is up. */

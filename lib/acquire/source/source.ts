@@ -13,3 +13,17 @@ export interface InboundMessage {
  * It never rejects for a bad message: that is the handler's to signal.
  */
 export type MessageHandler = (message: InboundMessage) => Promise<void>;
+
+/** Where a channel's messages come from: a connection to a broker, or the embedded broker's tap. */
+export interface Source {
+  /** True while messages can arrive. */
+  readonly connected: boolean;
+  /** Where the messages come from, for the log (`mqtt://host:1883`, `embedded`). */
+  readonly origin: string;
+  /** Starts taking messages; resolves once subscribed, or once a first attempt failed (retries go on). */
+  start(): Promise<void>;
+  /** Stops taking messages and waits until the handlers of those taken have settled. Idempotent. */
+  stop(): Promise<void>;
+  /** Publishes a message of daqd's own (an error topic); rejects when it cannot. */
+  publish(topic: string, payload: string, options: { qos: 0 | 1 }): Promise<void>;
+}
