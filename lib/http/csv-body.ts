@@ -1,6 +1,6 @@
 import { DecodeError } from '../core/errors.js';
 import type { BodyLine } from './body.js';
-import { type BodyReadings, removePasskey } from './readings-body.js';
+import { type BodyItem, type BodyReadings, removePasskey } from './readings-body.js';
 
 /** The field names of a channel's CSV rows, remembered between requests (and restarts). */
 export interface CsvHeader {
@@ -100,36 +100,40 @@ export function csvCells(line: string): string[] {
   }
 }
 
+/** What a CSV body announced while it was read: its header line, if any, and notes for the client. */
+export interface CsvAnnounced {
+  header: CsvHeader | undefined;
+  messages: string[];
+}
+
 /**
- * Reads a `text/csv` body line by line while it arrives. Header lines (see `csvHeaderFromLine`) set the
- * field names for the rows after them; rows before any header use `remembered`, and without one the body
- * is refused, asking for a header. An empty cell is no value (columns never shift); a row with more
- * values than the header has names is refused. Blank lines are skipped. Times in the `time` column
- * written `2016/07/13 09:38:46` or `13.07.2016 09:38:46` are read as ISO dates.
+ * Reads a `text/csv` body line by line while it arrives, yielding one reading per data row. Header lines
+ * (see `csvHeaderFromLine`) set the field names for the rows after them and are noted in `announced`;
+ * rows before any header use `remembered`, and without one the body is refused, asking for a header. An
+ * empty cell is no value (columns never shift); a row with more values than the header has names is
+ * refused. Blank lines are skipped. Times in the `time` column written `2016/07/13 09:38:46` or
+ * `13.07.2016 09:38:46` are read as ISO dates.
  */
-export async function csvReadings(
+export async function* csvItems(
   lines: AsyncIterable<BodyLine>,
   remembered: CsvHeader | undefined,
-): Promise<CsvReadings> {
+  announced: CsvAnnounced,
+): AsyncGenerator<BodyItem> {
   let header = remembered;
-  let received: CsvHeader | undefined;
-  const readings: Record<string, unknown>[] = [];
-  const numbers: number[] = [];
-  const messages: string[] = [];
   let sawLine = false;
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
     sawLine = true;
-    let announced: CsvHeader | undefined;
+    let found: CsvHeader | undefined;
     try {
-      announced = csvHeaderFromLine(line.text);
+      found = csvHeaderFromLine(line.text);
     } catch (err) {
       throw new DecodeError(`line ${line.number}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (announced !== undefined) {
-      header = announced;
-      received = announced;
-      messages.push(`Received header fields ${JSON.stringify(announced.fields)}`);
+    if (found !== undefined) {
+      header = found;
+      announced.header = found;
+      announced.messages.push(`Received header fields ${JSON.stringify(found.fields)}`);
       continue;
     }
     if (header === undefined) {
@@ -138,11 +142,29 @@ export async function csvReadings(
           `as a line like '## time,temperature,humidity'`,
       );
     }
-    readings.push(rowToReading(csvCells(line.text), header, line.number));
-    numbers.push(line.number);
+    yield { reading: rowToReading(csvCells(line.text), header, line.number), line: line.number };
   }
   if (!sawLine) throw new DecodeError('request body is empty');
-  return { readings, where: (index) => `line ${numbers[index] ?? '?'}`, messages, header: received };
+}
+
+/** A `text/csv` body as a whole (see `csvItems`). */
+export async function csvReadings(
+  lines: AsyncIterable<BodyLine>,
+  remembered: CsvHeader | undefined,
+): Promise<CsvReadings> {
+  const announced: CsvAnnounced = { header: undefined, messages: [] };
+  const readings: Record<string, unknown>[] = [];
+  const numbers: number[] = [];
+  for await (const item of csvItems(lines, remembered, announced)) {
+    readings.push(item.reading);
+    numbers.push(item.line);
+  }
+  return {
+    readings,
+    where: (index) => `line ${numbers[index] ?? '?'}`,
+    messages: announced.messages,
+    header: announced.header,
+  };
 }
 
 function rowToReading(

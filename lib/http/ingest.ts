@@ -1,18 +1,18 @@
 import type { Context } from 'koa';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
-import { readingsToPoints } from '../acquire/pipeline.js';
+import { type PipelineContext, readingsToPoints } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { DecodeError, errorMessage, NotFoundError, StorageError } from '../core/errors.js';
-import { bodyChunks, bodyLines, bodyText } from './body.js';
-import { csvReadings } from './csv-body.js';
+import { bodyChunks } from './body.js';
 import type { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import type { HttpMetrics } from './metrics.js';
-import { type BodyReadings, formReadings, jsonReadings, ndjsonReadings } from './readings-body.js';
+import { type BodyKind, type ReadingSource, readingSource } from './reading-source.js';
+import type { BodyItem } from './readings-body.js';
 
 /** What HTTP ingest needs of a realm's channel: its app, and the way into its pipeline. */
 export interface IngestChannel {
@@ -35,7 +35,11 @@ export interface IngestContext {
   metrics: HttpMetrics;
 }
 
-type BodyKind = 'json' | 'form' | 'csv' | 'ndjson';
+/**
+ * Readings handed to the channel at a time. A body with more is checked whole first, then stored part by
+ * part, so its memory stays bounded by the body's bytes plus one part.
+ */
+const PART = 5000;
 
 const MEDIA_TYPES: Readonly<Record<string, BodyKind>> = {
   'application/json': 'json',
@@ -53,8 +57,10 @@ const ACCEPTED = 'application/json, application/x-www-form-urlencoded, text/csv 
  * `POST /api/<realm>/<address>/<data|event>`: reads the body (streamed, limited), decodes it into readings
  * and hands them to the realm's channel — the same pipeline as MQTT, without the broker. Answers 200 with
  * Kotori's messages (`[{"type": "info", "message": "Received #N readings"}]`, a CSV header note first)
- * only once the readings are stored. A body is taken whole or not at all: one bad reading refuses the
- * request (400, saying which one) and stores nothing of it.
+ * only once the readings are stored. A body is checked whole before anything of it is stored: one bad
+ * reading refuses the request (400, saying which one) and stores nothing of it. A body of more than
+ * `PART` readings is then stored in parts; should the store fail part way, the answer (503) says how
+ * many were stored.
  * Readings without a timestamp get the time the request arrived.
  */
 export async function handleIngest(
@@ -74,42 +80,110 @@ export async function handleIngest(
   }
   const kind = route.slot;
   const bodyKind = requestBodyKind(koa);
-  const chunks = bodyChunks(koa.req, ctx.maxBodySize);
-
-  let body: BodyReadings;
-  switch (bodyKind) {
-    case 'json':
-      body = jsonReadings(await bodyText(chunks));
-      break;
-    case 'form':
-      body = formReadings(await bodyText(chunks));
-      break;
-    case 'ndjson':
-      body = await ndjsonReadings(bodyLines(chunks));
-      break;
-    case 'csv': {
-      const address = topologyToStorage(topology);
-      const key = `${address.database}/${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
-      const csv = await csvReadings(bodyLines(chunks), await ctx.headers.get(key));
-      // Remembered as soon as it arrives (as Kotori does), so a header sent alone counts too.
-      if (csv.header !== undefined) await ctx.headers.set(key, csv.header);
-      body = csv;
-    }
+  let headerKey = '';
+  if (bodyKind === 'csv') {
+    const address = topologyToStorage(topology);
+    headerKey = `${address.database}/${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
   }
+  const source = await readingSource(bodyKind, bodyChunks(koa.req, ctx.maxBodySize), () =>
+    ctx.headers.get(headerKey),
+  );
+  const job: IngestJob = { channel, topology, kind, receivedAt, source, timezone: ctx.timezone, count: 0 };
 
-  if (body.readings.length > 0) {
-    try {
-      await channel.ingest(topology, kind, body.readings, receivedAt);
-    } catch (err) {
-      throw ingestError(err, body, topology, kind, receivedAt, app, ctx.timezone);
-    }
+  // First read: checks every reading; a body of at most PART readings is kept and stored from it.
+  const { count, kept } = await checkBody(job);
+  job.count = count;
+  // Remembered as soon as it arrives (as Kotori does), so a header sent alone counts too.
+  if (source.header !== undefined) await ctx.headers.set(headerKey, source.header);
+  if (count > 0) {
+    if (kept !== undefined) await storePart(job, kept, 0);
+    else await storeInParts(job);
     ctx.metrics.observeIngest(app.realm, (performance.now() - started) / 1000);
   }
   koa.status = 200;
   koa.body = [
-    ...body.messages.map((message) => ({ type: 'info', message })),
-    { type: 'info', message: `Received #${body.readings.length} readings` },
+    ...source.messages.map((message) => ({ type: 'info', message })),
+    { type: 'info', message: `Received #${count} readings` },
   ];
+}
+
+/** One request's readings on their way into the channel. */
+interface IngestJob {
+  channel: IngestChannel;
+  topology: Topology;
+  kind: 'data' | 'event';
+  receivedAt: bigint;
+  source: ReadingSource;
+  timezone: string;
+  /** Readings in the body, once it has been read through. */
+  count: number;
+}
+
+/**
+ * Reads the body once. Up to `PART` readings are kept (the channel checks them as it stores them);
+ * beyond that every part is run through the pipeline on a scratch clock and dropped, so a bad reading
+ * anywhere refuses the body before any of it is stored.
+ */
+async function checkBody(job: IngestJob): Promise<{ count: number; kept: BodyItem[] | undefined }> {
+  const scratch = { app: job.channel.app, timezone: job.timezone, clock: new SeriesClock() };
+  let part: BodyItem[] = [];
+  let count = 0;
+  let large = false;
+  for await (const item of job.source.items()) {
+    count++;
+    part.push(item);
+    if (part.length === PART) {
+      large = true;
+      checkPart(job, part, scratch);
+      part = [];
+    }
+  }
+  if (!large) return { count, kept: part };
+  checkPart(job, part, scratch);
+  return { count, kept: undefined };
+}
+
+function checkPart(job: IngestJob, part: readonly BodyItem[], scratch: PipelineContext): void {
+  if (part.length === 0) return;
+  try {
+    readingsToPoints(
+      job.topology,
+      job.kind,
+      part.map((item) => item.reading),
+      job.receivedAt,
+      scratch,
+    );
+  } catch (err) {
+    throw locatedError(err, job, part);
+  }
+}
+
+/** Reads the body again and stores it part by part, each part once the one before is stored. */
+async function storeInParts(job: IngestJob): Promise<void> {
+  let part: BodyItem[] = [];
+  let stored = 0;
+  for await (const item of job.source.items()) {
+    part.push(item);
+    if (part.length === PART) {
+      await storePart(job, part, stored);
+      stored += part.length;
+      part = [];
+    }
+  }
+  if (part.length > 0) await storePart(job, part, stored);
+}
+
+async function storePart(job: IngestJob, part: readonly BodyItem[], stored: number): Promise<void> {
+  try {
+    await job.channel.ingest(
+      job.topology,
+      job.kind,
+      part.map((item) => item.reading),
+      job.receivedAt,
+    );
+  } catch (err) {
+    throw ingestError(err, job, part, stored);
+  }
 }
 
 /** The body's kind from `Content-Type`: 415 when it is missing, not one we read, or not UTF-8. */
@@ -136,55 +210,39 @@ function requestBodyKind(koa: Context): BodyKind {
 }
 
 /**
- * What to answer when the channel did not store the readings: the bad reading named (400), the store
- * down or daqd stopping (503), the store refusing the points for good (400; they are in the dead-letter
- * store).
+ * What to answer when the channel did not store a part: the bad reading named (400), the store down or
+ * daqd stopping (503; with how many readings of the body were stored before), the store refusing the
+ * points for good (400; they are in the dead-letter store).
  */
-function ingestError(
-  err: unknown,
-  body: BodyReadings,
-  topology: Topology,
-  kind: 'data' | 'event',
-  receivedAt: bigint,
-  app: RealmApp,
-  timezone: string,
-): Error {
-  if (err instanceof DecodeError) {
-    const index = badReading(body.readings, topology, kind, receivedAt, app, timezone);
-    const where = index === undefined || body.readings.length === 1 ? '' : `${body.where(index)}: `;
-    return new DecodeError(`${where}${err.message}`);
-  }
+function ingestError(err: unknown, job: IngestJob, part: readonly BodyItem[], stored: number): Error {
+  if (err instanceof DecodeError) return locatedError(err, job, part);
   if (err instanceof StorageError) {
     if (err.retryable) {
-      return new HttpError(
-        503,
-        'readings not stored: storage is unavailable or daqd is stopping; send them again',
-        {
-          'Retry-After': '10',
-        },
-      );
+      const what =
+        stored === 0
+          ? 'readings not stored'
+          : `${stored} of the ${job.count} readings stored, those from ${job.source.where(part[0]!.line)} on not`;
+      return new HttpError(503, `${what}: storage is unavailable or daqd is stopping; send them again`, {
+        'Retry-After': '10',
+      });
     }
     return new DecodeError(`the store refused the readings: ${err.message}`);
   }
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Index of the first reading the pipeline refuses (found again on a scratch clock, only after a failure). */
-function badReading(
-  readings: readonly Record<string, unknown>[],
-  topology: Topology,
-  kind: 'data' | 'event',
-  receivedAt: bigint,
-  app: RealmApp,
-  timezone: string,
-): number | undefined {
-  const scratch = { app, timezone, clock: new SeriesClock() };
-  for (let i = 0; i < readings.length; i++) {
+/** A `DecodeError` of a part, with the place of its first bad reading (found again on a scratch clock). */
+function locatedError(err: unknown, job: IngestJob, part: readonly BodyItem[]): Error {
+  if (!(err instanceof DecodeError)) return err instanceof Error ? err : new Error(String(err));
+  // A body of one reading needs no place.
+  if (job.count === 1) return err;
+  const scratch = { app: job.channel.app, timezone: job.timezone, clock: new SeriesClock() };
+  for (const item of part) {
     try {
-      readingsToPoints(topology, kind, [readings[i]!], receivedAt, scratch);
+      readingsToPoints(job.topology, job.kind, [item.reading], job.receivedAt, scratch);
     } catch {
-      return i;
+      return new DecodeError(`${job.source.where(item.line)}: ${err.message}`);
     }
   }
-  return undefined;
+  return err;
 }

@@ -61,19 +61,37 @@ export function formReadings(text: string): BodyReadings {
   return single(reading);
 }
 
-/** `application/x-ndjson`: one JSON object per line; blank lines are skipped. Read while the body arrives. */
-export async function ndjsonReadings(lines: AsyncIterable<BodyLine>): Promise<BodyReadings> {
-  const readings: Record<string, unknown>[] = [];
-  const numbers: number[] = [];
+/** One reading of a body read line by line, with the number of the line it came from. */
+export interface BodyItem {
+  reading: Record<string, unknown>;
+  line: number;
+}
+
+/**
+ * `application/x-ndjson`: one JSON object per line, yielded while the body arrives; blank lines are
+ * skipped. `DecodeError` naming the line for a line that is not a JSON object, and for a body without one.
+ */
+export async function* ndjsonItems(lines: AsyncIterable<BodyLine>): AsyncGenerator<BodyItem> {
+  let any = false;
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
     const value = parseJson(line.text, `line ${line.number}`);
     if (!isJsonObject(value))
       throw new DecodeError(`line ${line.number} is ${describeJson(value)}, not a JSON object`);
-    readings.push(removePasskey(value));
-    numbers.push(line.number);
+    any = true;
+    yield { reading: removePasskey(value), line: line.number };
   }
-  if (readings.length === 0) throw new DecodeError('request body is empty');
+  if (!any) throw new DecodeError('request body is empty');
+}
+
+/** `application/x-ndjson` as a whole (see `ndjsonItems`). */
+export async function ndjsonReadings(lines: AsyncIterable<BodyLine>): Promise<BodyReadings> {
+  const readings: Record<string, unknown>[] = [];
+  const numbers: number[] = [];
+  for await (const item of ndjsonItems(lines)) {
+    readings.push(item.reading);
+    numbers.push(item.line);
+  }
   return { readings, where: (index) => `line ${numbers[index] ?? '?'}`, messages: [] };
 }
 

@@ -456,6 +456,38 @@ describe('HTTP ingest (real influxd and mosquitto, daqd process)', function () {
     );
     expect((await stack.fetch('/health')).status).to.equal(200);
   });
+  // Bodies of more readings than go to the channel at once (5,000), within the tests' 64 KiB body limit.
+  it('stores a body of many thousand readings in parts: every reading, in order', async () => {
+    const count = 7_000;
+    const rows = Array.from({ length: count }, (_, i) => String(i));
+    const res = await stack.post(
+      '/api/wan/testdrive/gw/large/data',
+      'text/csv',
+      `## seq\n${rows.join('\n')}\n`,
+    );
+    expect(res.status).to.equal(200);
+    expect(((await res.json()) as Message[]).at(-1)).to.deep.equal({
+      type: 'info',
+      message: `Received #${count} readings`,
+    });
+    const stored = await stack.select('wan_testdrive', 'gw_large_sensors');
+    // No timestamps: the time of the request, made strictly increasing in body order.
+    expect(stored.map((r) => r['seq'])).to.deep.equal(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('refuses a large body whose bad reading comes after the first parts, and stores nothing of it', async () => {
+    const rows = Array.from({ length: 7_000 }, (_, i) => `,${i}`);
+    rows[6_499] = 'noon,-1';
+    const res = await stack.post(
+      '/api/wan/testdrive/gw/large-bad/data',
+      'text/csv',
+      `## time,v\n${rows.join('\n')}`,
+    );
+    // Line 1 is the header.
+    await expectError(res, 400, /^line 6501: /);
+    expect(await stack.select('wan_testdrive', 'gw_large_bad_sensors')).to.deep.equal([]);
+  });
+
   it('answers 503 for readings the store could not take when daqd stops (influxd down)', async () => {
     await stack.influx.kill();
     const pending = stack.post('/api/wan/testdrive/gw/outage/data', 'application/json', '{"v": 1}');
