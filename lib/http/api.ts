@@ -8,6 +8,7 @@ import type { CsvHeaderStore } from './csv-header-store.js';
 import { handleExport } from './export.js';
 import { HttpError } from './http-error.js';
 import { handleIngest, type IngestChannel } from './ingest.js';
+import { LargeBodyGate } from './large-body-gate.js';
 import { handleLatest } from './latest.js';
 import type { HttpMetrics, RouteLabel } from './metrics.js';
 
@@ -40,6 +41,7 @@ export interface ApiState {
 export function apiRouter(ctx: ApiContext): Router {
   const routes = new ApiRoutes({ onProblem: (problem) => ctx.log.error(problem.format()) });
   const router = new Router();
+  const largeBodies = new LargeBodyGate();
   router.all('/api/*rest', async (koa) => {
     const state = koa.state as ApiState;
     const segments = pathSegments(koa.path.slice('/api/'.length));
@@ -64,6 +66,7 @@ export function apiRouter(ctx: ApiContext): Router {
         timezone: ctx.timezone,
         headers: ctx.headers,
         metrics: ctx.metrics,
+        largeBodies,
       });
       return;
     }

@@ -10,6 +10,7 @@ import { DecodeError, errorMessage, NotFoundError, StorageError } from '../core/
 import { bodyChunks } from './body.js';
 import type { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
+import type { LargeBodyGate } from './large-body-gate.js';
 import type { HttpMetrics } from './metrics.js';
 import { type BodyKind, type ReadingSource, readingSource } from './reading-source.js';
 import type { BodyItem } from './readings-body.js';
@@ -33,6 +34,8 @@ export interface IngestContext {
   timezone: string;
   headers: CsvHeaderStore;
   metrics: HttpMetrics;
+  /** Large bodies are taken one at a time. */
+  largeBodies: LargeBodyGate;
 }
 
 /**
@@ -85,6 +88,30 @@ export async function handleIngest(
     const address = topologyToStorage(topology);
     headerKey = `${address.database}/${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
   }
+  const large = ctx.largeBodies.isLarge(koa.get('Content-Length') || undefined);
+  const release = large ? await ctx.largeBodies.enter() : undefined;
+  try {
+    await ingestBody(koa, channel, { topology, kind, receivedAt, started, bodyKind, headerKey }, ctx);
+  } finally {
+    release?.();
+  }
+}
+
+async function ingestBody(
+  koa: Context,
+  channel: IngestChannel,
+  request: {
+    topology: Topology;
+    kind: 'data' | 'event';
+    receivedAt: bigint;
+    started: number;
+    bodyKind: BodyKind;
+    headerKey: string;
+  },
+  ctx: IngestContext,
+): Promise<void> {
+  const { topology, kind, receivedAt, started, bodyKind, headerKey } = request;
+  const { app } = channel;
   const source = await readingSource(bodyKind, bodyChunks(koa.req, ctx.maxBodySize), () =>
     ctx.headers.get(headerKey),
   );
