@@ -20,11 +20,15 @@ Commands:
   apps list             list available and enabled realm apps
   apps enable NAME      enable apps-available/NAME.ini (symlink into apps-enabled/)
   apps disable NAME     disable an app (remove its symlink)
+  dead-letters list     list the points the store rejected for good, per database
+  dead-letters replay [DATABASE...]
+                        write them to the store again (after fixing the cause)
 
 Options:
   -c, --config FILE     main configuration file (default: $DAQD_CONFIG, $KOTORI_CONFIG,
                         ./etc/daqd.ini, /etc/daqd/daqd.ini)
   -d, --debug           log at debug level
+      --dry-run         dead-letters replay: print what would be written, write nothing
   -v, --version         print the version and exit
   -h, --help            print help (also: daqd COMMAND --help)
 `,
@@ -43,6 +47,22 @@ Validates the main file and every enabled app and prints each problem as
 Manages the symlinks in apps-enabled/ that point into apps-available/ (like a2ensite).
 'daqd apps enable hiverize' links apps-available/hiverize.ini. A running daemon picks the
 change up within seconds.
+`,
+  'dead-letters': `Usage: daqd dead-letters list [--config FILE]
+       daqd dead-letters replay [DATABASE...] [--config FILE] [--dry-run]
+
+Points the store rejected for good (e.g. a field first written as a number, later as a string)
+are kept in <data_dir>/dead-letter/<database>.ndjson. 'list' shows each database's file, its
+points and the reasons, with counts.
+
+Fix the cause first, e.g. rename the conflicting field in the file (InfluxDB 1.x remembers a
+field's type even after DROP MEASUREMENT), then 'replay' writes the points of the named databases
+(default: all) to the configured store: points it takes are removed from the file, points it
+rejects again stay there. Lines that cannot be read are kept and shown. --dry-run prints the
+points as line protocol and writes nothing.
+
+Exit codes: 0 all replayed (or nothing to do), 1 points left in a file or the store unavailable
+(then the file is left as it was), 64 usage, 78 invalid configuration.
 `,
 };
 
@@ -80,6 +100,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     out(help);
     return 0;
   }
+  if (values['dry-run'] && command !== 'dead-letters') {
+    err(`daqd ${command}: --dry-run is for 'dead-letters replay' only`);
+    return EXIT_USAGE;
+  }
   const config = configPath(values.config, env);
   switch (command) {
     case 'run':
@@ -91,6 +115,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runCheck(config, env, out, err);
     case 'apps':
       return runApps(rest, await appFolders(config, env), out, err);
+    case 'dead-letters':
+      return (await import('./dead-letters.js')).runDeadLetters(rest, {
+        configFile: config,
+        env,
+        dryRun: values['dry-run'] === true,
+        debug: values.debug === true,
+        out,
+        err,
+      });
     default:
       err(`daqd: unknown command '${command}'`);
       err("Try 'daqd --help'.");
@@ -108,6 +141,7 @@ function parse(argv: readonly string[]) {
     options: {
       config: { type: 'string', short: 'c' },
       debug: { type: 'boolean', short: 'd' },
+      'dry-run': { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
