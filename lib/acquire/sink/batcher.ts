@@ -47,7 +47,8 @@ interface Pending {
 /**
  * Collects points per database and writes them in batches, so one HTTP write carries thousands of
  * readings. `add` resolves only once its points are stored: that is when a reading may be acknowledged.
- * - Writes of one database run one at a time, in arrival order.
+ * - Writes of one database run one at a time, in arrival order, each of at most `batch_size` points
+ *   (a large add is split, so a big upload never becomes one huge write).
  * - A retryable failure (store down) is retried with backoff until it succeeds or `stop` gives up;
  *   meanwhile new points queue. Callers bound the queue (MQTT's receive window, HTTP's request count).
  * - A batch the store rejects for good is written point by point to find the bad ones; those go to the
@@ -78,27 +79,69 @@ export class WriteBatcher {
     return this.queued;
   }
 
-  /** Queues points for `database`; resolves when they are stored, rejects with `StorageError`. */
+  /**
+   * Queues points for `database`; resolves when they are all stored, rejects with `StorageError`.
+   * No write carries more than `batch_size` points: points that do not fit in the pending batch fill
+   * it, and the rest continue in the next batches of the same database, written in order. Such an add
+   * settles once every one of its parts has, rejecting with the first error a part got.
+   */
   add(database: string, points: readonly Point[]): Promise<void> {
     if (this.giveUp) return Promise.reject(new StorageError('daqd is shutting down', true));
     return new Promise<void>((resolve, reject) => {
       const now = performance.now();
-      let batch = this.pending.get(database);
-      if (batch === undefined) {
-        batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
-        this.pending.set(database, batch);
-      }
-      batch.lastAt = now;
-      const start = batch.points.length;
-      for (const p of points) batch.points.push(p);
-      batch.waiters.push({ start, end: batch.points.length, resolve, reject });
+      const size = Math.max(1, Math.floor(this.ctx.limits.batch_size));
+      let batch = this.openBatch(database, now);
       this.queued += points.length;
-      if (batch.points.length >= this.ctx.limits.batch_size || this.stopping) {
+      if (points.length <= size - batch.points.length) {
+        // One reading (MQTT) or a small upload: one waiter, no extra closures.
+        this.append(batch, points, 0, points.length, resolve, reject);
+      } else {
+        const settle = partsSettle(
+          partCount(points.length, size - batch.points.length, size),
+          resolve,
+          reject,
+        );
+        let at = 0;
+        for (;;) {
+          const take = Math.min(size - batch.points.length, points.length - at);
+          this.append(batch, points, at, at + take, settle.resolve, settle.reject);
+          at += take;
+          if (at === points.length) break;
+          this.flushDatabase(database);
+          batch = this.openBatch(database, now);
+        }
+      }
+      if (batch.points.length >= size || this.stopping) {
         this.flushDatabase(database);
       } else if (batch.timer === undefined) {
         this.armTimer(database, batch, now);
       }
     });
+  }
+
+  /** The pending batch of `database`, a new one when there is none. */
+  private openBatch(database: string, now: number): Pending {
+    let batch = this.pending.get(database);
+    if (batch === undefined) {
+      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
+      this.pending.set(database, batch);
+    }
+    batch.lastAt = now;
+    return batch;
+  }
+
+  /** Appends `points[from, to)` to the batch, with the waiter told when they are stored. */
+  private append(
+    batch: Pending,
+    points: readonly Point[],
+    from: number,
+    to: number,
+    resolve: () => void,
+    reject: (err: StorageError) => void,
+  ): void {
+    const start = batch.points.length;
+    for (let i = from; i < to; i++) batch.points.push(points[i] as Point);
+    batch.waiters.push({ start, end: batch.points.length, resolve, reject });
   }
 
   /** One timer per batch, re-armed instead of reset on every point (cheap on the hot path). */
@@ -260,4 +303,34 @@ export class WriteBatcher {
       else w.reject(error);
     }
   }
+}
+
+/** How many batches an add of `length` points spans when `room` points still fit in the pending one. */
+function partCount(length: number, room: number, size: number): number {
+  return 1 + Math.ceil((length - room) / size);
+}
+
+/**
+ * Waiter callbacks shared by the `parts` parts of one add: the add resolves when all parts are stored,
+ * or rejects with the first part's error once all have settled (so nothing of it is still in flight).
+ */
+function partsSettle(
+  parts: number,
+  resolve: () => void,
+  reject: (err: StorageError) => void,
+): { resolve: () => void; reject: (err: StorageError) => void } {
+  let left = parts;
+  let failure: StorageError | undefined;
+  const done = () => {
+    if (--left > 0) return;
+    if (failure === undefined) resolve();
+    else reject(failure);
+  };
+  return {
+    resolve: done,
+    reject: (err) => {
+      failure ??= err;
+      done();
+    },
+  };
 }

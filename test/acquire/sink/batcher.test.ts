@@ -21,6 +21,11 @@ class ScriptedSink implements Sink {
   failures: StorageError[] = [];
   /** Points with these values are always rejected for good. */
   poison = new Set<number>();
+  /** While true, each write waits in `held` until the test releases it. */
+  holding = false;
+  held: (() => void)[] = [];
+  /** How many points each write call carried, failed ones included. */
+  attempts: number[] = [];
 
   async start() {}
   async stop() {}
@@ -34,6 +39,8 @@ class ScriptedSink implements Sink {
     return { columns: [], rows: (async function* () {})() };
   }
   async write(database: string, points: readonly Point[]): Promise<void> {
+    this.attempts.push(points.length);
+    if (this.holding) await new Promise<void>((release) => this.held.push(release));
     const failure = this.failures.shift();
     if (failure !== undefined) throw failure;
     const values = points.map((p) => p.fields['v'] as number);
@@ -44,6 +51,26 @@ class ScriptedSink implements Sink {
 
 function point(v: number): Point {
   return { measurement: 'm', tags: {}, fields: { v }, time: BigInt(v) };
+}
+
+/** Points with values from, from+1, …, from+count-1. */
+function points(from: number, count: number): Point[] {
+  return Array.from({ length: count }, (_, i) => point(from + i));
+}
+
+/** Values from, from+1, …, from+count-1. */
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}
+
+/** Resolves once a write waits in the sink (polled: the batcher starts writes from its own callbacks). */
+async function heldWrite(sink: ScriptedSink): Promise<() => void> {
+  const deadline = Date.now() + 5000;
+  while (sink.held.length === 0) {
+    if (Date.now() > deadline) throw new Error('no write reached the sink');
+    await new Promise((r) => setImmediate(r));
+  }
+  return sink.held.shift() as () => void;
 }
 
 describe('acquire/sink/batcher', () => {
@@ -142,5 +169,82 @@ describe('acquire/sink/batcher', () => {
       () => expect.fail('accepted after stop'),
       (err: unknown) => expect((err as StorageError).retryable).to.equal(true),
     );
+  });
+
+  it('splits an add larger than batch_size into writes of at most batch_size, in order, and resolves after the last', async () => {
+    sink.holding = true;
+    const b = batcher({ batch_size: 4, flush_interval: 60_000, flush_idle: 5 });
+    let settled = false;
+    const added = b.add('a', points(1, 10)).then(() => {
+      settled = true;
+    });
+    expect(b.depth).to.equal(10);
+    (await heldWrite(sink))();
+    (await heldWrite(sink))();
+    // Two of three parts stored: the add still waits, and the depth counts only the unstored part.
+    await new Promise((r) => setImmediate(r));
+    expect(sink.writes.map((w) => w.values)).to.deep.equal([range(1, 4), range(5, 4)]);
+    expect(settled).to.equal(false);
+    expect(b.depth).to.equal(2);
+    (await heldWrite(sink))();
+    await added;
+    expect(sink.writes).to.deep.equal([
+      { database: 'a', values: [1, 2, 3, 4] },
+      { database: 'a', values: [5, 6, 7, 8] },
+      { database: 'a', values: [9, 10] },
+    ]);
+    expect(b.depth).to.equal(0);
+  });
+
+  it('tops up the pending batch first, then continues in new batches', async () => {
+    const b = batcher({ batch_size: 4, flush_interval: 60_000, flush_idle: 5 });
+    const small = b.add('a', points(1, 3));
+    const large = b.add('a', points(4, 6));
+    await Promise.all([small, large]);
+    expect(sink.writes.map((w) => w.values)).to.deep.equal([range(1, 4), range(5, 4), [9]]);
+    expect(b.depth).to.equal(0);
+  });
+
+  it('rejects a split add whose second part holds a point rejected for good, storing the other parts', async () => {
+    sink.poison.add(6);
+    const b = batcher({ batch_size: 4, flush_interval: 60_000, flush_idle: 5 });
+    const before = b.add('a', [point(100)]);
+    const outcome = await b.add('a', points(1, 10)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(outcome).to.be.instanceOf(StorageError);
+    expect((outcome as StorageError).retryable).to.equal(false);
+    expect((outcome as StorageError).message).to.equal('field type conflict');
+    // Settled only once every part was: the third part is already stored.
+    // The second batch [4, 5, 6, 7] is refused and written point by point; the others go whole.
+    expect(sink.writes.map((w) => w.values)).to.deep.equal([[100, 1, 2, 3], [4], [5], [7], [8, 9, 10]]);
+    // The add that shared the first batch is not touched by the bad point.
+    await before;
+    const lines = (await readFile(deadLetter.fileFor('a'), 'utf8')).trim().split('\n');
+    expect(lines).to.have.length(1);
+    expect(JSON.parse(lines[0] ?? '{}')).to.include({
+      database: 'a',
+      time: '6',
+      reason: 'field type conflict',
+    });
+    expect(b.depth).to.equal(0);
+  });
+
+  it('rejects a split add with a retryable error when stop gives up while the store is down', async () => {
+    sink.failures = Array.from({ length: 1000 }, () => new StorageError('down', true));
+    const b = batcher({ batch_size: 4, flush_interval: 60_000, flush_idle: 60_000 });
+    const pending = b.add('a', points(1, 10)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await b.stop(300);
+    const outcome = await pending;
+    expect(outcome).to.be.instanceOf(StorageError);
+    expect((outcome as StorageError).retryable).to.equal(true);
+    expect(sink.writes).to.deep.equal([]);
+    expect(sink.attempts).to.not.be.empty;
+    expect(Math.max(...sink.attempts)).to.be.at.most(4);
+    expect(b.depth).to.equal(0);
   });
 });
