@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_LIMIT_FLAG } from '../lib/cli/heap-limit.js';
 import { freePort } from './services.js';
 
 /** The repository root (this file runs as dist/bench/daqd.js) and the CLI shim that runs dist/. */
@@ -97,6 +98,9 @@ export class DaqdProcess {
     const child = spawn(
       process.execPath,
       [
+        // daqd's own heap limit, as npm start and the systemd unit set it; DAQD_BENCH_NODE_ARGS come
+        // after it, so a --max-old-space-size there wins.
+        HEAP_LIMIT_FLAG,
         ...(process.env['DAQD_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
         DAQD,
         'run',

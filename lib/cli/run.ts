@@ -3,6 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { createLog } from '../core/log.js';
 import { Daemon } from '../daemon.js';
 import { EXIT_CONFIG } from './check.js';
+import { heapLimitMb } from './heap-limit.js';
 
 /**
  * `daqd run`: validates the main file (exit 78 on problems), starts the daemon and runs until
@@ -25,7 +26,9 @@ export async function runDaemon(options: {
   const { settings } = main;
   if (!options.debug) log.setLevel(settings.daqd.log_level);
   for (const note of main.notes) log.info(note);
-  log.info(`daqd ${process.pid}: configuration '${settings.file}'`);
+  log.info(
+    `daqd ${process.pid}: configuration '${settings.file}', node ${process.version}, heap limit ${heapLimitMb()} MB`,
+  );
 
   const daemon = new Daemon({ settings, log });
   let exitCode = 0;

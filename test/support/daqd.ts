@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HEAP_LIMIT_FLAG } from '../../lib/cli/heap-limit.js';
 import { freePort } from './free-port.js';
 
 export { freePort };
@@ -48,11 +49,16 @@ export class DaemonProcess {
   private readonly exited: Promise<number | null>;
 
   constructor(configFile: string, options: { env?: NodeJS.ProcessEnv; args?: readonly string[] } = {}) {
-    this.child = spawn(process.execPath, [DAQD, 'run', '--config', configFile, ...(options.args ?? [])], {
-      cwd: ROOT,
-      env: { ...cleanEnv(), ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // With the heap limit it runs with in production, so a test that would run it out of heap fails.
+    this.child = spawn(
+      process.execPath,
+      [HEAP_LIMIT_FLAG, DAQD, 'run', '--config', configFile, ...(options.args ?? [])],
+      {
+        cwd: ROOT,
+        env: { ...cleanEnv(), ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const collect = (d: Buffer) => {
       this.output += d.toString();
       if (process.env['DAQD_TEST_VERBOSE']) process.stderr.write(d);
