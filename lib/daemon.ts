@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { WriteBatcher } from './acquire/sink/batcher.js';
 import { DeadLetterStore } from './acquire/sink/dead-letter.js';
 import type { Sink } from './acquire/sink/sink.js';
+import { Spool } from './acquire/sink/spool.js';
 import { EmbeddedBrokerSource } from './acquire/source/embedded-broker.js';
 import { MqttSource } from './acquire/source/mqtt.js';
 import type { MessageHandler, Source } from './acquire/source/source.js';
@@ -82,7 +84,16 @@ export class Daemon {
       log: log.child('daqd:storage'),
       deadLetter: new DeadLetterStore({ dataDir: settings.daqd.data_dir }),
       observeWrite: (seconds, ok) => this.http?.observeWrite(seconds, ok),
+      spool:
+        settings.storage.spool_max_mb > 0
+          ? new Spool({
+              dir: path.join(settings.daqd.data_dir, 'spool'),
+              maxBytes: settings.storage.spool_max_mb * 2 ** 20,
+              log: log.child('daqd:spool'),
+            })
+          : undefined,
     });
+    await this.batcher.start();
 
     if (settings.mqtt.embedded) {
       const { EmbeddedBroker } = await import('./broker/embedded.js');
@@ -179,7 +190,12 @@ export class Daemon {
     }));
     return {
       ok: storage && realms.every((r) => r.connected),
-      storage: { kind: this.sink?.kind, ok: storage, queued: this.batcher?.depth ?? 0 },
+      storage: {
+        kind: this.sink?.kind,
+        ok: storage,
+        queued: this.batcher?.depth ?? 0,
+        spooled_bytes: this.batcher?.spooledBytes ?? 0,
+      },
       broker: { embedded: this.ctx.settings.mqtt.embedded },
       realms,
     };

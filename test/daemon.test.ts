@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -226,14 +226,18 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     expect(new Set(all.map((r) => r['value'])).size).to.equal(total);
   });
 
-  it('with the store down: logs it once, keeps running, and a second SIGTERM exits at once', async () => {
+  // Without a spool (spool_max_mb = 0), readings wait in memory for the store.
+  it('with the store down and no spool: logs it once, keeps running, and a second SIGTERM exits at once', async () => {
     const deadPort = await freePort();
     const text = await readFile(config, 'utf8');
     await writeFile(
       config,
       text
         .replace('shutdown_timeout = 5', 'shutdown_timeout = 60')
-        .replace('backend = sqlite', `backend = influxdb\n[influxdb]\nport = ${deadPort}\n`),
+        .replace(
+          'backend = sqlite',
+          `backend = influxdb\nspool_max_mb = 0\n[influxdb]\nport = ${deadPort}\n`,
+        ),
     );
     await enable('eta');
     const d = await start();
@@ -252,14 +256,17 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     expect(d.output).to.match(/SIGTERM again: exiting now/);
   });
 
-  it('exits 0 within shutdown_timeout when the store cannot take what is queued', async () => {
+  it('with no spool, exits 0 within shutdown_timeout when the store cannot take what is queued', async () => {
     const deadPort = await freePort();
     const text = await readFile(config, 'utf8');
     await writeFile(
       config,
       text
         .replace('shutdown_timeout = 5', 'shutdown_timeout = 2')
-        .replace('backend = sqlite', `backend = influxdb\n[influxdb]\nport = ${deadPort}\n`),
+        .replace(
+          'backend = sqlite',
+          `backend = influxdb\nspool_max_mb = 0\n[influxdb]\nport = ${deadPort}\n`,
+        ),
     );
     await enable('theta');
     const d = await start();
@@ -272,6 +279,33 @@ describe('daemon lifecycle (real mosquitto, embedded store)', function () {
     d.signal('SIGTERM');
     expect(await d.exit()).to.equal(0);
     expect(Date.now() - started).to.be.within(1000, 4000);
+  });
+
+  it('with the store down, acknowledges readings once spooled and exits 0 at once, the spool left on disk', async () => {
+    const deadPort = await freePort();
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      config,
+      text
+        .replace('shutdown_timeout = 5', 'shutdown_timeout = 30')
+        .replace('backend = sqlite', `backend = influxdb\n[influxdb]\nport = ${deadPort}\n`),
+    );
+    await enable('iota');
+    const d = await start();
+    await eventually('iota connected', async () =>
+      (await health()).realms[0]?.connected ? true : undefined,
+    );
+    // The PUBACK comes although the store is down: the reading is in the spool.
+    await publisher.publishAsync('iota/net/gw/node/data.json', JSON.stringify({ value: 1 }), { qos: 1 });
+    await d.waitFor(/storage 'influxdb' failed: .*keeping readings in the spool/);
+    const report = (await health()) as unknown as { storage: { spooled_bytes: number } };
+    expect(report.storage.spooled_bytes).to.be.greaterThan(0);
+    const started = Date.now();
+    d.signal('SIGTERM');
+    expect(await d.exit()).to.equal(0);
+    expect(Date.now() - started).to.be.below(3000);
+    const spooled = await readdir(path.join(dataDir, 'spool', 'iota_net'));
+    expect(spooled.filter((name) => name.endsWith('.json'))).to.have.length(1);
   });
 
   it('exits 1 with one clear line when the HTTP port is in use', async () => {

@@ -215,6 +215,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   if (backend === 'influxdb' && influxdb === undefined) {
     storage.problem('backend', "'influxdb' needs an [influxdb] section");
   }
+  const spoolMaxMb = storage.integer('spool_max_mb', 1024, { min: 0 });
   storage.rejectUnknownKeys();
 
   return {
@@ -225,7 +226,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       http: httpSettings,
       mqtt: mqttSettings,
       influxdb,
-      storage: { backend },
+      storage: { backend, spool_max_mb: spoolMaxMb },
     },
     problems,
     notes,

@@ -85,6 +85,11 @@ export interface Settings {
   influxdb?: InfluxSettings | undefined;
   storage: {
     backend: 'influxdb' | 'sqlite';
+    /**
+     * Disk the spool may use, MB (default 1024; 0: no spool). While the store is down, readings go to
+     * `<data_dir>/spool` and are acknowledged; they are written to the store, in order, once it is back.
+     */
+    spool_max_mb: number;
   };
 }
 

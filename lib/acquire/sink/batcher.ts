@@ -4,6 +4,8 @@ import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import type { DeadLetterStore } from './dead-letter.js';
 import type { Sink } from './sink.js';
+import type { Spool } from './spool.js';
+import { SpoolReplayer } from './spool-replayer.js';
 
 /**
  * Batching limits: a batch is written when it holds `batch_size` points, when it is `flush_interval` ms
@@ -49,8 +51,13 @@ interface Pending {
  * readings. `add` resolves only once its points are stored: that is when a reading may be acknowledged.
  * - Writes of one database run one at a time, in arrival order, each of at most `batch_size` points
  *   (a large add is split, so a big upload never becomes one huge write).
- * - A retryable failure (store down) is retried with backoff until it succeeds or `stop` gives up;
- *   meanwhile new points queue. Callers bound the queue (MQTT's receive window, HTTP's request count).
+ * - With a spool: a batch the store fails to take (store down) goes to the spool on disk, and counts as
+ *   stored (its readings are acknowledged); later batches of that database follow it into the spool
+ *   until the spool has been written to the store, in order, so the order of a database's points holds.
+ *   A full spool makes batches wait for room (callers are not answered meanwhile).
+ * - Without a spool (or with a full one): a retryable failure is retried with backoff until it succeeds
+ *   or `stop` gives up; meanwhile new points queue. Callers bound the queue (MQTT's receive window,
+ *   HTTP's request count).
  * - A batch the store rejects for good is written point by point to find the bad ones; those go to the
  *   dead-letter store and their callers get the `StorageError`; the good ones are stored.
  */
@@ -62,6 +69,8 @@ export class WriteBatcher {
   private outage: string | undefined;
   private readonly sleepers = new Set<() => void>();
   private queued = 0;
+  private readonly replaying = new Map<string, Promise<void>>();
+  private readonly replayer: SpoolReplayer | undefined;
 
   constructor(
     private readonly ctx: {
@@ -71,8 +80,42 @@ export class WriteBatcher {
       deadLetter: DeadLetterStore;
       /** Told of every write to the store: how long it took and whether it succeeded (for /metrics). */
       observeWrite?: ((seconds: number, ok: boolean) => void) | undefined;
+      /** Where batches go while the store is down; none: they wait in memory. */
+      spool?: Spool | undefined;
     },
-  ) {}
+  ) {
+    const spool = ctx.spool;
+    this.replayer =
+      spool === undefined
+        ? undefined
+        : new SpoolReplayer({
+            spool,
+            write: (database, points) => this.writeOnce(database, points),
+            sleep: (ms) => this.sleep(ms),
+            stopped: () => this.stopping,
+            deadLetter: ctx.deadLetter,
+            log: ctx.log,
+          });
+  }
+
+  /** Opens the spool and writes what an earlier run left in it (in the background). */
+  async start(): Promise<void> {
+    const spool = this.ctx.spool;
+    if (spool === undefined) return;
+    const databases = await spool.start();
+    if (databases.length > 0) {
+      this.ctx.log.notice(
+        `spool: ${(spool.bytes / 2 ** 20).toFixed(1)} MB of readings of ${databases.length} database(s) ` +
+          'left from before; writing them to the store first',
+      );
+    }
+    for (const database of databases) this.replay(database);
+  }
+
+  /** Bytes of readings in the spool, waiting for the store. */
+  get spooledBytes(): number {
+    return this.ctx.spool?.bytes ?? 0;
+  }
 
   /** Points accepted but not yet stored. */
   get depth(): number {
@@ -179,12 +222,18 @@ export class WriteBatcher {
    */
   async stop(deadline: number): Promise<void> {
     this.stopping = true;
-    const timer = setTimeout(() => {
-      this.giveUp = true;
-      for (const wake of this.sleepers) wake();
-    }, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.giveUp = true;
+        for (const wake of this.sleepers) wake();
+        resolve();
+      }, deadline);
+    });
     try {
       await this.flush();
+      // Replaying stops after the batch in hand; what is left in the spool is written after the next start.
+      await Promise.race([Promise.all(this.replaying.values()), expired]);
     } finally {
       clearTimeout(timer);
       this.giveUp = true;
@@ -207,7 +256,7 @@ export class WriteBatcher {
   private async writeBatch(database: string, batch: Pending): Promise<void> {
     const { points, waiters } = batch;
     try {
-      await this.writeWithRetry(database, points);
+      await this.store(database, points);
       for (const w of waiters) w.resolve();
     } catch (err) {
       const failure =
@@ -222,32 +271,94 @@ export class WriteBatcher {
     }
   }
 
+  /**
+   * Stores a batch: into the store, or into the spool while the database has batches there (they go
+   * first) or when the store fails retryably.
+   */
+  private async store(database: string, points: readonly Point[]): Promise<void> {
+    const spool = this.ctx.spool;
+    if (spool === undefined) return this.writeWithRetry(database, points);
+    if (spool.holds(database)) return this.spoolBatch(spool, database, points);
+    try {
+      await this.writeOnce(database, points);
+    } catch (err) {
+      if (!(err instanceof StorageError) || !err.retryable) throw err;
+      if (await spool.append(database, points)) {
+        this.replay(database);
+        return;
+      }
+      // The spool is full, and holds nothing of this database: waiting in memory keeps the order.
+      await this.writeWithRetry(database, points);
+    }
+  }
+
+  /** Appends a batch behind the database's spooled ones, waiting for room while the spool is full. */
+  private async spoolBatch(spool: Spool, database: string, points: readonly Point[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (await spool.append(database, points)) {
+        this.replay(database);
+        return;
+      }
+      if (this.giveUp) throw new StorageError('the spool is full and daqd is stopping', true);
+      if (attempt === 0) {
+        this.ctx.log.warning(
+          `spool is full (${(spool.bytes / 2 ** 20).toFixed(0)} MB): readings of '${database}' wait for the store`,
+        );
+      }
+      await this.sleep(backoffDelay(attempt));
+    }
+  }
+
+  /** Writes the database's spooled batches in the background, unless that is under way already. */
+  private replay(database: string): void {
+    const replayer = this.replayer;
+    if (replayer === undefined || this.replaying.has(database)) return;
+    const run = replayer
+      .run(database)
+      .catch((err: unknown) => {
+        this.ctx.log.error(`spool: replaying '${database}' stopped: ${errorMessage(err)}`);
+      })
+      .finally(() => this.replaying.delete(database));
+    this.replaying.set(database, run);
+  }
+
+  /** One write to the store; logs when it starts failing and when it is back. */
+  private async writeOnce(database: string, points: readonly Point[]): Promise<void> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.ctx.sink.write(database, points);
+      ok = true;
+    } catch (err) {
+      if (err instanceof StorageError && err.retryable && this.outage === undefined) {
+        this.outage = err.message;
+        this.ctx.log.warning(
+          `storage '${this.ctx.sink.kind}' failed: ${err.message}; ` +
+            (this.ctx.spool === undefined
+              ? `retrying, ${this.queued} points waiting`
+              : 'keeping readings in the spool until it is back'),
+        );
+      }
+      throw err;
+    } finally {
+      this.ctx.observeWrite?.((performance.now() - started) / 1000, ok);
+    }
+    if (this.outage !== undefined) {
+      this.ctx.log.notice(
+        `storage '${this.ctx.sink.kind}' is back` +
+          (this.ctx.spool === undefined ? `; writing the ${this.queued} queued points` : ''),
+      );
+      this.outage = undefined;
+    }
+  }
+
   private async writeWithRetry(database: string, points: readonly Point[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const started = performance.now();
-        let ok = false;
-        try {
-          await this.ctx.sink.write(database, points);
-          ok = true;
-        } finally {
-          this.ctx.observeWrite?.((performance.now() - started) / 1000, ok);
-        }
-        if (this.outage !== undefined) {
-          this.ctx.log.notice(
-            `storage '${this.ctx.sink.kind}' is back; writing the ${this.queued} queued points`,
-          );
-          this.outage = undefined;
-        }
+        await this.writeOnce(database, points);
         return;
       } catch (err) {
         if (!(err instanceof StorageError) || !err.retryable || this.giveUp) throw err;
-        if (this.outage === undefined) {
-          this.outage = err.message;
-          this.ctx.log.warning(
-            `storage '${this.ctx.sink.kind}' failed: ${err.message}; retrying, ${this.queued} points waiting`,
-          );
-        }
         await this.sleep(backoffDelay(attempt));
       }
     }
