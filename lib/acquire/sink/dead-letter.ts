@@ -1,16 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  appendFile,
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-} from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFileDurably } from '../../core/durable-file.js';
 import type { FieldValue, Point } from '../../core/point.js';
 
 /** One readable line of a dead-letter file: a point and why the store rejected it. */
@@ -196,20 +187,7 @@ export class DeadLetterStore {
       this.dir,
       `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
     );
-    try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, file);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
-    await syncFolder(this.dir);
+    await replaceFileDurably(file, bytes, temp);
   }
 
   private async files(): Promise<string[]> {
@@ -323,19 +301,5 @@ async function readOptional(file: string): Promise<Buffer | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
-  }
-}
-
-/** Makes a rename durable. Some file systems cannot sync a folder; the rename itself stands then. */
-async function syncFolder(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Best effort only (see above).
   }
 }

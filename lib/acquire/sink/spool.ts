@@ -1,5 +1,6 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFileDurably, syncFolder } from '../../core/durable-file.js';
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { FieldValue, Point } from '../../core/point.js';
@@ -337,20 +338,11 @@ export class Spool {
     const name = batchName(id);
     const temp = path.join(folder, name + TEMP_SUFFIX);
     const file = path.join(folder, name);
-    let renamed = false;
     try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, file);
-      renamed = true;
-      await syncFolder(folder);
+      await replaceFileDurably(file, data, temp);
     } catch (err) {
-      await rm(renamed ? file : temp, { force: true }).catch(() => {});
+      // The id is this append's alone: a file under it can only be this half-done one.
+      await rm(file, { force: true }).catch(() => {});
       throw err;
     }
   }
@@ -377,15 +369,6 @@ function folderToDatabase(folder: string): string | undefined {
   }
   // Only the exact encoding maps back: another spelling would be a second folder for the same name.
   return databaseToFolder(database) === folder ? database : undefined;
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Keeps an already sorted list sorted; appends usually finish in order, so it looks from the end. */
