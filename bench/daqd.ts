@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HEAP_LIMIT_FLAG } from '../lib/cli/heap-limit.js';
-import { freePort } from './services.js';
+import { freePort } from '../test/support/free-port.js';
 
 /** The repository root (this file runs as dist/bench/daqd.js) and the CLI shim that runs dist/. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -48,7 +48,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
   log(`daqd benchmark: ${quick ? 'quick' : 'full'}, ${runs} runs per figure, ${os.cpus().length} cores`);
   const results: ScenarioResult[] = [];
-  const [mosquitto, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
+  const [mosquittoStart, influxStart] = await Promise.allSettled([startMosquitto(), startInfluxd()]);
+  if (mosquittoStart.status === 'rejected' || influxStart.status === 'rejected') {
+    // Whichever did start is stopped again (its temp dir removed) before the error is reported.
+    if (mosquittoStart.status === 'fulfilled') await mosquittoStart.value.stop();
+    if (influxStart.status === 'fulfilled') await influxStart.value.stop();
+    throw mosquittoStart.status === 'rejected'
+      ? mosquittoStart.reason
+      : (influxStart as PromiseRejectedResult).reason;
+  }
+  const mosquitto = mosquittoStart.value;
+  const influx = influxStart.value;
   try {
     const ctx = { quick, runs, mosquitto, influx, log };
     for (const id of SCENARIOS) {
@@ -97,7 +107,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // A missing binary or a failed service start is one line; anything else keeps its stack.
+    const known =
+      err instanceof Error && /not found: apt-get install|exited during startup/.test(err.message);
+    process.stderr.write(
+      `bench: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`,
+    );
     process.exitCode = 1;
   },
 );

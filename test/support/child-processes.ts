@@ -28,3 +28,14 @@ export function findBinary(name: string, fixed: readonly (string | undefined)[])
   }
   return undefined;
 }
+
+/** Like `findBinary`, but a missing binary throws one line that names the Debian package to install. */
+export function requireBinary(
+  name: string,
+  fixed: readonly (string | undefined)[],
+  debianPackage: string,
+): string {
+  const binary = findBinary(name, fixed);
+  if (binary === undefined) throw new Error(`${name} not found: apt-get install ${debianPackage}`);
+  return binary;
+}

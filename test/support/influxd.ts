@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, trackChild } from './child-processes.js';
+import { requireBinary } from './child-processes.js';
 import { freePort } from './free-port.js';
+import { ServiceProcess } from './service-process.js';
 
 export { freePort };
 
@@ -20,6 +19,8 @@ export interface InfluxdProcess {
   url: string;
   /** HTTP port. */
   port: number;
+  /** Process id while running, else 0. */
+  readonly pid: number;
   /** The admin user when started with `auth: true`. */
   admin: InfluxdAdmin | undefined;
   /** Runs InfluxQL as admin (POST /query) and returns the parsed answer; throws on any error in it. */
@@ -32,14 +33,20 @@ export interface InfluxdProcess {
   kill(): Promise<void>;
 }
 
-const STARTUP_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 10_000;
-const STDERR_TAIL_BYTES = 4096;
-
+/** `$INFLUXD`, Debian's path, then `$PATH`; throws naming the Debian package. */
 function findInfluxd(): string {
-  const binary = findBinary('influxd', [process.env['INFLUXD'], '/usr/bin/influxd', '/usr/sbin/influxd']);
-  if (binary === undefined) throw new Error('influxd not found: apt-get install influxdb');
-  return binary;
+  return requireBinary(
+    'influxd',
+    [process.env['INFLUXD'], '/usr/bin/influxd', '/usr/sbin/influxd'],
+    'influxdb',
+  );
+}
+
+/** The environment without INFLUXDB_* variables: they would override the test's config file. */
+function envWithoutInfluxdb(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('INFLUXDB_')) env[key] = value;
+  return env;
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
@@ -134,130 +141,60 @@ function postQuery(port: number, q: string, admin?: InfluxdAdmin, db?: string): 
   });
 }
 
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-class Influxd implements InfluxdProcess {
+class Influxd extends ServiceProcess implements InfluxdProcess {
   url = '';
   port = 0;
   admin: InfluxdAdmin | undefined;
-  private child: ChildProcess | undefined;
-  private stderrTail = '';
   private rpcPort = 0;
-  private configFile = '';
-  private stopped = false;
 
   constructor(
-    private readonly binary: string,
-    private readonly dir: string,
+    binary: string,
     private readonly auth: boolean,
-  ) {}
-
-  /** Picks ports, writes the config and starts; retries on a port taken in between. */
-  async init(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      this.port = await freePort();
-      this.rpcPort = await freePort();
-      this.url = `http://127.0.0.1:${this.port}`;
-      this.configFile = join(this.dir, 'influxdb.conf');
-      await writeFile(this.configFile, configText(this.dir, this.port, this.rpcPort, this.auth));
-      try {
-        await this.launch();
-        break;
-      } catch (err) {
-        if (attempt >= 3 || !this.stderrTail.includes('address already in use')) throw err;
-      }
-    }
-    if (this.auth) {
-      this.admin = { username: 'admin', password: 'admin-secret' };
-      // With auth on and no user yet, influxd lets anyone create the first admin.
-      await postQuery(
-        this.port,
-        `CREATE USER "${this.admin.username}" WITH PASSWORD '${this.admin.password}' WITH ALL PRIVILEGES`,
-      );
-    }
+  ) {
+    super(
+      {
+        name: 'influxd',
+        binary,
+        env: envWithoutInfluxdb(),
+        startupTimeoutMs: 20_000,
+        probeIntervalMs: 50,
+        retryPortClash: true,
+      },
+      'daqd-influxd-',
+    );
   }
 
   query(statement: string, database?: string): Promise<unknown> {
     return postQuery(this.port, statement, this.admin, database);
   }
 
-  private async launch(): Promise<void> {
-    // INFLUXDB_* variables override the config file: keep the test's config authoritative.
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env))
-      if (!key.startsWith('INFLUXDB_')) env[key] = value;
-    this.stderrTail = '';
-    const child = spawn(this.binary, ['run', '-config', this.configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env,
-    });
-    trackChild(child);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    // 'exit' can come before the last stderr lines are read; 'close' comes after them.
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    this.child = child;
-    let spawnError: Error | undefined;
-    child.once('error', (err) => {
-      spawnError = err;
-    });
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    for (;;) {
-      if (spawnError) throw new Error(`influxd did not start: ${spawnError.message}`);
-      if (child.exitCode !== null || child.signalCode !== null) {
-        await closed;
-        throw new Error(
-          `influxd exited during startup (code ${child.exitCode}, signal ${child.signalCode}); ` +
-            `stderr tail:\n${this.stderrTail}`,
-        );
-      }
-      if (await pingOnce(this.port)) return;
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        await waitForExit(child, STOP_TIMEOUT_MS);
-        throw new Error(
-          `influxd on port ${this.port} did not answer /ping within ${STARTUP_TIMEOUT_MS} ms; ` +
-            `stderr tail:\n${this.stderrTail}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  protected async prepare(): Promise<void> {
+    this.port = await freePort();
+    this.rpcPort = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    await writeFile(this.configFile(), configText(this.dir, this.port, this.rpcPort, this.auth));
   }
 
-  private async halt(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await waitForExit(child, STOP_TIMEOUT_MS);
+  protected args(): readonly string[] {
+    return ['run', '-config', this.configFile()];
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.halt('SIGTERM');
-    await rm(this.dir, { recursive: true, force: true });
+  protected ready(): Promise<boolean> {
+    return pingOnce(this.port);
   }
 
-  async restart(): Promise<void> {
-    if (this.stopped) throw new Error('influxd: restart after stop');
-    await this.halt('SIGTERM');
-    await this.launch();
+  protected override async setUp(): Promise<void> {
+    if (!this.auth) return;
+    this.admin = { username: 'admin', password: 'admin-secret' };
+    // With auth on and no user yet, influxd lets anyone create the first admin.
+    await postQuery(
+      this.port,
+      `CREATE USER "${this.admin.username}" WITH PASSWORD '${this.admin.password}' WITH ALL PRIVILEGES`,
+    );
   }
 
-  async kill(): Promise<void> {
-    await this.halt('SIGKILL');
+  private configFile(): string {
+    return join(this.dir, 'influxdb.conf');
   }
 }
 
@@ -267,14 +204,7 @@ class Influxd implements InfluxdProcess {
  * Throws when the binary is missing (never a reason to skip).
  */
 export async function startInfluxd(options: { auth?: boolean } = {}): Promise<InfluxdProcess> {
-  const binary = findInfluxd();
-  const dir = await mkdtemp(join(tmpdir(), 'daqd-influxd-'));
-  const influxd = new Influxd(binary, dir, options.auth ?? false);
-  try {
-    await influxd.init();
-  } catch (err) {
-    await influxd.stop();
-    throw err;
-  }
+  const influxd = new Influxd(findInfluxd(), options.auth ?? false);
+  await influxd.start();
   return influxd;
 }

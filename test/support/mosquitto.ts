@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { findBinary, trackChild } from './child-processes.js';
+import { requireBinary } from './child-processes.js';
 import { freePort } from './free-port.js';
+import { ServiceProcess } from './service-process.js';
 
 export { freePort };
 
@@ -14,6 +14,8 @@ export interface MosquittoProcess {
   port: number;
   /** e.g. `mqtt://127.0.0.1:40123`. */
   url: string;
+  /** Process id while running, else 0. */
+  readonly pid: number;
   /** SIGTERM, wait for exit, remove the temp dir. Idempotent. */
   stop(): Promise<void>;
   /** Stop (SIGTERM: mosquitto saves its persistence file) and start again on the same port and data. */
@@ -22,17 +24,16 @@ export interface MosquittoProcess {
 
 /** Options of `startMosquitto`. */
 export interface MosquittoOptions {
-  /** Extra mosquitto.conf lines, appended after the defaults. */
+  /**
+   * Extra mosquitto.conf lines, appended after the defaults. For a single-valued option the last
+   * line wins (e.g. `persistence false`, `max_queued_messages 0` replace the defaults).
+   */
   config?: readonly string[];
   /** Users (name → password) written with `mosquitto_passwd`; anonymous access is then off. */
   users?: Readonly<Record<string, string>>;
   /** Use this port instead of a free one (e.g. to start a broker where a client already retries). */
   port?: number;
 }
-
-const STARTUP_TIMEOUT_MS = 10_000;
-const STOP_TIMEOUT_MS = 10_000;
-const STDERR_TAIL_BYTES = 4096;
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -42,17 +43,6 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
   });
 }
 
@@ -75,47 +65,53 @@ async function writePasswords(
   }
 }
 
-class Mosquitto implements MosquittoProcess {
+class Mosquitto extends ServiceProcess implements MosquittoProcess {
   port = 0;
   url = '';
-  private child: ChildProcess | undefined;
-  private stderrTail = '';
-  private stopped = false;
-  private readonly configFile: string;
+  private authLines: readonly string[] | undefined;
 
   constructor(
-    private readonly binary: string,
-    private readonly dir: string,
+    binary: string,
+    private readonly options: MosquittoOptions,
   ) {
-    this.configFile = join(dir, 'mosquitto.conf');
+    // A fixed port cannot be swapped for another when it is taken.
+    const retryPortClash = options.port === undefined;
+    super(
+      { name: 'mosquitto', binary, startupTimeoutMs: 10_000, probeIntervalMs: 25, retryPortClash },
+      'daqd-mosquitto-',
+    );
   }
 
-  async init(options: MosquittoOptions): Promise<void> {
-    const lines: string[] = [];
-    if (options.users) {
-      const passwd = findBinary('mosquitto_passwd', [
-        join(dirname(this.binary), '..', 'bin', 'mosquitto_passwd'),
-      ]);
-      if (!passwd) throw new Error('mosquitto_passwd not found: apt-get install mosquitto');
-      const file = join(this.dir, 'passwd');
-      await writePasswords(passwd, file, options.users);
-      lines.push('allow_anonymous false', `password_file ${file}`);
-    } else {
-      lines.push('allow_anonymous true');
-    }
-    for (let attempt = 1; ; attempt++) {
-      this.port = options.port ?? (await freePort());
-      this.url = `mqtt://127.0.0.1:${this.port}`;
-      await writeFile(this.configFile, this.configText(lines, options.config ?? []));
-      try {
-        await this.launch();
-        return;
-      } catch (err) {
-        // Someone took the port between freePort() and mosquitto's bind: pick another.
-        if (options.port !== undefined || attempt >= 3 || !this.stderrTail.includes('Address already in use'))
-          throw err;
-      }
-    }
+  protected async prepare(): Promise<void> {
+    this.authLines ??= await this.writeUsers();
+    this.port = this.options.port ?? (await freePort());
+    this.url = `mqtt://127.0.0.1:${this.port}`;
+    await writeFile(this.configFile(), this.configText(this.authLines, this.options.config ?? []));
+  }
+
+  protected args(): readonly string[] {
+    return ['-c', this.configFile()];
+  }
+
+  protected ready(): Promise<boolean> {
+    return accepts(this.port);
+  }
+
+  private configFile(): string {
+    return join(this.dir, 'mosquitto.conf');
+  }
+
+  /** Writes the password file when there are users; the config lines that say who may connect. */
+  private async writeUsers(): Promise<readonly string[]> {
+    if (!this.options.users) return ['allow_anonymous true'];
+    const passwd = requireBinary(
+      'mosquitto_passwd',
+      [join(dirname(this.spec.binary), '..', 'bin', 'mosquitto_passwd')],
+      'mosquitto',
+    );
+    const file = join(this.dir, 'passwd');
+    await writePasswords(passwd, file, this.options.users);
+    return ['allow_anonymous false', `password_file ${file}`];
   }
 
   private configText(auth: readonly string[], extra: readonly string[]): string {
@@ -135,62 +131,6 @@ class Mosquitto implements MosquittoProcess {
       '',
     ].join('\n');
   }
-
-  private async launch(): Promise<void> {
-    this.stderrTail = '';
-    const child = spawn(this.binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    trackChild(child);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    this.child = child;
-    let spawnError: Error | undefined;
-    child.once('error', (err) => {
-      spawnError = err;
-    });
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    for (;;) {
-      if (spawnError) throw new Error(`mosquitto did not start: ${spawnError.message}`);
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `mosquitto exited during startup (code ${child.exitCode}, signal ${child.signalCode}); ` +
-            `stderr tail:\n${this.stderrTail}`,
-        );
-      }
-      if (await accepts(this.port)) return;
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        await waitForExit(child, STOP_TIMEOUT_MS);
-        throw new Error(
-          `mosquitto on port ${this.port} did not accept connections within ${STARTUP_TIMEOUT_MS} ms; ` +
-            `stderr tail:\n${this.stderrTail}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  private async halt(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child) return;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await waitForExit(child, STOP_TIMEOUT_MS);
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    await this.halt();
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  async restart(): Promise<void> {
-    if (this.stopped) throw new Error('mosquitto: restart after stop');
-    await this.halt();
-    await this.launch();
-  }
 }
 
 /**
@@ -199,18 +139,8 @@ class Mosquitto implements MosquittoProcess {
  * (never a reason to skip).
  */
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoProcess> {
-  const binary = findBinary(
-    'mosquitto',
-    [process.env['MOSQUITTO'] ?? '', '/usr/sbin/mosquitto'].filter(Boolean),
-  );
-  if (!binary) throw new Error('mosquitto not found: apt-get install mosquitto');
-  const dir = await mkdtemp(join(tmpdir(), 'daqd-mosquitto-'));
-  const mosquitto = new Mosquitto(binary, dir);
-  try {
-    await mosquitto.init(options);
-  } catch (err) {
-    await mosquitto.stop();
-    throw err;
-  }
+  const binary = requireBinary('mosquitto', [process.env['MOSQUITTO'], '/usr/sbin/mosquitto'], 'mosquitto');
+  const mosquitto = new Mosquitto(binary, options);
+  await mosquitto.start();
   return mosquitto;
 }
