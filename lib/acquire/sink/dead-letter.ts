@@ -107,15 +107,16 @@ export class DeadLetterStore {
     // twice, which a replay writes idempotently; a lost line could not be replayed at all.
     for (let attempt = 1; ; attempt++) {
       const handle = await open(file, 'a');
-      let written: { dev: number; ino: number };
       try {
         await handle.appendFile(text);
-        written = await handle.stat();
+        const written = await handle.stat();
+        // Compared while the handle is still open: a closed, replaced file's inode number could already
+        // belong to the next replacement, and the append would pass for one into the current file.
+        const current = await statOptional(file);
+        if (attempt >= MAX_APPENDS || (current?.ino === written.ino && current.dev === written.dev)) return;
       } finally {
         await handle.close();
       }
-      const current = await statOptional(file);
-      if (attempt >= MAX_APPENDS || (current?.ino === written.ino && current.dev === written.dev)) return;
     }
   }
 
