@@ -155,6 +155,11 @@ export class Daemon {
     });
   }
 
+  /** SIGHUP: re-reads the realm apps and the embedded broker's password and ACL files. */
+  async hangup(): Promise<void> {
+    await Promise.all([this.reload(), this.broker?.reloadAccess()]);
+  }
+
   /**
    * Re-reads every realm app and applies the difference (SIGHUP and file changes). Reloads run one
    * after another, so an older reading of the files is never applied after a newer one.

@@ -215,10 +215,37 @@ export class EmbeddedBroker {
     return this.stopping;
   }
 
+  /**
+   * Reads `password_file` and `acl_file` again (SIGHUP). New passwords count for the next CONNECT; the
+   * ACL counts at once, also for clients already connected. A file that cannot be read or has a bad
+   * line leaves both as they were, with one error line naming it.
+   */
+  async reloadAccess(): Promise<void> {
+    if (this.settings.password_file === undefined && this.settings.acl_file === undefined) return;
+    try {
+      await this.readAccess();
+    } catch (err) {
+      const where = err instanceof ConfigError ? err.format() : errorMessage(err);
+      this.log.error(`embedded broker: ${where}; the access rules in use stay`);
+      return;
+    }
+    this.log.notice(
+      `embedded broker: access files read again (${this.passwords?.size ?? 0} users` +
+        `${this.acl === undefined ? '' : ', realm ACL'})`,
+    );
+  }
+
+  /** Reads both access files, then uses them (both or neither). */
+  private async readAccess(): Promise<void> {
+    const passwords = await this.readAccessFile(this.settings.password_file, parsePasswordFile);
+    const acl = await this.readAccessFile(this.settings.acl_file, RealmAcl.parse);
+    this.passwords = passwords;
+    this.acl = acl;
+  }
+
   private async open(): Promise<void> {
     const { host, port } = this.settings;
-    this.passwords = await this.readAccessFile(this.settings.password_file, parsePasswordFile);
-    this.acl = await this.readAccessFile(this.settings.acl_file, RealmAcl.parse);
+    await this.readAccess();
     if (this.acl !== undefined && this.passwords === undefined) {
       this.log.warning('embedded broker: acl_file without password_file: user names are taken on trust');
     }

@@ -8,7 +8,7 @@ import { heapLimitMb } from './heap-limit.js';
 /**
  * `daqd run`: validates the main file (exit 78 on problems), starts the daemon and runs until
  * SIGTERM/SIGINT. The first signal drains and stops within `shutdown_timeout`; a second exits at once.
- * SIGHUP re-reads the realm apps. A failed start (e.g. the HTTP port in use) is one line and exit 1.
+ * SIGHUP re-reads the realm apps (and the embedded broker's access files). A failed start (e.g. the HTTP port in use) is one line and exit 1.
  */
 export async function runDaemon(options: {
   configFile: string;
@@ -56,8 +56,8 @@ export async function runDaemon(options: {
     void daemon.stop().then(resolveStopped);
   };
   const onHangup = () => {
-    log.notice('SIGHUP: re-reading realm apps');
-    void daemon.reload();
+    log.notice('SIGHUP: re-reading realm apps and access files');
+    void daemon.hangup();
   };
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);

@@ -218,6 +218,45 @@ describe('EmbeddedBroker', () => {
     }
   });
 
+  it('reads the password and ACL files again on reloadAccess; a bad file leaves the rules in use', async () => {
+    const passwordFile = await writeAccessFile('passwd', 'alice:a\n');
+    const aclFile = await writeAccessFile('acl', 'alice = hiveeyes\n');
+    const { broker, port } = await startBroker({ password_file: passwordFile, acl_file: aclFile });
+    expect((await refusedConnect(port, { username: 'bob', password: 'b' })).message).to.match(
+      /not authorized/i,
+    );
+
+    await writeFile(passwordFile, 'alice:a\nbob:b\n');
+    await writeFile(aclFile, 'alice = hiveeyes\nbob = hiverize\n');
+    await broker.reloadAccess();
+    const bob = await connect(port, { username: 'bob', password: 'b' });
+    const tapped: string[] = [];
+    broker.openTap('hiverize', ['hiverize/#'], async (message) => {
+      tapped.push(message.topic);
+    });
+    await bob.publishAsync('hiverize/n/g/node/data.json', '{"x": 1}', { qos: 1 });
+    expect(tapped).to.deep.equal(['hiverize/n/g/node/data.json']);
+
+    // A bad line: nothing of either file is taken, bob keeps his grant and his password.
+    await writeFile(passwordFile, 'alice:a\n');
+    await writeFile(aclFile, 'bob = hiverize/x\n');
+    await broker.reloadAccess();
+    expect((await connect(port, { username: 'bob', password: 'b' })).connected).to.equal(true);
+    await bob.publishAsync('hiverize/n/g/node/data.json', '{"x": 2}', { qos: 1 });
+    expect(tapped).to.have.length(2);
+
+    // Revoked: the ACL counts at once for a connected client, the password for the next CONNECT.
+    await writeFile(aclFile, 'alice = hiveeyes\n');
+    await broker.reloadAccess();
+    const closed = new Promise<void>((resolve) => bob.once('close', () => resolve()));
+    bob.publish('hiverize/n/g/node/data.json', '{"x": 3}', { qos: 0 });
+    await closed;
+    expect(tapped).to.have.length(2);
+    expect((await refusedConnect(port, { username: 'bob', password: 'b' })).message).to.match(
+      /not authorized/i,
+    );
+  });
+
   it('refuses a publish into a realm the user is not granted; subscribers never see it', async () => {
     const passwordFile = await writeAccessFile('passwd', 'alice:a\nbob:b\nroot:r\n');
     const aclFile = await writeAccessFile(
