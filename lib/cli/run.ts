@@ -3,7 +3,7 @@ import { errorMessage } from '../core/errors.js';
 import { createLog } from '../core/log.js';
 import { Daemon } from '../daemon.js';
 import { EXIT_CONFIG } from './check.js';
-import { heapLimitMb } from './heap-limit.js';
+import { heapLimitText } from './heap-limit.js';
 
 /**
  * `daqd run`: validates the main file (exit 78 on problems), starts the daemon and runs until
@@ -27,7 +27,7 @@ export async function runDaemon(options: {
   if (!options.debug) log.setLevel(settings.daqd.log_level);
   for (const note of main.notes) log.info(note);
   log.info(
-    `daqd ${process.pid}: configuration '${settings.file}', node ${process.version}, heap limit ${heapLimitMb()} MB`,
+    `daqd ${process.pid}: configuration '${settings.file}', node ${process.version}, heap limit ${heapLimitText()}`,
   );
 
   const daemon = new Daemon({ settings, log });
