@@ -30,6 +30,20 @@ export interface BatchLimits {
  */
 const DEFAULT_FLUSH_IDLE = 2;
 
+/** What /health tells of the spool (see `WriteBatcher.spoolHealth`). */
+export interface SpoolHealth {
+  /** A spool is configured (`[storage] spool_max_mb` > 0). */
+  enabled: boolean;
+  /** False while readings wait because a spool write failed. */
+  ok: boolean;
+  /** The last failure. */
+  problem?: string;
+  /** When the spool started failing (ISO 8601). */
+  failing_since?: string;
+  /** Failed spool writes since then (every batch's every attempt). */
+  failed_writes?: number;
+}
+
 interface Waiter {
   start: number;
   end: number;
@@ -54,7 +68,9 @@ interface Pending {
  * - With a spool: a batch the store fails to take (store down) goes to the spool on disk, and counts as
  *   stored (its readings are acknowledged); later batches of that database follow it into the spool
  *   until the spool has been written to the store, in order, so the order of a database's points holds.
- *   A full spool makes batches wait for room (callers are not answered meanwhile).
+ *   A full spool makes batches wait for room (callers are not answered meanwhile); so does a spool whose
+ *   write fails (ENOSPC, EIO, EMFILE): the write is retried with backoff, logged once when the spool starts
+ *   failing and once when readings are stored again, and reported by `spoolHealth`.
  * - Without a spool (or with a full one): a retryable failure is retried with backoff until it succeeds
  *   or `stop` gives up; meanwhile new points queue. Callers bound the queue (MQTT's receive window,
  *   HTTP's request count).
@@ -71,6 +87,13 @@ export class WriteBatcher {
   private queued = 0;
   private readonly replaying = new Map<string, Promise<void>>();
   private readonly replayer: SpoolReplayer | undefined;
+  /** Databases with a batch waiting because its spool write failed. */
+  private readonly spoolFailures = new Set<string>();
+  private spoolFailingSince: number | undefined;
+  private spoolFailedWrites = 0;
+  private spoolProblem: string | undefined;
+  /** The "spool is full" warning was logged and nothing got into the spool or the store since. */
+  private spoolFull = false;
 
   constructor(
     private readonly ctx: {
@@ -115,6 +138,22 @@ export class WriteBatcher {
   /** Bytes of readings in the spool, waiting for the store. */
   get spooledBytes(): number {
     return this.ctx.spool?.bytes ?? 0;
+  }
+
+  /**
+   * The spool's state for /health: not ok while a batch waits because writing it to disk failed
+   * (ENOSPC, EIO, EMFILE, …): its readings are not acknowledged until it is retried with success.
+   */
+  get spoolHealth(): SpoolHealth {
+    if (this.ctx.spool === undefined) return { enabled: false, ok: true };
+    if (this.spoolFailingSince === undefined) return { enabled: true, ok: true };
+    return {
+      enabled: true,
+      ok: false,
+      problem: this.spoolProblem ?? 'spool write failed',
+      failing_since: new Date(this.spoolFailingSince).toISOString(),
+      failed_writes: this.spoolFailedWrites,
+    };
   }
 
   /** Points accepted but not yet stored. */
@@ -273,40 +312,75 @@ export class WriteBatcher {
 
   /**
    * Stores a batch: into the store, or into the spool while the database has batches there (they go
-   * first) or when the store fails retryably.
+   * first) or when the store fails retryably. When neither takes it (the store down and the spool full,
+   * or its write failing: ENOSPC, EIO, EMFILE), both are tried again with backoff until one does or
+   * `stop` gives up; the batch's readings stay unacknowledged meanwhile. Never a rejection for a failed
+   * durable write: a rejected reading would wait unacknowledged for a new connection that never comes.
    */
   private async store(database: string, points: readonly Point[]): Promise<void> {
     const spool = this.ctx.spool;
     if (spool === undefined) return this.writeWithRetry(database, points);
-    if (spool.holds(database)) return this.spoolBatch(spool, database, points);
-    try {
-      await this.writeOnce(database, points);
-    } catch (err) {
-      if (!(err instanceof StorageError) || !err.retryable) throw err;
-      if (await spool.append(database, points)) {
-        this.replay(database);
-        return;
-      }
-      // The spool is full, and holds nothing of this database: waiting in memory keeps the order.
-      await this.writeWithRetry(database, points);
-    }
-  }
-
-  /** Appends a batch behind the database's spooled ones, waiting for room while the spool is full. */
-  private async spoolBatch(spool: Spool, database: string, points: readonly Point[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (await spool.append(database, points)) {
+      // Asked again on every attempt: the replayer may have written and released the database meanwhile.
+      if (!spool.holds(database)) {
+        try {
+          await this.writeOnce(database, points);
+          this.spoolRecovered(database);
+          return;
+        } catch (err) {
+          if (!(err instanceof StorageError) || !err.retryable) throw err;
+        }
+      }
+      let appended: boolean;
+      try {
+        appended = await spool.append(database, points);
+      } catch (err) {
+        this.spoolFailed(database, err);
+        appended = false;
+      }
+      if (appended) {
+        this.spoolRecovered(database);
         this.replay(database);
         return;
       }
-      if (this.giveUp) throw new StorageError('the spool is full and daqd is stopping', true);
-      if (attempt === 0) {
+      if (this.giveUp)
+        throw new StorageError('neither the store nor the spool takes readings, and daqd is stopping', true);
+      if (!this.spoolFailures.has(database) && !this.spoolFull) {
+        this.spoolFull = true;
         this.ctx.log.warning(
           `spool is full (${(spool.bytes / 2 ** 20).toFixed(0)} MB): readings of '${database}' wait for the store`,
         );
       }
       await this.sleep(backoffDelay(attempt));
     }
+  }
+
+  /** A durable write failed: logged when the spool starts failing, not for every batch or attempt. */
+  private spoolFailed(database: string, err: unknown): void {
+    const problem = errorMessage(err);
+    this.spoolFailedWrites++;
+    this.spoolProblem = problem;
+    if (this.spoolFailures.size === 0 && this.spoolFailingSince === undefined) {
+      this.spoolFailingSince = Date.now();
+      this.ctx.log.error(
+        `${problem}; retrying with backoff, readings stay unacknowledged until the spool or the store takes them`,
+      );
+    }
+    this.spoolFailures.add(database);
+  }
+
+  /** A batch got into the spool or the store: the end of a failing spool's trouble for `database`. */
+  private spoolRecovered(database: string): void {
+    this.spoolFull = false;
+    if (!this.spoolFailures.delete(database) || this.spoolFailures.size > 0) return;
+    const since = this.spoolFailingSince ?? Date.now();
+    this.ctx.log.notice(
+      `spool: readings are stored again, after ${this.spoolFailedWrites} failed spool write(s) ` +
+        `in ${((Date.now() - since) / 1000).toFixed(0)} s`,
+    );
+    this.spoolFailingSince = undefined;
+    this.spoolFailedWrites = 0;
+    this.spoolProblem = undefined;
   }
 
   /** Writes the database's spooled batches in the background, unless that is under way already. */
