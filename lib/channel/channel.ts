@@ -1,4 +1,4 @@
-import { topicToTopology } from '../acquire/decode/topic.js';
+import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import {
   messageToPoints,
@@ -14,6 +14,7 @@ import type { RealmApp } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { ChannelStats } from './channel-stats.js';
+import { ErrorReporter } from './error-reporter.js';
 
 /** Everything a channel needs: its app, where to store, and how to reach its broker. */
 export interface ChannelContext {
@@ -36,6 +37,7 @@ export interface ChannelContext {
 export class Channel {
   readonly stats = new ChannelStats();
   private readonly pipeline: PipelineContext;
+  private readonly errors: ErrorReporter;
   private source: Source | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
@@ -46,6 +48,18 @@ export class Channel {
       clock: new SeriesClock(),
       routes: new TopicRoutes(),
     };
+    this.errors = new ErrorReporter({
+      app: ctx.app,
+      publish: (topic, payload) => {
+        const source = this.source;
+        if (source === undefined) return Promise.reject(new Error('the channel is stopped'));
+        return source.publish(topic, payload, { qos: 0 });
+      },
+      onPublishError: (topic, err) => {
+        ctx.log.debug(`realm '${ctx.app.realm}': cannot publish error to '${topic}': ${errorMessage(err)}`);
+      },
+    });
+    this.stats.errorReports = this.errors.counts;
   }
 
   get app(): RealmApp {
@@ -95,6 +109,12 @@ export class Channel {
    * function's suspended frame was the largest object a reading kept alive while its batch filled.
    */
   private handleMessage(message: InboundMessage): Promise<void> {
+    if (carriesErrors(message.topic)) {
+      // An error report, daqd's own coming back under the realm's subscription or another's: never
+      // handled, never answered (Kotori's loop protection). Not a reading, so not counted as received.
+      this.stats.ignored++;
+      return Promise.resolve();
+    }
     this.stats.received++;
     let result: PipelineResult;
     try {
@@ -126,10 +146,12 @@ export class Channel {
       throw err;
     }
     this.stats.failed++;
-    this.ctx.log.debug(
-      `realm '${this.ctx.app.realm}': cannot store '${message.topic}'${database ? ` into '${database}'` : ''}: ${errorMessage(err)}`,
-    );
-    await this.signalError(message, err);
+    if (this.ctx.log.isDebug()) {
+      this.ctx.log.debug(
+        `realm '${this.ctx.app.realm}': cannot store '${message.topic}'${database ? ` into '${database}'` : ''}: ${errorMessage(err)}`,
+      );
+    }
+    this.errors.report(message, err);
   }
 
   /**
@@ -153,39 +175,4 @@ export class Channel {
       throw err;
     }
   }
-
-  /** Publishes Kotori's error document to `<base topic>/error.json` (type, message, description, timestamp). */
-  private async signalError(message: InboundMessage, err: unknown): Promise<void> {
-    const source = this.source;
-    if (source === undefined) return;
-    const payload = message.payload.toString('utf8');
-    const shown = payload.length > 500 ? `${payload.slice(0, 500)}…` : payload;
-    const document = {
-      type: err instanceof Error ? err.name : 'Error',
-      message: errorMessage(err),
-      description: `Error processing MQTT message "${shown}" from topic "${message.topic}".`,
-      timestamp: new Date(Number(message.receivedAt / 1_000_000n)).toISOString(),
-    };
-    try {
-      await source.publish(errorTopic(message.topic, this.ctx.app), JSON.stringify(document), { qos: 0 });
-    } catch (publishErr) {
-      this.ctx.log.debug(`realm '${this.ctx.app.realm}': cannot publish error: ${errorMessage(publishErr)}`);
-    }
-  }
-}
-
-/**
- * `<base topic>/error.json`, Kotori's place for errors: the topic without its slot
- * (`realm/net/gw/node/data/temp` → `realm/net/gw/node/error.json`); when the topic does not decode,
- * its last level is replaced.
- */
-export function errorTopic(topic: string, app: PipelineContext['app']): string {
-  try {
-    const { slot } = topicToTopology(topic, app);
-    if (slot !== '' && topic.endsWith(slot)) return `${topic.slice(0, topic.length - slot.length)}error.json`;
-  } catch {
-    // Fall through: an undecodable topic still gets an answer next to it.
-  }
-  const slash = topic.lastIndexOf('/');
-  return slash < 0 ? `${topic}/error.json` : `${topic.slice(0, slash)}/error.json`;
 }

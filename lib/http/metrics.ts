@@ -3,7 +3,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 /** The counters of one realm's channel, as `/metrics` reads them. */
 export interface RealmCounters {
   app: { realm: string };
-  stats: { received: number; stored: number; failed: number; ignored: number };
+  stats: {
+    received: number;
+    stored: number;
+    failed: number;
+    ignored: number;
+    errorReports: { published: number; heldBack: number; noBaseTopic: number };
+  };
 }
 
 /** Where `/metrics` reads the daemon's state at scrape time. */
@@ -19,6 +25,8 @@ export type RouteLabel = 'ingest' | 'export' | 'latest' | 'health' | 'metrics' |
 /**
  * Prometheus metrics of one daemon, in a registry of its own (several daemons can share a process):
  * - `daqd_readings_{received,stored,failed,ignored}_total{realm}`: the channels' counters (MQTT and HTTP);
+ * - `daqd_error_reports_total{realm,outcome}`: answers on `…/error.json`: `published`, `held_back` by the
+ *   rate limit, `no_base_topic` (nowhere to answer);
  * - `daqd_storage_queue_depth`: points waiting for the store;
  * - `daqd_http_ingest_duration_seconds{realm}`: HTTP ingest from arrival until the readings are stored
  *   (batching wait plus the write), i.e. the write latency a client sees;
@@ -50,9 +58,24 @@ export class HttpMetrics {
     perRealm('daqd_readings_failed_total', 'Readings refused or not stored', (c) => c.stats.failed);
     perRealm(
       'daqd_readings_ignored_total',
-      'Messages on slots that carry no readings',
+      'Messages on error topics, never handled (loop protection)',
       (c) => c.stats.ignored,
     );
+    new Counter({
+      name: 'daqd_error_reports_total',
+      help: 'Error reports on <base topic>/error.json, by outcome',
+      labelNames: ['realm', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { app, stats } of sources.channels()) {
+          const { published, heldBack, noBaseTopic } = stats.errorReports;
+          this.inc({ realm: app.realm, outcome: 'published' }, published);
+          this.inc({ realm: app.realm, outcome: 'held_back' }, heldBack);
+          this.inc({ realm: app.realm, outcome: 'no_base_topic' }, noBaseTopic);
+        }
+      },
+    });
     new Gauge({
       name: 'daqd_storage_queue_depth',
       help: 'Points accepted but not yet stored',

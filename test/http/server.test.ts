@@ -6,6 +6,7 @@ import type { Topology } from '../../lib/acquire/decode/topology.js';
 import { readingsToPoints } from '../../lib/acquire/pipeline.js';
 import { SeriesClock } from '../../lib/acquire/sanitize/series-clock.js';
 import type { Sink } from '../../lib/acquire/sink/sink.js';
+import { ChannelStats } from '../../lib/channel/channel-stats.js';
 import type { RealmApp } from '../../lib/config/settings.js';
 import { StorageError } from '../../lib/core/errors.js';
 import { silentLog } from '../../lib/core/log.js';
@@ -24,7 +25,7 @@ interface Ingested {
  */
 class RecordingChannel implements HttpChannel {
   readonly ingested: Ingested[] = [];
-  readonly stats = { received: 0, stored: 0, failed: 0, ignored: 0 };
+  readonly stats = new ChannelStats();
   delay = 0;
   failure: Error | undefined;
   private readonly waiting = new Set<() => void>();

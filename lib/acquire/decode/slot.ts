@@ -1,4 +1,5 @@
 import { DecodeError } from '../../core/errors.js';
+import { carriesErrors } from './error-slot.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 
 /**
@@ -39,7 +40,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * 2. data containers `data.json`, `message-json`, `data/__json__`, `loop` → JSON object or array of objects;
  * 3. discrete `data/<field>` or `measure/<field>` → `{ <field>: <number> }` from a numeric payload;
  * 4. events `event.json`, `event/__json__` → JSON object or array of objects;
- * 5. anything else → ignore, with the reason. The payload of an ignored slot is not looked at.
+ * 5. anything else → a `DecodeError` naming the slots daqd knows (the sender gets it on error.json).
+ *
+ * The payload of an ignored slot is not looked at.
  *
  * A container matches when the slot is its name or ends in `/<name>`.
  */
@@ -49,29 +52,41 @@ export function decodeSlot(slot: string, payload: Buffer): DecodedSlot {
 
 /**
  * What a slot holds, decided from its name alone (the first half of `decodeSlot`): a JSON data or
- * event container, a discrete value of one field, or nothing to store. Pure. Slots repeat with every
- * message of a node, so a caller may keep this per topic.
+ * event container, a discrete value of one field, an error report, or a slot daqd does not know.
+ * Pure. Slots repeat with every message of a node, so a caller may keep this per topic.
  */
 export type SlotClass =
   | { kind: 'data' | 'event'; container: 'json' }
   | { kind: 'data'; container: 'discrete'; field: string }
-  | { kind: 'ignore'; reason: string };
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'unknown'; slot: string };
+
+/** The slots daqd takes, for the message that answers an unknown one. */
+export const KNOWN_SLOTS: readonly string[] = [
+  ...DATA_CONTAINERS,
+  'data/<field>',
+  'measure/<field>',
+  ...EVENT_CONTAINERS,
+];
 
 /** Classifies a slot by name in Kotori's order (see `decodeSlot`). Pure; never throws. */
 export function classifySlot(slot: string): SlotClass {
-  if (slot.endsWith('error.json')) {
+  if (carriesErrors(slot)) {
     return { kind: 'ignore', reason: `slot '${slot}' carries error reports` };
   }
   if (DATA_CONTAINERS.some((name) => hasSuffix(slot, name))) return { kind: 'data', container: 'json' };
   const discrete = DISCRETE.exec(slot);
   if (discrete) return { kind: 'data', container: 'discrete', field: discrete[1]! };
   if (EVENT_CONTAINERS.some((name) => hasSuffix(slot, name))) return { kind: 'event', container: 'json' };
-  return { kind: 'ignore', reason: `slot '${slot}' is not a known data or event slot` };
+  return { kind: 'unknown', slot };
 }
 
 /** Decodes the payload of a slot classified by `classifySlot` (the second half of `decodeSlot`). */
 export function decodeSlotPayload(slot: string, slotClass: SlotClass, payload: Buffer): DecodedSlot {
   if (slotClass.kind === 'ignore') return slotClass;
+  if (slotClass.kind === 'unknown') {
+    throw new DecodeError(`slot '${slot}' is not a known slot (known: ${KNOWN_SLOTS.join(', ')})`);
+  }
   if (slotClass.container === 'json') return { kind: slotClass.kind, readings: jsonReadings(slot, payload) };
   const text = payloadText(slot, payload);
   const value = parseNumericText(text);

@@ -111,7 +111,7 @@ export const slotCases: SlotCase[] = [
     name: 'deeper path below data/ is no discrete value',
     slot: 'data/a/b',
     payload: '1',
-    expected: { kind: 'ignore', reason: "slot 'data/a/b' is not a known data or event slot" },
+    error: /^slot 'data\/a\/b' is not a known slot \(known: data\.json, .*data\/<field>.*event\.json/,
   },
 
   // Events
@@ -148,17 +148,33 @@ export const slotCases: SlotCase[] = [
     expected: { kind: 'ignore', reason: "slot 'data/error.json' carries error reports" },
   },
   {
-    name: 'unknown slot is ignored, payload not read',
+    name: 'an error slot under a deeper path is ignored too',
+    slot: 'a/b/error.json',
+    payload: Buffer.from([0xff, 0xfe]),
+    expected: { kind: 'ignore', reason: "slot 'a/b/error.json' carries error reports" },
+  },
+
+  // Unknown slots: an error naming the known ones, the payload not read
+  {
+    name: 'unknown slot, payload not read',
     slot: 'status',
     payload: Buffer.from([0xff, 0xfe]),
-    expected: { kind: 'ignore', reason: "slot 'status' is not a known data or event slot" },
+    error:
+      /^slot 'status' is not a known slot \(known: data\.json, message-json, data\/__json__, loop, data\/<field>, measure\/<field>, event\.json, event\/__json__\)$/,
   },
   {
-    name: 'a name that merely ends like a container is ignored',
+    name: 'a name that merely ends like a container is unknown',
     slot: 'mydata.json',
     payload: reading,
-    expected: { kind: 'ignore', reason: "slot 'mydata.json' is not a known data or event slot" },
+    error: /^slot 'mydata\.json' is not a known slot/,
   },
+  {
+    name: 'slot names are case-sensitive',
+    slot: 'data.JSON',
+    payload: reading,
+    error: /'data\.JSON' is not a known slot/,
+  },
+  { name: 'json alone is no slot', slot: 'json', payload: reading, error: /'json' is not a known slot/ },
 
   // Bad payloads
   { name: 'bad JSON', slot: 'data.json', payload: '{"a": }', error: /payload is not valid JSON: .+/ },
