@@ -12,6 +12,7 @@ import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
 import type { RealmApp, Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
+import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { HttpServer } from './http/server.js';
@@ -21,6 +22,7 @@ import { HttpServer } from './http/server.js';
  * Stop: watcher, then intake (HTTP, channels) while the batcher drains, then broker and storage.
  */
 export class Daemon {
+  private lock: DataDirLock | undefined;
   private http: HttpServer | undefined;
   private sink: Sink | undefined;
   private batcher: WriteBatcher | undefined;
@@ -46,6 +48,9 @@ export class Daemon {
 
   private async startNow(): Promise<void> {
     const { settings, log } = this.ctx;
+    // Before anything listens: a second daqd on the same data_dir says who holds it, and stops.
+    this.lock = new DataDirLock({ dir: settings.daqd.data_dir, log });
+    await this.lock.acquire();
     this.http = new HttpServer({
       listen: settings.http.listen,
       port: settings.http.port,
@@ -236,6 +241,7 @@ export class Daemon {
     ]);
     await step('broker', () => this.broker?.stop() ?? Promise.resolve());
     await step('storage', () => this.sink?.stop() ?? Promise.resolve());
+    await step('data_dir lock', () => this.lock?.release() ?? Promise.resolve());
     log.notice('stopped');
   }
 }
