@@ -11,6 +11,13 @@ import type { InboundMessage, MessageHandler } from './source.js';
  */
 const DEFER_PUBACK = new Error('PUBACK deferred until the handler settles');
 
+/**
+ * Ms from a handler's failure until the connection is recycled. The broker sends an unacknowledged
+ * message again only on a new connection; waiting a little lets the failures of one outage share a
+ * reconnect. Sooner when unacknowledged messages take the whole window (nothing else can come).
+ */
+const RECYCLE_AFTER_MS = 5_000;
+
 /** What `MqttInbound` needs of its `MqttSource`. */
 export interface MqttInboundContext {
   log: Log;
@@ -23,6 +30,15 @@ export interface MqttInboundContext {
   running(): boolean;
   /** The source has stopped: no PUBACK goes out any more. */
   stopped(): boolean;
+  /** Ends the connection and makes a new one, so the broker sends its unacknowledged messages again. */
+  recycle(conn: MqttConnection, why: string): void;
+}
+
+/** Messages of one connection whose handler failed: they stay unacknowledged until it is recycled. */
+interface Unacknowledged {
+  conn: MqttConnection;
+  count: number;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -35,6 +51,8 @@ export class MqttInbound {
   private inflight = 0;
   /** Called when `inflight` drops to zero (`drain` waits for it). */
   private readonly idleWaiters = new Set<() => void>();
+  /** Failed messages of the current connection, until it is recycled. */
+  private unacknowledged: Unacknowledged | undefined;
 
   constructor(private readonly ctx: MqttInboundContext) {}
 
@@ -96,12 +114,47 @@ export class MqttInbound {
         this.settled();
       },
       (err: unknown) => {
-        this.ctx.log.error(
-          `mqtt: handler failed for '${topic}': ${errorMessage(err)}; not acknowledged, the broker sends it again on the next connection`,
-        );
+        this.failed(conn, topic, err);
         this.settled();
       },
     );
+  }
+
+  /**
+   * A handler failed: its message stays unacknowledged, and the broker sends it again only on a new
+   * connection. The first failure of a connection is logged; the connection is recycled after
+   * `RECYCLE_AFTER_MS`, or at once when failed messages fill the window, saying how many there were.
+   */
+  private failed(conn: MqttConnection, topic: string, err: unknown): void {
+    if (conn !== this.ctx.current() || !this.ctx.running()) {
+      // Stopping, or the connection is gone already: the next session brings the message again.
+      if (this.ctx.log.isDebug())
+        this.ctx.log.debug(`mqtt: handler failed for '${topic}' (${errorMessage(err)}); not acknowledged`);
+      return;
+    }
+    let held = this.unacknowledged;
+    if (held?.conn !== conn) {
+      if (held !== undefined) clearTimeout(held.timer);
+      this.ctx.log.error(
+        `mqtt: handler failed for '${topic}': ${errorMessage(err)}; not acknowledged, reconnecting ` +
+          `within ${RECYCLE_AFTER_MS / 1000} s so the broker sends it again (further failures are counted)`,
+      );
+      const timer = setTimeout(() => this.recycle(conn), RECYCLE_AFTER_MS);
+      timer.unref();
+      held = { conn, count: 0, timer };
+      this.unacknowledged = held;
+    }
+    held.count++;
+    if (held.count >= this.ctx.window) this.recycle(conn);
+  }
+
+  private recycle(conn: MqttConnection): void {
+    const held = this.unacknowledged;
+    if (held?.conn !== conn) return;
+    clearTimeout(held.timer);
+    this.unacknowledged = undefined;
+    if (conn !== this.ctx.current() || !this.ctx.running()) return;
+    this.ctx.recycle(conn, `${held.count} message(s) not stored, left unacknowledged`);
   }
 
   /** Lets MQTT.js go on with the next packet of a connection paused by a full window. */

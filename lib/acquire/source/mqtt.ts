@@ -65,8 +65,9 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
  * Delivery is at least once: the session is persistent (stable client id, no clean start, MQTT 5
  * session expiry "never") so the broker queues QoS 1 readings while daqd is down, and a QoS 1
  * message is acknowledged only after `onMessage` resolved for it. If `onMessage` rejects (it must
- * not), the message is logged at error and left unacknowledged: the broker sends it again on the
- * next connection, and until then it holds one place of the Receive Maximum window. Up to
+ * not), the message is left unacknowledged: the broker sends it again on the next connection, and
+ * until then it holds one place of the Receive Maximum window. So the connection is then recycled, a
+ * few seconds later or at once when such messages fill the window (see `MqttInbound.failed`). Up to
  * `receive_maximum` messages are handled at once; their PUBACKs go out in the order the handlers
  * settle. A handler that settles after its connection is gone sends no PUBACK (the packet id is
  * only valid on that connection); the broker redelivers the message, so it may be handled twice.
@@ -94,6 +95,8 @@ export class MqttSource implements Source {
   private releaseStart: (() => void) | undefined;
   /** Takes the PUBLISHes: receive window, handlers in flight, their PUBACKs. */
   private readonly inbound: MqttInbound;
+  /** A connection ended on purpose (`recycle`), so its close is not logged as a loss. */
+  private recycled: MqttConnection | undefined;
   /** Failed or short-lived connections in a row: the step on the backoff schedule. */
   private failures = 0;
   private tls: MqttTlsFiles = {};
@@ -113,6 +116,7 @@ export class MqttSource implements Source {
       current: () => this.conn,
       running: () => this.state === 'running',
       stopped: () => this.state === 'stopped',
+      recycle: (conn, why) => this.recycle(conn, why),
     });
   }
 
@@ -317,6 +321,14 @@ export class MqttSource implements Source {
     });
   }
 
+  /** Ends a connection on purpose (see `MqttInbound.failed`); the usual reconnect with backoff follows. */
+  private recycle(conn: MqttConnection, why: string): void {
+    if (conn !== this.conn || conn.closed || this.state !== 'running') return;
+    this.ctx.log.warning(`mqtt: ${why}; reconnecting to broker ${this.url} so it sends them again`);
+    this.recycled = conn;
+    conn.client.stream.destroy();
+  }
+
   private onClose(conn: MqttConnection): void {
     if (conn.closed) return;
     conn.closed = true;
@@ -334,9 +346,12 @@ export class MqttSource implements Source {
 
     if (conn.up) {
       if (Date.now() - conn.upSince >= STABLE_MS) this.failures = 0;
-      this.ctx.log.warning(
-        `mqtt: lost connection to broker ${this.url} (${closeReason(conn)}); reconnecting`,
-      );
+      if (conn !== this.recycled) {
+        this.ctx.log.warning(
+          `mqtt: lost connection to broker ${this.url} (${closeReason(conn)}); reconnecting`,
+        );
+      }
+      this.recycled = undefined;
       this.outage = 'unreachable';
       this.protocol.connectionLost();
       this.retry(this.nextDelay());
