@@ -31,13 +31,16 @@ const RELATIVE_GROUP = /([-+ ])((?:\d{1,12}[smhdw])+)/g;
 const RELATIVE_TERM = /(\d{1,12})([smhdw])/g;
 const DIGITS = /^\d{1,19}$/;
 const EPOCH_FRACTION = /^(\d{1,10})\.(\d{1,9})$/;
-const COMPACT = /^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})([Zz])?$/;
+// Kotori's `YYYYMMDDTHHmmssZ` (arrow's `Z` token: `Z`, `±HH`, `±HHMM`, `±HH:MM`), as its docs show
+// (`20160626T124259+0200`); a fraction is read as in the ISO form.
+const COMPACT =
+  /^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))?([Zz]|[-+ ]\d{2}(?::?\d{2})?)?$/;
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[-+ ]\d{2}(?::?\d{2})?)?)?$/;
 
 const ACCEPTED =
   'accepted are ISO 8601 / RFC 3339 (2026-11-22T10:30:00Z, 2026-11-22T10:30:00.123456789+01:00, ' +
-  '2026-11-22T10:30:00 read in the configured zone, 2026-11-22), 20261122, 20261122T103000[Z], ' +
+  '2026-11-22T10:30:00 read in the configured zone, 2026-11-22), 20261122, 20261122T103000[Z|+0100], ' +
   'epoch seconds (1763800200) or milliseconds (1763800200000), ' +
   'now, now-7d, now-1w2d3h, now+1h (units s, m, h, d, w), today, yesterday';
 
@@ -62,7 +65,8 @@ interface WallTime {
  *   time is read in `timezone`.
  * - Whole days: `2026-11-22` and `20261122`; `today`, `yesterday` (in `timezone`). As `from` they mean the
  *   first instant of that day, as `to` the last nanosecond (23:59:59.999999999).
- * - Compact: `20261122T103000`, `20261122T103000Z`.
+ * - Compact (Kotori's docs): `20261122T103000`, `20261122T103000Z`, with an offset `…+0100`, `…+01`,
+ *   `…+01:00`, and an optional fraction `20261122T103000.5Z`. Without an offset: read in `timezone`.
  * - Epoch: 1–10 digits are seconds (except exactly 8 digits, which are `YYYYMMDD`), 13 digits
  *   milliseconds, 16 microseconds, 19 nanoseconds; `1763800200.5` is seconds with a fraction.
  * - Relative (Grafana style): `now`, `now-7d`, `now-1w2d3h`, `now-30m`, `now+1h`; units `s`, `m`
@@ -96,7 +100,8 @@ export function parseTimeExpression(text: string, options: TimeExpressionOptions
   const compact = COMPACT.exec(trimmed);
   if (compact) {
     const wall = wallTime(text, compact.slice(1, 7));
-    return wallToNs(wall, compact[7] ? 0 : ianaZone(options.timezone), 0n);
+    const zone = compact[8] === undefined ? ianaZone(options.timezone) : offsetMinutes(text, compact[8]);
+    return wallToNs(wall, zone, fractionToNs(compact[7] ?? ''));
   }
 
   const iso = ISO.exec(trimmed);

@@ -1,13 +1,14 @@
 import type { Topology } from '../acquire/decode/topology.js';
 import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
-import type { Cell, SeriesQuery, Sink } from '../acquire/sink/sink.js';
+import type { Cell, QueryResult, SeriesQuery, Sink } from '../acquire/sink/sink.js';
 import type { ExportMeta, Format } from './format/format.js';
 import { renderScalar } from './format/scalar.js';
 import { type FillMode, fillRows } from './query/fill.js';
+import { type RowSort, sortRows } from './query/sort.js';
 
 /**
  * The export path, in order: address (topology → database and measurement) → query (streamed rows from
- * the store) → fill (gaps) → format (bytes of the file type). This file is the one place that knows the
+ * the store) → fill (gaps) → sort (only by columns other than time) → format (bytes of the file type). This file is the one place that knows the
  * order; each stage is its own module. Rows flow through one at a time: nothing here holds a result.
  */
 
@@ -26,8 +27,17 @@ export interface ExportRequest {
   to: bigint;
   include?: readonly string[] | undefined;
   exclude?: readonly string[] | undefined;
+  /** Time order of the rows read from the store. */
   order: 'asc' | 'desc';
+  /** At most this many rows read from the store. */
   limit?: number | undefined;
+  /**
+   * Sort by columns (not time alone) after filling: gaps are filled in time order, where they mean
+   * something; Kotori fills after sorting. Holds the rows (see `sortRows`).
+   */
+  sort?: RowSort | undefined;
+  /** False: the formats with columns leave `time` out (`exclude=time`). Default true. */
+  time?: boolean | undefined;
   /** Gap filling, applied in this order. */
   fill: readonly FillMode[];
   /** A file format, or the first value of one field as plain text. */
@@ -85,7 +95,8 @@ export async function runExport(request: ExportRequest, sink: Sink): Promise<Exp
     ...address,
     from: request.from,
     to: request.to,
-    include: 'scalar' in request.output ? [request.output.scalar] : request.include,
+    include:
+      'scalar' in request.output ? scalarColumns(request.output.scalar, request.sort) : request.include,
     exclude: 'scalar' in request.output ? undefined : request.exclude,
     order: request.order,
     limit: request.limit,
@@ -93,22 +104,29 @@ export async function runExport(request: ExportRequest, sink: Sink): Promise<Exp
   const result = await sink.query(query);
 
   if ('scalar' in request.output) {
-    return { kind: 'scalar', text: await renderScalar(result, request.output.scalar), ...address };
+    const rows = request.sort === undefined ? result.rows : await sorted(result, request.sort, []);
+    const text = await renderScalar({ columns: result.columns, rows }, request.output.scalar);
+    return { kind: 'scalar', text, ...address };
   }
   if (result.columns.length === 0) {
     await result.rows[Symbol.asyncIterator]().return?.();
     return { kind: 'empty', ...address };
   }
-  const iterator = result.rows[Symbol.asyncIterator]();
+  let iterator = result.rows[Symbol.asyncIterator]();
+  if (request.sort !== undefined) {
+    // Read to the end now, so that a refusal (too many rows, no such column) is still an HTTP answer.
+    iterator = (await sorted(result, request.sort, request.fill))[Symbol.asyncIterator]();
+  }
   const first = await iterator.next();
   if (first.done) return { kind: 'empty', ...address };
   let filled: AsyncIterable<Row> = replay(first.value, iterator);
-  for (const mode of request.fill) filled = fillRows(filled, mode);
+  if (request.sort === undefined) for (const mode of request.fill) filled = fillRows(filled, mode);
 
   const meta: ExportMeta = {
     measurement: address.measurement,
     tagColumns: result.columns.filter((column) => request.tagFields.includes(column)),
     title: exportTitle(request.topology),
+    time: request.time ?? true,
   };
   const format = request.output.format;
   return {
@@ -120,6 +138,27 @@ export async function runExport(request: ExportRequest, sink: Sink): Promise<Exp
     },
     ...address,
   };
+}
+
+/** The columns a scalar export reads: the field, and those it is sorted by. */
+function scalarColumns(field: string, sort: RowSort | undefined): string[] {
+  const columns = [field];
+  for (const name of sort?.by ?? []) if (name !== 'time' && !columns.includes(name)) columns.push(name);
+  return columns;
+}
+
+/** Fill (in time order), then sort stage: every row of the result, sorted. */
+async function sorted(
+  result: QueryResult,
+  sort: RowSort,
+  fill: readonly FillMode[],
+): Promise<AsyncIterable<Row>> {
+  let rows: AsyncIterable<Row> = result.rows;
+  for (const mode of fill) rows = fillRows(rows, mode);
+  const held = await sortRows(rows, result.columns, sort);
+  return (async function* () {
+    yield* held;
+  })();
 }
 
 /** The first row (read to know there is one), then the rest. */

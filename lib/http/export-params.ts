@@ -2,6 +2,7 @@ import { QueryError } from '../core/errors.js';
 import { parseTimeExpression } from '../core/time-expression.js';
 import { EARLIEST } from '../export/pipeline.js';
 import type { FillMode } from '../export/query/fill.js';
+import type { RowSort } from '../export/query/sort.js';
 import { DEFAULT_TO, resolveTimeRange, type TimeRange } from '../export/query/time-range.js';
 
 /** What the query string of an export asks for, validated. */
@@ -11,8 +12,14 @@ export interface ExportParams {
   include?: string[] | undefined;
   /** Without these columns (`exclude=a,b`). */
   exclude?: string[] | undefined;
+  /** Time order of the rows read from the store. */
   order: 'asc' | 'desc';
+  /** At most this many rows read from the store. */
   limit?: number | undefined;
+  /** `sort=<columns>` other than time alone: the rows sorted by those columns (see `ExportSort`). */
+  sort?: RowSort | undefined;
+  /** False when `exclude` names `time`: the formats with columns leave it out. */
+  time: boolean;
   /** `scalar=<field>`: answer the first value of that field as plain text. */
   scalar?: string | undefined;
   /** Gap filling, applied in this order (`pad`, `backfill`, `interpolate`). */
@@ -24,6 +31,13 @@ const FILLS: readonly FillMode[] = ['pad', 'backfill', 'interpolate'];
 const TRUE = ['', 'true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
 const COUNT = /^\d{1,9}$/;
+// Kotori's `direction` is pandas' `ascending=direction.startswith("asc")`; its docs name asc/desc.
+const DIRECTIONS: Readonly<Record<string, 'asc' | 'desc'>> = {
+  asc: 'asc',
+  ascending: 'asc',
+  desc: 'desc',
+  descending: 'desc',
+};
 
 /**
  * Reads the parameters of an export (`GET …/data.csv?…`). Pure: `now` and the zone of zone-less times
@@ -31,11 +45,14 @@ const COUNT = /^\d{1,9}$/;
  * value it cannot have is a `QueryError` saying what is accepted.
  *
  * - `from`, `to`: see `resolveTimeRange` (default `now-10d` … `now`).
- * - `include`, `exclude`: comma lists of column names (`time` is always there).
- * - `sort`: `time` only — InfluxDB returns rows in time order, and sorting by another column would
- *   mean holding the whole result; `direction`: `asc` (default) or `desc`.
- * - `limit=N`: at most N rows. `last=N`: the newest N rows, newest first; `from` then defaults to the
- *   beginning of time (it cannot be combined with `limit` or `direction=asc`).
+ * - `include`, `exclude`: comma lists of column names. `include` keeps `time`; `exclude=time` drops it
+ *   (as Kotori does), so the formats with columns return only the remaining ones.
+ * - `direction`: `asc`/`ascending` (default) or `desc`/`descending`. `sort`: a comma list of columns.
+ *   `sort=time` (or none) streams the rows in time order from the store; any other column sorts the
+ *   rows of the range in memory (see `sortRows`), ties kept in time order.
+ * - `limit=N`: at most N rows (after sorting, as Kotori applies it). `last=N`: the newest N rows,
+ *   newest first (or sorted by `sort`); `from` then defaults to the beginning of time (it cannot be
+ *   combined with `limit`, nor with `direction=asc` unless `sort` names a column).
  * - `scalar=<field>`: the first value of that field, as plain text.
  * - `pad`, `backfill`, `interpolate`: fill gaps (`true`/`1`/`yes`/`on`, or no value; `false`/`0`/`no`/`off`).
  */
@@ -54,23 +71,20 @@ export function parseExportParams(
     throw new QueryError("give either 'last' (the newest N rows) or 'limit', not both");
   }
 
-  const sort = get('sort')?.trim();
-  if (sort !== undefined && sort !== '' && sort.toLowerCase() !== 'time') {
-    throw new QueryError(
-      `cannot sort by '${clip(sort)}': rows come from the store in time order, so only sort=time is supported ` +
-        '(with direction=asc or direction=desc)',
-    );
-  }
-  const direction = get('direction')?.trim().toLowerCase();
-  if (direction !== undefined && direction !== '' && direction !== 'asc' && direction !== 'desc') {
-    throw new QueryError(`direction must be 'asc' or 'desc', not '${clip(direction)}'`);
-  }
-  if (last !== undefined && direction === 'asc') {
+  const direction = directionOf(get('direction'));
+  // `time` in any case, as before: `sort=TIME` is the store's order.
+  const sortBy = list(get('sort'), true)?.map((name) => (name.toLowerCase() === 'time' ? 'time' : name));
+  const byColumns =
+    sortBy !== undefined && sortBy.length > 0 && !(sortBy.length === 1 && sortBy[0] === 'time');
+  if (last !== undefined && direction === 'asc' && !byColumns) {
     throw new QueryError(
       "'last' returns the newest rows newest first; it cannot be combined with direction=asc",
     );
   }
-  const order: 'asc' | 'desc' = last !== undefined || direction === 'desc' ? 'desc' : 'asc';
+  const order: 'asc' | 'desc' = last !== undefined || (!byColumns && direction === 'desc') ? 'desc' : 'asc';
+  const sort: RowSort | undefined = byColumns
+    ? { by: sortBy, direction: direction ?? 'asc', limit: last === undefined ? limit : undefined }
+    : undefined;
 
   const from = get('from');
   const to = get('to');
@@ -90,7 +104,9 @@ export function parseExportParams(
     include: list(get('include')),
     exclude: list(get('exclude')),
     order,
-    limit: last ?? limit,
+    limit: last ?? (sort === undefined ? limit : undefined),
+    sort,
+    time: !(list(get('exclude'), true) ?? []).includes('time'),
     scalar,
     fill,
   };
@@ -105,13 +121,26 @@ function count(value: string | undefined, name: string): number | undefined {
   return Number(text);
 }
 
-function list(value: string | undefined): string[] | undefined {
+/** A comma list of column names without blanks; `time` left out unless `withTime`. */
+function list(value: string | undefined, withTime = false): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const names = value
     .split(',')
     .map((name) => name.trim())
-    .filter((name) => name !== '' && name !== 'time');
+    .filter((name) => name !== '' && (withTime || name !== 'time'));
   return names;
+}
+
+function directionOf(value: string | undefined): 'asc' | 'desc' | undefined {
+  const text = value?.trim().toLowerCase();
+  if (text === undefined || text === '') return undefined;
+  const direction = DIRECTIONS[text];
+  if (direction === undefined) {
+    throw new QueryError(
+      `direction must be 'asc' (or 'ascending') or 'desc' (or 'descending'), not '${clip(text)}'`,
+    );
+  }
+  return direction;
 }
 
 function flag(query: URLSearchParams, name: string): boolean {

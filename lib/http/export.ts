@@ -52,6 +52,8 @@ export async function handleExport(
       exclude: params.exclude,
       order: params.order,
       limit: params.limit,
+      sort: params.sort,
+      time: params.time,
       fill: params.fill,
       output: params.scalar === undefined ? { format } : { scalar: params.scalar },
       tagFields: app.tags,

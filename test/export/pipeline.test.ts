@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Topology } from '../../lib/acquire/decode/topology.js';
 import type { Cell, QueryResult, SeriesQuery, Sink } from '../../lib/acquire/sink/sink.js';
-import { DecodeError, NotFoundError } from '../../lib/core/errors.js';
+import { DecodeError, NotFoundError, QueryError } from '../../lib/core/errors.js';
 import { formatForSuffix } from '../../lib/export/format/format.js';
 import { type ExportRequest, exportAddress, exportTitle, runExport } from '../../lib/export/pipeline.js';
 
@@ -213,5 +213,44 @@ describe('export pipeline: address → query → fill → format', () => {
       thrown = err;
     }
     expect(thrown).to.be.instanceOf(NotFoundError);
+  });
+
+  it('sorts by a column after filling (in time order), limits after sorting, and may leave out time', async () => {
+    const sink = store();
+    const result = await runExport(
+      request({
+        fill: ['pad'],
+        sort: { by: ['temperature', 'sensor_id'], direction: 'desc', limit: 4 },
+        time: false,
+      }),
+      sink,
+    );
+    if (result.kind !== 'rows') throw new Error(result.kind);
+    // pad: 20, 20, 22, 22, 24 in time order; then temperature descending, ties by sensor_id descending.
+    expect(await text(result.body)).to.equal('temperature,sensor_id\n24,b\n22,b\n22,b\n20,a\n');
+    expect(sink.queries[0]).to.include({ order: 'asc', limit: undefined });
+    expect(sink.closed).to.equal(true);
+  });
+
+  it('sort: a column the export does not have is a QueryError before any body', async () => {
+    const refused = await runExport(request({ sort: { by: ['pressure'], direction: 'asc' } }), store()).catch(
+      (e) => e,
+    );
+    expect(refused).to.be.instanceOf(QueryError);
+  });
+
+  it('scalar with sort: the first value after sorting by another column', async () => {
+    const sink = store();
+    const result = await runExport(
+      request({ output: { scalar: 'sensor_id' }, sort: { by: ['temperature'], direction: 'desc' } }),
+      sink,
+    );
+    expect(result).to.include({ kind: 'scalar', text: 'b' });
+    expect(sink.queries[0]?.include).to.deep.equal(['sensor_id', 'temperature']);
+    const lowest = await runExport(
+      request({ output: { scalar: 'temperature' }, sort: { by: ['temperature'], direction: 'asc' } }),
+      sink,
+    );
+    expect(lowest).to.include({ text: '20' });
   });
 });

@@ -20,6 +20,8 @@ describe('parseExportParams', () => {
       exclude: undefined,
       order: 'asc',
       limit: undefined,
+      sort: undefined,
+      time: true,
       scalar: undefined,
       fill: [],
     });
@@ -38,6 +40,45 @@ describe('parseExportParams', () => {
     expect(params.include).to.deep.equal(['a', 'b']);
     expect(params.exclude).to.deep.equal(['c']);
     expect(parse('include=').include).to.equal(undefined);
+    expect(parse('include=a,time').time).to.equal(true);
+  });
+
+  it('exclude=time drops the time column, as Kotori does', () => {
+    const params = parse('exclude=time,c');
+    expect([params.exclude, params.time]).to.deep.equal([['c'], false]);
+    expect(parse('exclude= time ').time).to.equal(false);
+    expect(parse('exclude=timestamp').time).to.equal(true);
+  });
+
+  it('direction: asc / ascending / desc / descending, in any case', () => {
+    expect(parse('direction=ascending').order).to.equal('asc');
+    expect(parse('direction=Descending').order).to.equal('desc');
+    expect(parse('sort=time&direction=descending').order).to.equal('desc');
+    expect(parse('direction=DESC').order).to.equal('desc');
+  });
+
+  it('sort by any columns: sorted after reading, limit applied after sorting (as Kotori does)', () => {
+    const params = parse('sort=humidity&direction=descending&limit=3');
+    expect([params.order, params.limit, params.sort]).to.deep.equal([
+      'asc',
+      undefined,
+      { by: ['humidity'], direction: 'desc', limit: 3 },
+    ]);
+    expect(parse('sort=a, b,Time').sort).to.deep.equal({
+      by: ['a', 'b', 'time'],
+      direction: 'asc',
+      limit: undefined,
+    });
+    // last=N: the newest N rows from the store, then sorted; there direction=asc is the sort's.
+    const last = parse('sort=humidity&last=5&direction=asc');
+    expect([last.order, last.limit, last.sort]).to.deep.equal([
+      'desc',
+      5,
+      { by: ['humidity'], direction: 'asc', limit: undefined },
+    ]);
+    // time alone is the store's order, streamed.
+    expect(parse('sort=time&direction=desc').sort).to.equal(undefined);
+    expect(parse('sort=,').sort).to.equal(undefined);
   });
 
   it('sort=time with a direction; last=N is the newest rows, newest first, from the beginning of time', () => {
@@ -67,11 +108,8 @@ describe('parseExportParams', () => {
 
   it('refuses what it cannot honour, saying what is accepted', () => {
     const cases: [string, RegExp][] = [
-      [
-        'sort=humidity',
-        /cannot sort by 'humidity'.*only sort=time is supported \(with direction=asc or direction=desc\)/,
-      ],
-      ['direction=up', /direction must be 'asc' or 'desc', not 'up'/],
+      ['direction=up', /direction must be 'asc' \(or 'ascending'\) or 'desc' \(or 'descending'\), not 'up'/],
+      ['sort=a&sort=b', /parameter 'sort' is given more than once/],
       ['limit=0', /limit must be a whole number from 1 to 999999999, not '0'/],
       ['limit=1.5', /limit must be a whole number/],
       ['limit=9999999999', /limit must be a whole number/],

@@ -244,14 +244,54 @@ describe('HTTP export (real influxd, daqd process)', function () {
       ).to.deep.equal(['time', 'humidity', 'temperature']);
     });
 
-    it('sort by time with a direction; sorting by another column is refused with what is supported', async () => {
+    it('sort by time or any column, direction asc/desc/ascending/descending (as Kotori)', async () => {
       const desc = await times(`${RANGE}&sort=time&direction=desc`);
       expect(desc).to.deep.equal([...(await times(RANGE))].reverse());
       expect(await times(`${RANGE}&direction=desc`)).to.deep.equal(desc);
-      const bySort = await stack.fetch(`${NODE}/data.json?${RANGE}&sort=humidity`);
-      expect(bySort.status).to.equal(400);
-      expect(((await bySort.json()) as { message: string }).message).to.match(/only sort=time is supported/);
+      expect(await times(`${RANGE}&sort=time&direction=descending`)).to.deep.equal(desc);
+      expect(await times(`${RANGE}&direction=ascending`)).to.deep.equal([...desc].reverse());
+      // temperature 20, -, 22, -, 24 at minutes 0…4: sorted by value, rows without one last.
+      const m = (...i: number[]) => i.map((n) => `2020-03-10T00:0${n}:00Z`);
+      expect(await times(`${RANGE}&sort=temperature&direction=descending`)).to.deep.equal(m(4, 2, 0, 1, 3));
+      expect(await times(`${RANGE}&sort=temperature,humidity&direction=desc&limit=2`)).to.deep.equal(m(4, 2));
+      expect(await times(`${RANGE}&sort=temperature`)).to.deep.equal(m(0, 2, 4, 1, 3));
+      const rows = await json(`${NODE}/data.json?${RANGE}&sort=humidity&direction=desc`);
+      expect(rows.map((r) => r['humidity'])).to.deep.equal([54, 53, 52, 51, 50]);
+      const unknown = await stack.fetch(`${NODE}/data.json?${RANGE}&sort=weight`);
+      expect(unknown.status).to.equal(400);
+      expect(((await unknown.json()) as { message: string }).message).to.match(/cannot sort by 'weight'/);
       expect((await stack.fetch(`${NODE}/data.json?${RANGE}&direction=sideways`)).status).to.equal(400);
+      // Kotori's docs: the newest value by sort=time&direction=desc&scalar=…; by another column too.
+      const scalar = await text(`${NODE}/data.txt?${RANGE}&sort=humidity&direction=asc&scalar=temperature`);
+      expect([scalar.status, scalar.body]).to.deep.equal([200, '20']);
+    });
+
+    it('exclude=time: only the remaining columns, in every format with columns', async () => {
+      const query = `${RANGE}&include=humidity,temperature&exclude=time`;
+      const csv = await text(`${NODE}/data.csv?${query}`);
+      expect(csv.body.split('\n').slice(0, 3)).to.deep.equal(['humidity,temperature', '50,20', '51,']);
+      const tsv = await text(`${NODE}/data.tsv?${query}`);
+      expect(tsv.body.split('\n')[0]).to.equal('humidity\ttemperature');
+      expect((await json(`${NODE}/data.json?${query}`))[0]).to.deep.equal({ humidity: 50, temperature: 20 });
+      const nd = await text(`${NODE}/data.ndjson?${query}`);
+      expect(JSON.parse(nd.body.split('\n')[0]!)).to.deep.equal({ humidity: 50, temperature: 20 });
+      const html = await text(`${NODE}/data.html?${query}`);
+      expect(html.body).to.contain('<thead><tr><th>humidity</th><th>temperature</th></tr></thead>');
+      const xlsx = await stack.fetch(`${NODE}/data.xlsx?${query}`);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(await xlsx.arrayBuffer());
+      expect((workbook.worksheets[0]!.getRow(1).values as unknown[]).slice(1)).to.deep.equal([
+        'humidity',
+        'temperature',
+      ]);
+    });
+
+    it('compact times with an offset, as Kotori documents them (20160626T124259+0200)', async () => {
+      // 01:01 … 01:03 at +01:00 are 00:01 … 00:03 UTC; `+` must be sent as %2B, a bare one reads as a space.
+      const expected = [1, 2, 3].map((n) => `2020-03-10T00:0${n}:00Z`);
+      expect(await times('from=20200310T010100%2B0100&to=20200310T010300%2B01')).to.deep.equal(expected);
+      expect(await times('from=20200310T010100+0100&to=20200310T010300+01:00')).to.deep.equal(expected);
+      expect(await times('from=20200309T190100-0500&to=20200310T000300Z')).to.deep.equal(expected);
     });
 
     it('limit, and last=N for the newest rows, newest first', async () => {

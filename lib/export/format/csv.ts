@@ -13,8 +13,20 @@ function csvField(value: Cell | undefined): string {
   return NEEDS_QUOTES.test(value) ? '"' + value.replaceAll('"', '""') + '"' : value;
 }
 
-function renderCsv(result: QueryResult, _meta: ExportMeta): AsyncIterable<string> {
+function renderCsv(result: QueryResult, meta: ExportMeta): AsyncIterable<string> {
   const width = result.columns.length;
+  if (meta.time === false) {
+    const head = result.columns.map(csvField).join(',') + '\n';
+    return textChunks(
+      result.rows,
+      (row) => {
+        let line = csvField(row[1] as Cell | undefined);
+        for (let i = 2; i <= width; i++) line += ',' + csvField(row[i] as Cell | undefined);
+        return line + '\n';
+      },
+      { head },
+    );
+  }
   const head = ['time', ...result.columns].map(csvField).join(',') + '\n';
   return textChunks(
     result.rows,
@@ -28,7 +40,8 @@ function renderCsv(result: QueryResult, _meta: ExportMeta): AsyncIterable<string
 }
 
 /**
- * `data.csv`: header `time,<columns…>`, one line per row, time as ISO 8601 UTC with the exact fraction.
+ * `data.csv`: header `time,<columns…>`, one line per row, time as ISO 8601 UTC with the exact fraction
+ * (without `meta.time`: the columns only).
  * Quoting per RFC 4180 where needed; lines end in `\n` (as Kotori's pandas export does), not CRLF.
  */
 export const csvFormat: Format = {

@@ -16,6 +16,11 @@ export interface ExportMeta {
   tagColumns: readonly string[];
   /** Human title of the data, e.g. `hiverize / testdrive / area-42 / node-1`. */
   title: string;
+  /**
+   * False: formats with columns leave the time column out (`exclude=time`, as Kotori drops it). Line
+   * protocol keeps its timestamps: a point without one would be stamped anew on import. Default true.
+   */
+  time?: boolean | undefined;
 }
 
 /**

@@ -29,14 +29,16 @@ const STYLE =
 /**
  * `data.html`: a complete small HTML page titled with `meta.title`, holding one `<table>` with the column
  * names in `<thead>` and one `<tr>` per row in `<tbody>`. All text is HTML-escaped; null → empty cell.
+ * Without `meta.time` the table has no time column.
  */
 export const htmlFormat: Format = {
   suffix: 'html',
   contentType: 'text/html; charset=utf-8',
   render(result, meta) {
     const width = result.columns.length;
+    const time = meta.time !== false;
     const title = escapeHtml(meta.title);
-    const headerCells = ['time', ...result.columns]
+    const headerCells = (time ? ['time', ...result.columns] : result.columns)
       .map((column) => '<th>' + escapeHtml(column) + '</th>')
       .join('');
     const head =
@@ -52,7 +54,7 @@ export const htmlFormat: Format = {
     return textChunks(
       result.rows,
       (row) => {
-        let line = '<tr><td>' + nsToIso(row[0]) + '</td>';
+        let line = time ? '<tr><td>' + nsToIso(row[0]) + '</td>' : '<tr>';
         for (let i = 1; i <= width; i++) line += htmlCell(row[i] as Cell | undefined);
         return line + '</tr>\n';
       },

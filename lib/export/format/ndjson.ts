@@ -6,8 +6,8 @@ import { textChunks } from './text-chunks.js';
 export const ndjsonFormat: Format = {
   suffix: 'ndjson',
   contentType: 'application/x-ndjson',
-  render(result) {
-    const renderRow = jsonRowRenderer(result);
+  render(result, meta) {
+    const renderRow = jsonRowRenderer(result, meta);
     return textChunks(result.rows, (row) => renderRow(row) + '\n');
   },
 };

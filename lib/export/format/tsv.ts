@@ -14,19 +14,21 @@ function tsvField(value: Cell | undefined): string {
 
 /**
  * `data.tsv`: tab-separated values (IANA text/tab-separated-values): header `time<TAB><columns…>`, one line
- * per row, null → empty, tabs and line breaks inside values replaced by spaces.
+ * per row, null → empty, tabs and line breaks inside values replaced by spaces (without `meta.time`:
+ * the columns only).
  */
 export const tsvFormat: Format = {
   suffix: 'tsv',
   contentType: 'text/tab-separated-values; charset=utf-8',
-  render(result) {
+  render(result, meta) {
     const width = result.columns.length;
-    const head = ['time', ...result.columns].map(tsvField).join('\t') + '\n';
+    const time = meta.time !== false;
+    const head = (time ? ['time', ...result.columns] : result.columns).map(tsvField).join('\t') + '\n';
     return textChunks(
       result.rows,
       (row) => {
-        let line = nsToIso(row[0]);
-        for (let i = 1; i <= width; i++) line += '\t' + tsvField(row[i] as Cell | undefined);
+        let line = time ? nsToIso(row[0]) : tsvField(row[1] as Cell | undefined);
+        for (let i = time ? 1 : 2; i <= width; i++) line += '\t' + tsvField(row[i] as Cell | undefined);
         return line + '\n';
       },
       { head },

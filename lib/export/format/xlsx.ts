@@ -107,7 +107,9 @@ async function* renderXlsx(
   workbook.creator = 'daqd';
   workbook.title = meta.title;
   const baseName = sheetName(meta.measurement);
-  const header = ['time', 'time_iso', ...result.columns];
+  // Without `meta.time` neither time column is written.
+  const time = meta.time !== false;
+  const header = time ? ['time', 'time_iso', ...result.columns] : [...result.columns];
   const width = result.columns.length;
   let sheets = 0;
   const addSheet = (): ExcelJS.Worksheet => {
@@ -115,8 +117,12 @@ async function* renderXlsx(
     const suffix = sheets === 1 ? '' : ` (${sheets})`;
     const sheet = workbook.addWorksheet(baseName.slice(0, 31 - suffix.length) + suffix);
     sheet.columns = [
-      { key: 'time', width: 24, style: { numFmt: DATE_FORMAT } },
-      { key: 'time_iso', width: 32 },
+      ...(time
+        ? [
+            { key: 'time', width: 24, style: { numFmt: DATE_FORMAT } },
+            { key: 'time_iso', width: 32 },
+          ]
+        : []),
       ...result.columns.map((column) => ({
         key: column,
         width: Math.max(12, Math.min(40, column.length + 2)),
@@ -140,7 +146,7 @@ async function* renderXlsx(
         sheet = addSheet();
         inSheet = 0;
       }
-      const values: ExcelJS.CellValue[] = [new Date(nsToMs(row[0])), nsToIso(row[0])];
+      const values: ExcelJS.CellValue[] = time ? [new Date(nsToMs(row[0])), nsToIso(row[0])] : [];
       for (let i = 1; i <= width; i++) values.push(excelValue(row[i] as Cell | undefined));
       sheet.addRow(values).commit();
       inSheet++;
@@ -186,7 +192,8 @@ export function createXlsxFormat(options: XlsxFormatOptions = {}): Format {
 /**
  * `data.xlsx`: an Excel workbook written with exceljs' streaming writer, sheets named after the
  * measurement. Columns: `time` as a real date cell (UTC; Excel keeps milliseconds, so the fraction
- * below a millisecond is cut off there), `time_iso` with the exact ISO 8601 text, then the columns.
+ * below a millisecond is cut off there), `time_iso` with the exact ISO 8601 text, then the columns
+ * (without `meta.time`: the columns only).
  * Rows are committed as they arrive and writing pauses while the consumer has not read the output or
  * the compressor is behind, so memory stays bounded. A sheet holds at most Excel's 1,048,576 rows;
  * further rows continue on sheets `<name> (2)`, `<name> (3)`, … Excel limits also apply to values:
