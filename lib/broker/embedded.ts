@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
-import { Level } from 'level';
+import type { Level } from 'level';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MessageHandler } from '../acquire/source/source.js';
 import type { MainMqttSettings } from '../config/settings.js';
@@ -16,6 +16,7 @@ import { RealmAcl } from './acl.js';
 import { installExactDedupe } from './exact-dedupe.js';
 import { parsePasswordFile } from './password-file.js';
 import { PublishTaps, type TapDone } from './publish-tap.js';
+import { openSessionStore } from './session-store.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
 interface BrokerPersistence {
@@ -286,19 +287,8 @@ export class EmbeddedBroker {
   }
 
   private async openStore(): Promise<void> {
-    try {
-      await mkdir(this.dir, { recursive: true });
-      this.db = new Level<string, string>(this.dir);
-      await this.db.open();
-    } catch (err) {
-      // LevelDB's LOCK file: another daqd (or a leftover process) holds the store.
-      const cause = (err as { cause?: unknown }).cause;
-      throw new DaqdError(
-        'broker',
-        `embedded broker: cannot open session store '${this.dir}': ${errorMessage(cause ?? err)}`,
-        { cause: err },
-      );
-    }
+    // A damaged store is moved aside (its sessions are lost), so that daqd starts.
+    this.db = await openSessionStore({ dir: this.dir, log: this.log });
     this.persistence = levelPersistence(this.db);
     let dedupeWarned = false;
     const options: AedesOptions = {
