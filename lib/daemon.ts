@@ -12,10 +12,17 @@ import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
 import type { RealmApp, Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
+import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { HttpServer } from './http/server.js';
+
+/**
+ * Longest wait for the store's answer to /health's check, ms: /health answers within a second even while
+ * the store hangs (a hung InfluxDB answers nothing until `[influxdb] timeout`).
+ */
+const HEALTH_CHECK_WAIT_MS = 800;
 
 /**
  * The whole daemon. Start: HTTP listen → storage → embedded broker → channels → file watcher → ready.
@@ -32,6 +39,11 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
+  /** /health's check of the store, answered within `HEALTH_CHECK_WAIT_MS`. */
+  private readonly storageCheck = new BoundedCheck({
+    run: () => this.sink?.ping() ?? Promise.resolve(false),
+    waitMs: HEALTH_CHECK_WAIT_MS,
+  });
 
   constructor(private readonly ctx: { settings: Settings; log: Log }) {}
 
@@ -190,7 +202,12 @@ export class Daemon {
   }
 
   private async health(): Promise<{ ok: boolean } & Record<string, unknown>> {
-    const storage = (await this.sink?.ping()) ?? false;
+    // A store that has not answered within the bound is reported as slow (its state unknown), not waited for.
+    const check = await this.storageCheck
+      .result()
+      .catch(() => ({ state: 'answered' as const, value: false }));
+    const storage = check.state === 'answered' && check.value;
+    const spool = this.batcher?.spoolHealth;
     const realms = (this.supervisor?.channels() ?? []).map((c) => ({
       realm: c.app.realm,
       connected: c.connected,
@@ -199,13 +216,20 @@ export class Daemon {
       failed: c.stats.failed,
     }));
     return {
-      ok: storage && realms.every((r) => r.connected),
+      ok: storage && spool?.ok !== false && realms.every((r) => r.connected),
       storage: {
         kind: this.sink?.kind,
         ok: storage,
+        ...(check.state === 'slow'
+          ? {
+              check: 'slow',
+              problem: `the store has not answered its check for ${check.pendingMs} ms; state unknown`,
+            }
+          : {}),
         queued: this.batcher?.depth ?? 0,
         spooled_bytes: this.batcher?.spooledBytes ?? 0,
       },
+      spool,
       broker: { embedded: this.ctx.settings.mqtt.embedded },
       realms,
     };

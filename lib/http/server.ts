@@ -44,6 +44,8 @@ export interface HttpServerContext {
   ready: () => boolean;
   /** The running channel of a realm. */
   channel: (realm: string) => HttpChannel | undefined;
+  /** For a realm restarting for a changed app: settles with its new channel once it is back. */
+  restarting?: ((realm: string) => Promise<HttpChannel | undefined> | undefined) | undefined;
   /** Every running channel (for /metrics). */
   channels: () => readonly HttpChannel[];
   sink: () => Sink | undefined;
@@ -140,6 +142,7 @@ export class HttpServer {
       timezone: settings.daqd.timezone,
       ready: this.ctx.ready,
       channel: this.ctx.channel,
+      restarting: this.ctx.restarting,
       sink: this.ctx.sink,
       headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
       metrics,
