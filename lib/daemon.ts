@@ -72,6 +72,7 @@ export class Daemon {
       // The watcher is created once storage is up and every realm's channel has been started.
       ready: () => this.watcher !== undefined && this.stopping === undefined,
       channel: (realm) => this.supervisor?.channel(realm),
+      restarting: (realm) => this.supervisor?.restarting(realm),
       channels: () => this.supervisor?.channels() ?? [],
       sink: () => this.sink,
       batcher: () => this.batcher,
@@ -127,6 +128,8 @@ export class Daemon {
     const batcher = this.batcher;
     this.supervisor = new ChannelSupervisor({
       log,
+      // A removed realm's tap lets go of what it held, as for any topic no realm takes.
+      onRemoved: (realm) => this.broker?.closeTap(realm),
       makeChannel: (app) =>
         new Channel({
           app,
@@ -162,6 +165,8 @@ export class Daemon {
     if (broker !== undefined && app.mqtt.host === mqtt.host && app.mqtt.port === mqtt.port) {
       return new EmbeddedBrokerSource({ broker, key: app.realm, topics: app.mqtt_topics, onMessage });
     }
+    // A realm moved to a broker of its own takes nothing from the embedded broker's tap any more.
+    broker?.closeTap(app.realm);
     return new MqttSource({
       settings: app.mqtt,
       clientId: `${app.mqtt.client_id}-${app.realm}`,
@@ -215,8 +220,15 @@ export class Daemon {
       stored: c.stats.stored,
       failed: c.stats.failed,
     }));
+    // A realm restarting for a changed app takes no messages meanwhile (the embedded broker holds them).
+    const restarting = (this.supervisor?.restartingRealms() ?? []).map(({ realm, since }) => ({
+      realm,
+      connected: false,
+      restarting: true,
+      since: new Date(since).toISOString(),
+    }));
     return {
-      ok: storage && spool?.ok !== false && realms.every((r) => r.connected),
+      ok: storage && spool?.ok !== false && realms.every((r) => r.connected) && restarting.length === 0,
       storage: {
         kind: this.sink?.kind,
         ok: storage,
@@ -230,8 +242,13 @@ export class Daemon {
         spooled_bytes: this.batcher?.spooledBytes ?? 0,
       },
       spool,
-      broker: { embedded: this.ctx.settings.mqtt.embedded },
-      realms,
+      broker: {
+        embedded: this.ctx.settings.mqtt.embedded,
+        ...(this.broker === undefined
+          ? {}
+          : { held: this.broker.tapHolds().map(({ key, ...hold }) => ({ realm: key, ...hold })) }),
+      },
+      realms: [...realms, ...restarting],
     };
   }
 

@@ -15,7 +15,7 @@ import type { Log } from '../core/log.js';
 import { RealmAcl } from './acl.js';
 import { installExactDedupe } from './exact-dedupe.js';
 import { parsePasswordFile } from './password-file.js';
-import { PublishTaps, type TapDone } from './publish-tap.js';
+import { PublishTaps, type TapDone, type TapHold } from './publish-tap.js';
 import { openSessionStore } from './session-store.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
@@ -36,9 +36,6 @@ const NOT_AUTHORIZED = 5;
 interface Principal {
   user: string | undefined;
 }
-
-/** How long a paused tap holds messages for its realm to come back, ms. */
-const TAP_HOLD_MS = 10_000;
 
 /** Everything the embedded broker is handed. */
 export interface EmbeddedBrokerContext {
@@ -110,7 +107,7 @@ export class EmbeddedBroker {
     this.settings = ctx.settings;
     this.dir = join(ctx.dataDir, 'broker');
     this.log = ctx.log;
-    this.taps = new PublishTaps({ holdTimeout: TAP_HOLD_MS, log: ctx.log });
+    this.taps = new PublishTaps({ log: ctx.log });
   }
 
   /** Lets outside clients in (see `admitLater`), the held ones first. */
@@ -148,11 +145,21 @@ export class EmbeddedBroker {
   }
 
   /**
-   * Pauses the tap `key`: its messages are held, unacknowledged, until it opens again (10 s at most,
-   * then they go on unstored). Resolves once the messages its handler has already taken are settled.
+   * Pauses the tap `key`: its messages are held, unacknowledged, until it opens again, however long
+   * that takes (or `closeTap`). Resolves once the messages its handler has already taken are settled.
    */
   pauseTap(key: string): Promise<void> {
     return this.taps.pause(key);
+  }
+
+  /** Closes the tap `key` for good (its realm was removed): what it held goes on unstored. */
+  closeTap(key: string): void {
+    this.taps.close(key);
+  }
+
+  /** The paused taps and the messages each holds (for `/health`). */
+  tapHolds(): TapHold[] {
+    return this.taps.holds();
   }
 
   /** Whether the tap `key` is open on a running broker. */

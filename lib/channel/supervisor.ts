@@ -14,21 +14,53 @@ function fingerprint(app: RealmApp): string {
   });
 }
 
+/** What a supervisor is handed. */
+export interface ChannelSupervisorContext {
+  makeChannel: (app: RealmApp) => Channel;
+  /** Called once a removed realm's channel has stopped (its broker tap can then let go). */
+  onRemoved?: ((realm: string) => void) | undefined;
+  log: Log;
+}
+
+/** A realm between the stop of its old channel and the start of its new one. */
+interface Restart {
+  since: number;
+  /** Settles with the new channel, or undefined when it failed to start. */
+  done: Promise<Channel | undefined>;
+}
+
 /**
  * Runs one channel per realm and keeps the set in step with the configuration: on every (re)load it
  * starts new realms, stops removed ones and restarts only those whose settings changed. A realm whose
  * app is invalid now keeps its last good channel running. Loads are applied one at a time.
+ *
+ * A realm that restarts is still a realm: `restarting(realm)` says when it is back, so HTTP ingest
+ * can wait for it instead of answering "no such realm".
  */
 export class ChannelSupervisor {
   private readonly running = new Map<string, { channel: Channel; fingerprint: string }>();
+  private readonly restarts = new Map<string, Restart>();
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly ctx: { makeChannel: (app: RealmApp) => Channel; log: Log }) {}
+  constructor(private readonly ctx: ChannelSupervisorContext) {}
 
   /** The running channel of a realm. */
   channel(realm: string): Channel | undefined {
     return this.running.get(realm)?.channel;
+  }
+
+  /**
+   * For a realm that is restarting: settles with its new channel once it is back (undefined when it
+   * failed to start). Undefined when the realm is not restarting.
+   */
+  restarting(realm: string): Promise<Channel | undefined> | undefined {
+    return this.restarts.get(realm)?.done;
+  }
+
+  /** The realms restarting now, and since when (ms since the epoch). */
+  restartingRealms(): { realm: string; since: number }[] {
+    return [...this.restarts].map(([realm, { since }]) => ({ realm, since }));
   }
 
   /** Every running channel. */
@@ -57,15 +89,32 @@ export class ChannelSupervisor {
         this.running.delete(realm);
         log.notice(`realm '${realm}': app removed; stopping its channel`);
         await this.stopChannel(entry.channel);
+        this.ctx.onRemoved?.(realm);
       } else if (fingerprint(app) !== entry.fingerprint) {
-        this.running.delete(realm);
-        log.notice(`realm '${realm}': app changed; restarting its channel`);
-        await this.stopChannel(entry.channel);
-        await this.startChannel(app);
+        await this.restart(entry.channel, app);
       }
     }
     for (const [realm, app] of desired) {
       if (!this.running.has(realm)) await this.startChannel(app);
+    }
+  }
+
+  /** Stops a realm's channel and starts its new one; meanwhile the realm counts as restarting. */
+  private async restart(old: Channel, app: RealmApp): Promise<void> {
+    const { realm } = app;
+    let back: (channel: Channel | undefined) => void = () => {};
+    const done = new Promise<Channel | undefined>((resolve) => {
+      back = resolve;
+    });
+    this.restarts.set(realm, { since: Date.now(), done });
+    this.running.delete(realm);
+    this.ctx.log.notice(`realm '${realm}': app changed; restarting its channel`);
+    try {
+      await this.stopChannel(old);
+      await this.startChannel(app);
+    } finally {
+      this.restarts.delete(realm);
+      back(this.channel(realm));
     }
   }
 

@@ -23,6 +23,8 @@ export interface ApiContext {
   ready: () => boolean;
   /** The running channel of a realm. */
   channel: (realm: string) => IngestChannel | undefined;
+  /** For a realm restarting for a changed app: settles with its new channel once it is back. */
+  restarting?: ((realm: string) => Promise<IngestChannel | undefined> | undefined) | undefined;
   sink: () => Sink | undefined;
   headers: CsvHeaderStore;
   metrics: HttpMetrics;
@@ -34,9 +36,16 @@ export interface ApiState {
 }
 
 /**
+ * How long a request waits for a realm that is restarting for a changed app, ms; past that it gets 503
+ * with `Retry-After`. A restart usually takes milliseconds, but waits for the old channel to drain.
+ */
+const RESTART_WAIT_MS = 5000;
+
+/**
  * The `/api/<realm>/…` routes (see `ApiRoutes`): ingest, export, latest. 404 for an unknown realm, a realm
  * without that part of the API, or an address its strategy does not decode; 405 (with `Allow`) for a
- * known path with the wrong method; 503 while daqd is starting.
+ * known path with the wrong method; 503 while daqd is starting. A request for a realm that is restarting
+ * waits for it (`RESTART_WAIT_MS` at most, then 503): clients do not retry a 404.
  */
 export function apiRouter(ctx: ApiContext): Router {
   const routes = new ApiRoutes({ onProblem: (problem) => ctx.log.error(problem.format()) });
@@ -49,7 +58,7 @@ export function apiRouter(ctx: ApiContext): Router {
     if (!ctx.ready()) {
       throw new HttpError(503, 'daqd is starting; try again in a moment', { 'Retry-After': '5' });
     }
-    const channel = ctx.channel(realm);
+    const channel = ctx.channel(realm) ?? (await restartedChannel(ctx, realm));
     if (channel === undefined) {
       throw new NotFoundError(`no realm '${realm.length > 60 ? `${realm.slice(0, 60)}…` : realm}' here`);
     }
@@ -79,4 +88,24 @@ export function apiRouter(ctx: ApiContext): Router {
     }
   });
   return router;
+}
+
+/**
+ * The new channel of a realm that is restarting, once it is back; undefined when the realm is not
+ * restarting. 503 with `Retry-After` when it is not back within `RESTART_WAIT_MS` or failed to start.
+ */
+async function restartedChannel(ctx: ApiContext, realm: string): Promise<IngestChannel | undefined> {
+  const back = ctx.restarting?.(realm);
+  if (back === undefined) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), RESTART_WAIT_MS);
+  });
+  try {
+    const channel = await Promise.race([back, late]);
+    if (channel !== 'late' && channel !== undefined) return channel;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new HttpError(503, `realm '${realm}' is restarting; try again in a moment`, { 'Retry-After': '5' });
 }

@@ -54,19 +54,18 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
 const payload = (text: string): Buffer => Buffer.from(text);
 const topicsOf = (calls: Call[]): string[] => calls.map((call) => call.message.topic);
 
-/** Long enough never to fire during a test that is not about it; `abort` in teardown clears it. */
-const LONG_HOLD = 60_000;
+/** A while, for a hold that must outlast it. */
 const SHORT_HOLD = 50;
 
 describe('PublishTaps', () => {
   let taps: PublishTaps;
 
   beforeEach(() => {
-    taps = new PublishTaps({ holdTimeout: LONG_HOLD, log: silentLog() });
+    taps = new PublishTaps({ log: silentLog() });
   });
 
   afterEach(() => {
-    // Clears the release timers of taps a test left paused.
+    // Clears the hold timers of taps a test left paused.
     taps.abort(new Error('test over'));
   });
 
@@ -547,20 +546,17 @@ describe('PublishTaps', () => {
       expect(recs.map((rec) => rec.calls)).to.deep.equal([[null], [null], [null]]);
     });
 
-    it('releases a tap not opened again within holdTimeout: held messages get done(null)', async () => {
-      taps = new PublishTaps({ holdTimeout: SHORT_HOLD, log: silentLog() });
+    it('holds the messages of a paused tap until close(): then they get done(null), unstored', async () => {
       const gate = gatedHandler();
       taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
       await taps.pause('hiverize');
       const recs = [doneRecorder(), doneRecorder()];
       taps.offer('hiverize/a', payload('1'), 1, recs[0]!.done);
       taps.offer('hiverize/b', payload('2'), 0, recs[1]!.done);
-      await sleep(SHORT_HOLD / 2);
-      expect(
-        recs.map((rec) => rec.calls),
-        'released before holdTimeout',
-      ).to.deep.equal([[], []]);
+      // Once a fixed 10 s hold let them through; nothing does now but open() or close().
       await sleep(SHORT_HOLD * 2);
+      expect(recs.map((rec) => rec.calls)).to.deep.equal([[], []]);
+      taps.close('hiverize');
       expect(recs.map((rec) => rec.calls)).to.deep.equal([[null], [null]]);
       expect(gate.calls).to.have.length(0);
       expect(taps.isOpen('hiverize')).to.equal(false);
@@ -571,52 +567,42 @@ describe('PublishTaps', () => {
       expect(gate.calls).to.have.length(0);
     });
 
-    it('releases a tap also when it held nothing, and a fresh open() starts over', async () => {
-      taps = new PublishTaps({ holdTimeout: SHORT_HOLD, log: silentLog() });
-      const gate = gatedHandler();
-      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
-      await taps.pause('hiverize');
-      await sleep(SHORT_HOLD * 2);
-      const rec = doneRecorder();
-      taps.offer('hiverize/a', payload('1'), 1, rec.done);
-      expect(rec.calls).to.deep.equal([null]);
-      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
-      expect(taps.isOpen('hiverize')).to.equal(true);
-      taps.offer('hiverize/b', payload('2'), 1, () => {});
-      expect(topicsOf(gate.calls)).to.deep.equal(['hiverize/b']);
-      gate.calls[0]!.resolve();
-    });
-
-    it('does not release a tap opened again within holdTimeout', async () => {
-      taps = new PublishTaps({ holdTimeout: SHORT_HOLD, log: silentLog() });
-      const gate = gatedHandler();
-      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
-      await taps.pause('hiverize');
-      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
-      await sleep(SHORT_HOLD * 2);
-      expect(taps.isOpen('hiverize')).to.equal(true);
-      const rec = doneRecorder();
-      taps.offer('hiverize/a', payload('1'), 1, rec.done);
-      expect(gate.calls).to.have.length(1);
-      expect(rec.calls).to.deep.equal([]);
-      gate.calls[0]!.resolve();
-      await flush();
-      expect(rec.calls).to.deep.equal([null]);
-    });
-
-    it('releases only the tap that stayed paused', async () => {
-      taps = new PublishTaps({ holdTimeout: SHORT_HOLD, log: silentLog() });
+    it('closes only the tap named; close() of an unknown key does nothing', async () => {
       const gone = gatedHandler();
       const kept = gatedHandler();
       taps.open('hiverize', { filters: ['hiverize/#'], handler: gone.handler, window: 10 });
       taps.open('mqttkit', { filters: ['mqttkit-1/#'], handler: kept.handler, window: 10 });
       await taps.pause('hiverize');
-      await sleep(SHORT_HOLD * 2);
-      expect(taps.isOpen('hiverize')).to.equal(false);
-      expect(taps.isOpen('mqttkit')).to.equal(true);
-      taps.offer('mqttkit-1/x', payload('1'), 1, () => {});
+      await taps.pause('mqttkit');
+      const held = doneRecorder();
+      taps.offer('mqttkit-1/x', payload('1'), 1, held.done);
+      taps.close('hiverize');
+      taps.close('nobody');
+      expect(held.calls).to.deep.equal([]);
+      taps.open('mqttkit', { filters: ['mqttkit-1/#'], handler: kept.handler, window: 10 });
       expect(kept.calls).to.have.length(1);
       kept.calls[0]!.resolve();
+      await flush();
+      expect(held.calls).to.deep.equal([null]);
+    });
+
+    it('reports paused taps with the messages they hold in holds(), until they open again', async () => {
+      const gate = gatedHandler();
+      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
+      taps.open('mqttkit', { filters: ['mqttkit-1/#'], handler: gate.handler, window: 10 });
+      expect(taps.holds()).to.deep.equal([]);
+      const before = Date.now();
+      await taps.pause('hiverize');
+      taps.offer('hiverize/a', payload('1'), 1, () => {});
+      taps.offer('hiverize/b', payload('2'), 1, () => {});
+      const holds = taps.holds();
+      expect(holds.map(({ key, messages }) => ({ key, messages }))).to.deep.equal([
+        { key: 'hiverize', messages: 2 },
+      ]);
+      expect(Date.parse(holds[0]!.since)).to.be.within(before - 1000, Date.now());
+      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
+      expect(taps.holds()).to.deep.equal([]);
+      for (const call of gate.calls) call.resolve();
     });
   });
 
@@ -652,21 +638,6 @@ describe('PublishTaps', () => {
       taps.offer('hiverize/a', payload('1'), 1, rec.done);
       expect(rec.calls).to.deep.equal([null]);
       expect(gate.calls).to.have.length(0);
-    });
-
-    it('cancels the release timer of a paused tap', async () => {
-      taps = new PublishTaps({ holdTimeout: SHORT_HOLD, log: silentLog() });
-      const gate = gatedHandler();
-      taps.open('hiverize', { filters: ['hiverize/#'], handler: gate.handler, window: 10 });
-      await taps.pause('hiverize');
-      const rec = doneRecorder();
-      taps.offer('hiverize/a', payload('1'), 1, rec.done);
-      const reason = new Error('broker closing');
-      taps.abort(reason);
-      await sleep(SHORT_HOLD * 2);
-      // Refused once, never also let through by the release timer.
-      expect(rec.calls).to.have.length(1);
-      expect(rec.calls[0]).to.equal(reason);
     });
 
     it('calls done once with the reason for a message held by two paused taps', async () => {
