@@ -1,6 +1,7 @@
 import mqtt, {
   ErrorWithSubackPacket,
   type IConnackPacket,
+  type IPublishPacket,
   type ISubscriptionMap,
   type MqttClient,
   type Packet,
@@ -95,6 +96,10 @@ export class MqttSource implements Source {
   private releaseStart: (() => void) | undefined;
   /** Takes the PUBLISHes: receive window, handlers in flight, their PUBACKs. */
   private readonly inbound: MqttInbound;
+  /** An MQTT 3.1.1 connection whose session the broker resumed: see `skipRetained`. */
+  private resumedV4: MqttConnection | undefined;
+  /** Retained messages passed over on `resumedV4`. */
+  private retainedSkipped = 0;
   /** A connection ended on purpose (`recycle`), so its close is not logged as a loss. */
   private recycled: MqttConnection | undefined;
   /** Failed or short-lived connections in a row: the step on the backoff schedule. */
@@ -254,7 +259,10 @@ export class MqttSource implements Source {
       acks: [],
     };
     this.conn = conn;
-    client.handleMessage = (packet, callback) => this.inbound.onPublish(conn, packet, callback);
+    client.handleMessage = (packet, callback) => {
+      if (packet.retain && conn === this.resumedV4) this.skipRetained(packet, callback);
+      else this.inbound.onPublish(conn, packet, callback);
+    };
     client.on('packetreceive', (packet: Packet) => {
       if (packet.cmd === 'connack')
         conn.connack = (version === 5 ? packet.reasonCode : packet.returnCode) ?? 0;
@@ -274,6 +282,8 @@ export class MqttSource implements Source {
     if (conn !== this.conn) return;
     conn.up = true;
     conn.upSince = Date.now();
+    this.resumedV4 = conn.version === 4 && connack.sessionPresent ? conn : undefined;
+    this.retainedSkipped = 0;
     if (this.state !== 'running') return;
     if (conn.version === 4 && this.protocol.guessed) {
       this.ctx.log.notice(`mqtt: broker ${this.url} closes MQTT 5 connections; using MQTT 3.1.1`);
@@ -281,7 +291,14 @@ export class MqttSource implements Source {
     const version = conn.version === 5 ? '5' : '3.1.1';
     const session = connack.sessionPresent ? 'session resumed' : 'new session';
     const line = `mqtt: connected to broker ${this.url} as '${this.ctx.clientId}' (MQTT ${version}, ${session})`;
-    if (this.outage === undefined) this.ctx.log.info(line);
+    if (this.subscribed && !connack.sessionPresent) {
+      // We had a session (subscribed on an earlier connection of this run): the broker lost it, e.g.
+      // restarted without persistence, and with it the readings it held for daqd.
+      this.ctx.log.warning(
+        `${line}: the broker did not resume daqd's session; readings published while daqd was ` +
+          "disconnected may be lost on the broker's side (is its persistence off?)",
+      );
+    } else if (this.outage === undefined) this.ctx.log.info(line);
     else this.ctx.log.notice(line);
     this.outage = undefined;
     // On the first connection of a run the topics are always subscribed (the configuration may have
@@ -289,6 +306,28 @@ export class MqttSource implements Source {
     // Later, only when the broker lost the session.
     if (!this.subscribed || !connack.sessionPresent) this.subscribe(conn);
     else this.startDone();
+  }
+
+  /**
+   * Passes over (acknowledges, does not handle) a retained message on a resumed MQTT 3.1.1 session.
+   * Each run subscribes again (see `onConnect`), and a 3.1.1 broker then sends every retained message
+   * of the filters anew, RETAIN set (MQTT 3.1.1, 3.8.4): a reading the session delivered before, which
+   * would be stored once more, with a new receive time, on every restart. What the session queued
+   * meanwhile comes with RETAIN cleared (3.3.1.3) and is handled as usual. MQTT 5 asks the broker not
+   * to send them at all (`rh = 1`). One case 3.1.1 cannot tell apart: a filter added to the app since
+   * the session was made has its retained messages passed over too.
+   */
+  private skipRetained(packet: IPublishPacket, callback: () => void): void {
+    if (this.retainedSkipped++ === 0) {
+      this.ctx.log.info(
+        `mqtt: passing over the retained messages broker ${this.url} sends again on subscribing ` +
+          '(MQTT 3.1.1, session resumed: daqd has had them)',
+      );
+    } else if (this.ctx.log.isDebug()) {
+      this.ctx.log.debug(`mqtt: retained message on '${packet.topic}' passed over`);
+    }
+    // MQTT.js sends the PUBACK.
+    callback();
   }
 
   private subscribe(conn: MqttConnection): void {
