@@ -13,6 +13,7 @@ import {
   StorageError,
 } from '../core/errors.js';
 import type { Log } from '../core/log.js';
+import { LogSummary } from '../core/log-summary.js';
 import { type ApiState, apiRouter } from './api.js';
 import { discardRest } from './body.js';
 import { CsvHeaderStore } from './csv-header-store.js';
@@ -88,6 +89,8 @@ function errorResponse(err: unknown): ErrorAnswer {
 export class HttpServer {
   private server: Server | undefined;
   private metrics: HttpMetrics | undefined;
+  /** 5xx answers: the first of a kind is logged, repeats are counted (start-up 503s, a store that is down). */
+  private failures: LogSummary | undefined;
 
   constructor(private readonly ctx: HttpServerContext) {}
 
@@ -103,6 +106,7 @@ export class HttpServer {
       queueDepth: () => this.ctx.batcher()?.depth ?? 0,
     });
     this.metrics = metrics;
+    this.failures = new LogSummary({ log });
     const app = new Koa();
     app.on('error', () => {});
     app.use(async (koa, next) => {
@@ -113,8 +117,15 @@ export class HttpServer {
         }
       } catch (err) {
         const { status, body, headers } = errorResponse(err);
-        if (status >= 500) log.error(`http: ${koa.method} ${koa.path} failed: ${errorMessage(err)}`);
-        else if (log.isDebug()) log.debug(`http: ${koa.method} ${koa.path}: ${status} ${body.message}`);
+        if (status >= 500) {
+          const route = (koa.state as ApiState).route ?? 'other';
+          this.failures?.report(
+            `${status} ${route}`,
+            'error',
+            `http: ${koa.method} ${koa.path} failed: ${errorMessage(err)}`,
+            `http: ${status} answers to ${route} requests`,
+          );
+        } else if (log.isDebug()) log.debug(`http: ${koa.method} ${koa.path}: ${status} ${body.message}`);
         await discardRest(koa.req, koa.res.shouldKeepAlive);
         koa.status = status;
         koa.set(headers);
@@ -181,6 +192,14 @@ export class HttpServer {
    * gets its 503 rather than a reset connection. Idempotent.
    */
   async stop(): Promise<void> {
+    try {
+      await this.close();
+    } finally {
+      this.failures?.flush();
+    }
+  }
+
+  private async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (server === undefined) return;
