@@ -38,12 +38,12 @@ describe('data_dir lock: one daqd per data_dir', function () {
   it('a second daqd on the same data_dir says which daqd holds it, and exits 1', async () => {
     const first = start(await writeConfig(dir, 'a.ini'));
     await first.waitFor(/ready: /);
-    expect(await readFile(path.join(dir, 'var', LOCK_FILE), 'utf8')).to.match(new RegExp(`^${first.pid}\n`));
 
     const second = start(await writeConfig(dir, 'b.ini'));
     expect(await second.exit()).to.equal(1);
     expect(second.output).to.include(`another daqd (pid ${first.pid}) holds data_dir`);
     expect(second.output).not.to.match(/LOCK:|LevelDB|IO error|resource temporarily unavailable/i);
+    expect(await readFile(path.join(dir, 'var', LOCK_FILE), 'utf8')).to.match(new RegExp(`^${first.pid}\n`));
     // The first one runs on, and removes its lock when it stops.
     expect(await first.stop()).to.equal(0);
     expect(first.output).not.to.match(/ (error|crit) \[/);
