@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -99,6 +99,27 @@ describe('acquire/sink/batcher with a spool', () => {
     expect(await settled(pending)).to.equal(false);
     sink.down = false;
     await pending;
+    expect(written()).to.deep.equal([1, 2, 3]);
+  });
+
+  it('retries a failed spool write with backoff: the batch waits unacknowledged, /health sees the spool failing, then it is spooled and stored', async () => {
+    const { batcher: b, spool } = await batcher();
+    // A file where the database's folder goes: every spool write of 'a' fails (ENOTDIR/EEXIST), as on
+    // a full or broken disk.
+    const blocker = path.join(dir, 'spool', 'a');
+    await writeFile(blocker, 'in the way');
+    sink.down = true;
+    const pending = b.add('a', points(1, 3));
+    pending.catch(() => {});
+    await eventually('the spool reported failing', async () => (b.spoolHealth.ok ? undefined : true));
+    expect(await settled(pending)).to.equal(false);
+    expect(b.spoolHealth.problem).to.match(/cannot write a batch of 'a'/);
+    await rm(blocker);
+    await pending;
+    expect(spool.holds('a')).to.equal(true);
+    expect(b.spoolHealth).to.deep.equal({ enabled: true, ok: true });
+    sink.down = false;
+    await eventually('the spool written', async () => (spool.holds('a') ? undefined : true));
     expect(written()).to.deep.equal([1, 2, 3]);
   });
 
