@@ -1,0 +1,47 @@
+import { scenarios } from './expect-pass.js';
+import { sleep } from './scenario.js';
+
+scenarios('faults: services down or hung', [
+  {
+    name: 'influxd SIGKILL for 5 s, restarted',
+    rig: { broker: 'mosquitto', store: 'influxdb' },
+    load: { kind: 'mqtt', qos: 1 },
+    async fault({ rig }) {
+      await rig.influxd!.kill();
+      await sleep(5000);
+      await rig.influxd!.restart();
+    },
+  },
+  {
+    name: 'influxd hung (SIGSTOP 12 s, SIGCONT)',
+    rig: { broker: 'mosquitto', store: 'influxdb' },
+    load: { kind: 'mqtt', qos: 1 },
+    async fault({ rig, note }) {
+      const pid = rig.influxd!.pid;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await sleep(6000);
+        const started = performance.now();
+        const health = await rig.health();
+        note(
+          `/health while influxd hung: ${health ? `HTTP ${health.status}` : 'no answer within 2 s'} ` +
+            `after ${Math.round(performance.now() - started)} ms`,
+        );
+        await sleep(6000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    },
+    settle: 45_000,
+  },
+  {
+    name: 'Mosquitto restarted ×2 (SIGTERM, persistence on)',
+    rig: { broker: 'mosquitto', store: 'influxdb' },
+    load: { kind: 'mqtt', qos: 1 },
+    async fault({ rig }) {
+      await rig.mosquitto!.restart();
+      await sleep(2000);
+      await rig.mosquitto!.restart();
+    },
+  },
+]);
