@@ -199,6 +199,7 @@ export class Daemon {
     try {
       const loaded = await loadRealmApps(settings);
       for (const note of loaded.notes) log.info(note);
+      for (const warning of loaded.warnings) log.warning(warning);
       for (const problem of loaded.problems) log.error(problem.format());
       await supervisor.apply(loaded);
     } catch (err) {

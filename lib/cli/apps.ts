@@ -13,11 +13,18 @@ export interface AppFolders {
   enabled: string;
 }
 
-/** `apps-enabled` is the folder of the first include glob; `apps-available` stands beside it. */
+/**
+ * `apps-enabled` is the folder of the first include glob whose folder is named `apps-enabled` (Kotori's
+ * `/etc/kotori/apps-enabled/*.ini` among its `conf.d` globs), else of the first include glob;
+ * `apps-available` stands beside it.
+ */
 export async function appFolders(configFile: string, env: NodeJS.ProcessEnv): Promise<AppFolders> {
   const { settings } = await loadMainSettings(configFile, env);
-  const first = settings.include[0] ?? path.join(path.dirname(settings.file), 'apps-enabled/*.ini');
-  const enabled = path.resolve(splitGlob(first).base);
+  const folders = settings.include.map((glob) => path.resolve(splitGlob(glob).base));
+  const enabled =
+    folders.find((folder) => path.basename(folder) === 'apps-enabled') ??
+    folders[0] ??
+    path.join(path.dirname(settings.file), 'apps-enabled');
   return { enabled, available: path.join(path.dirname(enabled), 'apps-available') };
 }
 

@@ -8,6 +8,8 @@ export const EXIT_CONFIG = 78;
 export interface CheckReport {
   problems: ConfigError[];
   notes: string[];
+  /** Likely mistakes that stop nothing: includes that match no file, unknown app keys, no realm. */
+  warnings: string[];
   realms: string[];
 }
 
@@ -17,7 +19,8 @@ export async function checkConfiguration(file: string, env: NodeJS.ProcessEnv): 
   const apps = await loadRealmApps(main.settings);
   return {
     problems: [...main.problems, ...apps.problems],
-    notes: [...main.notes, ...apps.notes],
+    notes: [...main.notes, ...apps.notes, `data_dir: ${main.settings.daqd.data_dir}`],
+    warnings: [...main.warnings, ...apps.warnings],
     realms: apps.apps.map((a) => a.realm),
   };
 }
@@ -31,6 +34,7 @@ export async function runCheck(
 ): Promise<number> {
   const report = await checkConfiguration(file, env);
   for (const note of report.notes) out(note);
+  for (const warning of report.warnings) out(`warning: ${warning}`);
   for (const problem of report.problems) err(problem.format());
   if (report.problems.length > 0) {
     err(`${file}: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found`);

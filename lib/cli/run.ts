@@ -26,6 +26,7 @@ export async function runDaemon(options: {
   const { settings } = main;
   if (!options.debug) log.setLevel(settings.daqd.log_level);
   for (const note of main.notes) log.info(note);
+  for (const warning of main.warnings) log.warning(warning);
   log.info(
     `daqd ${process.pid}: configuration '${settings.file}', node ${process.version}, heap limit ${heapLimitText()}`,
   );

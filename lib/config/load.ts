@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
@@ -21,15 +21,74 @@ export async function readIniFile(file: string): Promise<{ ini: IniFile; problem
   return parseIni(text, file);
 }
 
-/** Reads and validates the main file. */
+/**
+ * Reads and validates the main file, and finds where its relative include globs point: beside the
+ * main file (daqd's rule) or, when nothing matches there, in the working directory (Kotori's rule:
+ * its `etc/development.ini` includes `etc/examples/*.ini` from the repository root).
+ */
 export async function loadMainSettings(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
 ): Promise<MainSettingsResult> {
-  const absolute = path.resolve(file);
+  const absolute = path.resolve(cwd, file);
   const { ini, problems } = await readIniFile(absolute);
   const result = readMainSettings(ini, env);
-  return { ...result, problems: [...problems, ...result.problems] };
+  const includes = await locateIncludes(result.includeGlobs, path.dirname(absolute), cwd);
+  return {
+    ...result,
+    settings: { ...result.settings, include: includes.include },
+    problems: [...problems, ...result.problems],
+    notes: [...result.notes, ...includes.notes],
+    warnings: [...result.warnings, ...includes.warnings],
+  };
+}
+
+/**
+ * Absolute include globs. An absolute glob stays as it is. A relative one is read beside the main file
+ * when it matches a file there or its folder exists there (an empty `apps-enabled/` is still daqd's
+ * layout, and apps linked later are found); otherwise in the working directory when it matches there;
+ * otherwise beside the main file. Says which matched, and warns of a glob that matches nothing.
+ */
+export async function locateIncludes(
+  globs: readonly string[],
+  mainDir: string,
+  cwd: string,
+): Promise<{ include: string[]; notes: string[]; warnings: string[] }> {
+  const include: string[] = [];
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const matches = async (glob: string) => (await resolveIncludes([glob])).length > 0;
+  for (const glob of globs) {
+    if (path.isAbsolute(glob)) {
+      include.push(glob);
+      if (!(await matches(glob))) warnings.push(`include '${glob}' matches no file`);
+      continue;
+    }
+    const beside = path.join(mainDir, glob);
+    const inCwd = path.join(cwd, glob);
+    if (await matches(beside)) {
+      include.push(beside);
+      notes.push(`include '${glob}': matched beside the main file (${beside})`);
+      continue;
+    }
+    const folderBeside = await stat(splitGlob(beside).base).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!folderBeside && inCwd !== beside && (await matches(inCwd))) {
+      include.push(inCwd);
+      notes.push(`include '${glob}': matched in the working directory (${inCwd}), as Kotori reads it`);
+      continue;
+    }
+    include.push(beside);
+    warnings.push(
+      folderBeside || inCwd === beside
+        ? `include '${glob}' matches no file (${beside})`
+        : `include '${glob}' matches no file, neither beside the main file (${beside}) nor in the working directory (${inCwd})`,
+    );
+  }
+  return { include, notes, warnings };
 }
 
 /** The folder part of a glob that holds no pattern characters, and the pattern below it. */
@@ -86,5 +145,12 @@ export async function loadRealmApps(settings: Settings): Promise<LoadedApps> {
   // An app from a file with a broken line is not trusted: its realm keeps its last good state.
   const apps = result.apps.filter((app) => !brokenFiles.has(app.file));
   for (const app of result.apps) if (brokenFiles.has(app.file)) result.invalidRealms.add(app.realm);
-  return { ...result, apps, problems: [...problems, ...result.problems], files, brokenFiles };
+  const warnings = [...result.warnings];
+  if (apps.length === 0 && result.invalidRealms.size === 0) {
+    const where = settings.include.map((glob) => `'${glob}'`).join(', ');
+    warnings.push(
+      `no realm configured: no enabled app in ${where || 'the main file'}; daqd acquires nothing`,
+    );
+  }
+  return { ...result, apps, warnings, problems: [...problems, ...result.problems], files, brokenFiles };
 }

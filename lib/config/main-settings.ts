@@ -1,27 +1,34 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
+import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
 import type { InfluxSettings, LogLevel, MainMqttSettings, MqttSettings, Settings } from './settings.js';
 
 /** Sections of the main file that daqd reads. */
 const MAIN_SECTIONS = ['main', 'daqd', 'kotori', 'http', 'mqtt', 'influxdb', 'storage'] as const;
-/** Kotori sections that daqd accepts and ignores, so Kotori main files load. */
-const IGNORED_KOTORI_SECTIONS = ['grafana', 'wamp', 'mongodb', 'config-web', 'cratedb'];
-/** Keys of Kotori's `[kotori]` section that have no meaning for daqd. */
-const IGNORED_KOTORI_KEYS = ['use_database', 'debug'];
 
 /** Default HTTP port: Kotori's, so existing clients keep working. */
 export const DEFAULT_HTTP_PORT = 24642;
+
+/** `data_dir` of an installed daqd (a main file under `/etc`): the systemd unit's StateDirectory. */
+export const SYSTEM_DATA_DIR = '/var/lib/daqd';
+
+/** The include glob when `[main] include` is not given. */
+export const DEFAULT_INCLUDE = 'apps-enabled/*.ini';
 
 /** What reading the main file produced: settings (always, with defaults where values were bad). */
 export interface MainSettingsResult {
   settings: Settings;
   problems: ConfigError[];
-  /** Informational lines (ignored Kotori sections and the like). */
+  /** Informational lines (ignored Kotori sections and keys and the like). */
   notes: string[];
+  /** Lines worth a warning that do not stop daqd (e.g. an include glob that matches no file). */
+  warnings: string[];
+  /** `[main] include` as written, in order; `settings.include` holds them resolved. */
+  includeGlobs: string[];
 }
 
 /** Environment overrides `DAQD_<SECTION>_<KEY>` for the main file's sections. */
@@ -110,6 +117,32 @@ function emptySection(name: string, file: string): IniSection {
   return { name, file, line: 0, entries: new Map() };
 }
 
+/** `file:line: section.key: message`, the form of every configuration message. */
+function located(reader: SectionReader, key: string | undefined, message: string): string {
+  return new ConfigError(message, {
+    file: reader.section.file,
+    line: key === undefined ? reader.section.line : reader.lineOf(key),
+    key: key === undefined ? reader.section.name : `${reader.section.name}.${key}`,
+  }).format();
+}
+
+/** Marks the Kotori keys of a section as known: one info line for each that is set (but `except`). */
+function ignoreKotoriKeys(reader: SectionReader, notes: string[], except: readonly string[] = []): void {
+  for (const key of KOTORI_IGNORED_KEYS[reader.section.name] ?? []) {
+    if (reader.raw(key) !== undefined && !except.includes(key)) {
+      notes.push(located(reader, key, 'ignored: used by Kotori, not needed by daqd'));
+    }
+  }
+}
+
+/**
+ * True for an installed main file (Debian's `/etc/daqd/daqd.ini`, Kotori's `/etc/kotori/kotori.ini`):
+ * its state belongs under `/var/lib` (FHS), not beside it as in a checkout.
+ */
+function isSystemFile(file: string): boolean {
+  return file.startsWith('/etc/');
+}
+
 /**
  * Validates the main file (`etc/daqd.ini`, or a Kotori main file) into `Settings`.
  * Every problem is collected; the caller decides whether to exit (78) or go on.
@@ -124,22 +157,23 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   const reader = (name: string) =>
     new SectionReader(byName.get(name) ?? emptySection(name, file), problems, overrides.get(name));
 
+  const warnings: string[] = [];
   for (const section of ini.sections) {
-    if (IGNORED_KOTORI_SECTIONS.includes(section.name)) {
+    const why = KOTORI_IGNORED_SECTIONS[section.name];
+    if (why !== undefined) {
       notes.push(
-        `${file}:${section.line}: section [${section.name}] is Kotori's and not used by daqd; ignored`,
+        `${file}:${section.line}: section [${section.name}] is Kotori's and not used by daqd (${why}); ignored`,
       );
     }
   }
 
   const main = reader('main');
-  const include = splitList(main.string('include', 'apps-enabled/*.ini')).map((glob) =>
-    path.isAbsolute(glob) ? glob : path.join(dir, glob),
-  );
+  const includeGlobs = splitList(main.string('include', DEFAULT_INCLUDE));
+  const include = includeGlobs.map((glob) => (path.isAbsolute(glob) ? glob : path.join(dir, glob)));
   main.rejectUnknownKeys();
 
   const daqd = reader('daqd');
-  const dataDir = daqd.string('data_dir', 'var');
+  const dataDir = daqd.string('data_dir', isSystemFile(file) ? SYSTEM_DATA_DIR : 'var');
   const timezone = daqd.string('timezone', hostZone());
   if (!isValidTimeZone(timezone)) daqd.problem('timezone', `'${timezone}' is not a known IANA time zone`);
   const logLevelRaw = daqd.string('log_level', 'info');
@@ -156,20 +190,37 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   };
   daqd.rejectUnknownKeys();
 
-  // Kotori keeps the HTTP server in [kotori] http_listen/http_port; [http] wins where both are set.
+  // Kotori keeps the HTTP server in [kotori] http_listen/http_port. Both places may be set: the
+  // environment (DAQD_HTTP_*) wins, then [http], then [kotori]. Both are read, so both are checked.
   const kotori = reader('kotori');
   const http = reader('http');
-  const listen = http.string('listen') ?? kotori.string('http_listen') ?? '127.0.0.1';
-  const port = http.has('port')
-    ? http.integer('port', DEFAULT_HTTP_PORT, { min: 0, max: 65535 })
-    : kotori.integer('http_port', DEFAULT_HTTP_PORT, { min: 0, max: 65535 });
+  const portRange = { min: 0, max: 65535 };
+  const kotoriListen = kotori.string('http_listen');
+  const kotoriPort = kotori.has('http_port')
+    ? kotori.integer('http_port', DEFAULT_HTTP_PORT, portRange)
+    : undefined;
+  const httpListen = http.string('listen');
+  const httpPort = http.has('port') ? http.integer('port', DEFAULT_HTTP_PORT, portRange) : undefined;
+  for (const [key, mine, theirs] of [
+    ['http_listen', httpListen, 'listen'],
+    ['http_port', httpPort, 'port'],
+  ] as const) {
+    if (mine !== undefined && kotori.has(key)) {
+      notes.push(
+        located(kotori, key, `not used: [http] ${theirs} (or $DAQD_HTTP_${theirs.toUpperCase()}) wins`),
+      );
+    }
+  }
   const httpSettings: Settings['http'] = {
-    listen,
-    port,
+    listen: httpListen ?? kotoriListen ?? '127.0.0.1',
+    port: httpPort ?? kotoriPort ?? DEFAULT_HTTP_PORT,
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
   };
   http.rejectUnknownKeys();
-  for (const key of IGNORED_KOTORI_KEYS) kotori.raw(key);
+  // `use_database` naming another store than InfluxDB is judged with the storage below.
+  const useDatabase = kotori.string('use_database');
+  const otherStore = useDatabase !== undefined && useDatabase.toLowerCase() !== 'influxdb';
+  ignoreKotoriKeys(kotori, notes, otherStore ? ['use_database'] : []);
   kotori.rejectUnknownKeys();
 
   const mqtt = reader('mqtt');
@@ -181,6 +232,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     password_file: resolveOptional(dir, mqtt.string('password_file')),
     acl_file: resolveOptional(dir, mqtt.string('acl_file')),
   };
+  ignoreKotoriKeys(mqtt, notes);
   mqttSettings.ca_file = resolveOptional(dir, mqttSettings.ca_file);
   mqttSettings.cert_file = resolveOptional(dir, mqttSettings.cert_file);
   mqttSettings.key_file = resolveOptional(dir, mqttSettings.key_file);
@@ -203,10 +255,12 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       flush_interval: influx.integer('flush_interval', 250, { min: 0 }),
       timeout: influx.integer('timeout', 10000, { min: 1 }),
     };
+    ignoreKotoriKeys(influx, notes);
     influx.rejectUnknownKeys();
   }
 
   const storage = reader('storage');
+  const explicitBackend = storage.has('backend');
   const backend = storage.choice(
     'backend',
     ['influxdb', 'sqlite'] as const,
@@ -214,6 +268,33 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   );
   if (backend === 'influxdb' && influxdb === undefined) {
     storage.problem('backend', "'influxdb' needs an [influxdb] section");
+  }
+  // A store daqd cannot write to ([cratedb], or Kotori's `use_database = cratedb`): without
+  // [influxdb] and an explicit backend, the user expects readings there; never fall back silently.
+  const unwritable: Array<{ name: string; reader: SectionReader; key?: string }> = ini.sections
+    .filter((s) => UNWRITABLE_STORAGE[s.name] !== undefined)
+    .map((s) => ({ name: UNWRITABLE_STORAGE[s.name] ?? s.name, reader: reader(s.name) }));
+  if (otherStore) {
+    unwritable.push({ name: `'${useDatabase}'`, reader: kotori, key: 'use_database' });
+  }
+  for (const store of unwritable) {
+    if (!hasInflux && !explicitBackend) {
+      problems.push(
+        new ConfigError(
+          `daqd cannot write to ${store.name}; add an [influxdb] section (InfluxDB 1.x), ` +
+            'or set [storage] backend = sqlite for the embedded store',
+          {
+            file: store.reader.section.file,
+            line: store.key === undefined ? store.reader.section.line : store.reader.lineOf(store.key),
+            key: store.key === undefined ? store.reader.section.name : `kotori.${store.key}`,
+          },
+        ),
+      );
+    } else {
+      notes.push(
+        located(store.reader, store.key, `daqd cannot write to ${store.name}; readings go to ${backend}`),
+      );
+    }
   }
   const spoolMaxMb = storage.integer('spool_max_mb', 1024, { min: 0 });
   storage.rejectUnknownKeys();
@@ -230,6 +311,8 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     },
     problems,
     notes,
+    warnings,
+    includeGlobs,
   };
 }
 

@@ -1,9 +1,11 @@
 import type { StrategyName } from '../acquire/decode/topology.js';
 import { ConfigError } from '../core/errors.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
+import { KOTORI_APP_KEYS } from './kotori-keys.js';
 import { readMqttKeys } from './main-settings.js';
 import { SectionReader } from './section-reader.js';
 import { DEFAULT_TAG_FIELDS, type Forwarder, type RealmApp, type Settings } from './settings.js';
+import { closestName, didYouMean } from './suggest.js';
 
 /** Entry points (Kotori's and ours) that name an acquisition strategy. */
 const STRATEGY_ENTRY_POINTS: Readonly<Record<string, StrategyName>> = {
@@ -40,6 +42,12 @@ const APP_KEYS = [
   'metrics_logger_interval',
 ];
 
+/** Keys of a forwarder section that daqd reads. */
+const FORWARDER_KEYS = ['source', 'target'];
+
+/** The `type` values that make a section an app. */
+const APP_TYPES = ['application', 'vendor'];
+
 /** What reading the realm apps produced. */
 export interface RealmAppsResult {
   /** Valid, enabled apps, one per realm. */
@@ -48,6 +56,8 @@ export interface RealmAppsResult {
   invalidRealms: Set<string>;
   problems: ConfigError[];
   notes: string[];
+  /** Things that are likely mistakes but stop nothing: unknown app keys, a misspelled `type`. */
+  warnings: string[];
 }
 
 interface Candidate {
@@ -63,6 +73,7 @@ interface Candidate {
 export function readRealmApps(files: readonly IniFile[], settings: Settings): RealmAppsResult {
   const problems: ConfigError[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
   const invalidRealms = new Set<string>();
   const sections = files.flatMap((f) => f.sections);
   const byName = new Map<string, IniSection>();
@@ -73,7 +84,25 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
 
   for (const section of sections) {
     const type = section.entries.get('type')?.value;
-    if (type !== 'application' && type !== 'vendor') continue;
+    if (type !== 'application' && type !== 'vendor') {
+      // Kotori compares `type` exactly too: a near miss silently drops the app in both.
+      const lower = type?.toLowerCase();
+      // One edit from 'vendor' (not 'sensor'), two from 'application'.
+      const meant =
+        lower === undefined || APP_TYPES.includes(lower)
+          ? lower
+          : (closestName(lower, ['application'], 2) ?? closestName(lower, ['vendor'], 1));
+      if (type !== undefined && meant !== undefined) {
+        warnings.push(
+          located(
+            section,
+            'type',
+            `'${type}' is neither 'application' nor 'vendor', so this section is not read as an app (did you mean '${meant}'?)`,
+          ),
+        );
+      }
+      continue;
+    }
     const local: ConfigError[] = [];
     const reader = new SectionReader(section, local);
     const realm = reader.string('realm') ?? '';
@@ -98,6 +127,7 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
       const target = reader.string('target');
       if (source === undefined) reader.problem('source', 'missing: a forwarder needs a source');
       if (target === undefined) reader.problem('target', 'missing: a forwarder needs a target');
+      warnUnknownKeys(reader, warnings);
       if (local.length === 0 && source !== undefined && target !== undefined) {
         const list = forwarders.get(realm) ?? [];
         list.push({ section: section.name, file: section.file, line: section.line, source, target });
@@ -132,6 +162,7 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
       continue;
     }
     const app = readApp(reader, realm, settings, byName, forwarders.get(realm) ?? [], local);
+    warnUnknownKeys(reader, warnings);
     problems.push(...local);
     if (app === undefined || local.length > 0) {
       invalidRealms.add(realm);
@@ -155,7 +186,33 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
     }
   }
   problems.sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file < b.file ? -1 : 1));
-  return { apps, invalidRealms, problems, notes };
+  warnings.sort(byLocation);
+  return { apps, invalidRealms, problems, notes, warnings };
+}
+
+/** Orders `file:line: …` lines by file, then line. */
+function byLocation(a: string, b: string): number {
+  const [, fileA = '', lineA = '0'] = /^(.*?):(\d+):/.exec(a) ?? [];
+  const [, fileB = '', lineB = '0'] = /^(.*?):(\d+):/.exec(b) ?? [];
+  return fileA === fileB ? Number(lineA) - Number(lineB) : fileA < fileB ? -1 : 1;
+}
+
+/** `file:line: section.key: message`, the form of every configuration message. */
+function located(section: IniSection, key: string, message: string): string {
+  const line = section.entries.get(key)?.line ?? section.line;
+  return new ConfigError(message, { file: section.file, line, key: `${section.name}.${key}` }).format();
+}
+
+/**
+ * Warns of each key of an app section that neither daqd nor Kotori reads, naming a close key daqd
+ * reads (`mqtt_topic` → `mqtt_topics`). Kotori's own app keys stay silent.
+ */
+function warnUnknownKeys(reader: SectionReader, warnings: string[]): void {
+  const known = [...APP_KEYS, ...FORWARDER_KEYS];
+  for (const key of reader.section.entries.keys()) {
+    if (known.includes(key) || KOTORI_APP_KEYS.includes(key)) continue;
+    warnings.push(located(reader.section, key, `unknown key, ignored${didYouMean(key, known)}`));
+  }
 }
 
 function readApp(

@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { IniEntry, IniSection } from './ini-file.js';
+import { didYouMean } from './suggest.js';
 
 /**
  * Reads typed values from one INI section and collects every problem as a `ConfigError`
@@ -101,9 +102,9 @@ export class SectionReader {
     return [...this.section.entries.keys()].filter((key) => !this.used.has(key));
   }
 
-  /** Reports each key of the file that no one asked for as unknown. */
+  /** Reports each key of the file that no one asked for as unknown, naming a known key close to it. */
   rejectUnknownKeys(): void {
-    for (const key of this.unusedKeys()) this.problem(key, 'unknown key');
+    for (const key of this.unusedKeys()) this.problem(key, `unknown key${didYouMean(key, this.used)}`);
   }
 
   /** The line of a key in the file, or the section's line. */

@@ -16,7 +16,8 @@ describe('config/main-settings', () => {
     const { settings, problems } = read('');
     expect(problems).to.deep.equal([]);
     expect(settings.include).to.deep.equal(['/etc/daqd/apps-enabled/*.ini']);
-    expect(settings.daqd.data_dir).to.equal('/etc/daqd/var');
+    // An installed main file (under /etc) keeps its state where the systemd unit lets daqd write.
+    expect(settings.daqd.data_dir).to.equal('/var/lib/daqd');
     expect(settings.http).to.deep.equal({
       listen: '127.0.0.1',
       port: 24642,
@@ -103,7 +104,7 @@ describe('config/main-settings', () => {
     expect(problems.map((p) => p.format())).to.deep.equal([
       "/etc/daqd/daqd.ini:5: daqd.timezone: 'Mars/Olympus' is not a known IANA time zone",
       '/etc/daqd/daqd.ini:2: http.port: 99999 is out of range (0 to 65535)',
-      '/etc/daqd/daqd.ini:3: http.lisen: unknown key',
+      "/etc/daqd/daqd.ini:3: http.lisen: unknown key (did you mean 'listen'?)",
       "/etc/daqd/daqd.ini:7: mqtt.embedded: 'perhaps' is not a boolean (use true or false)",
       "/etc/daqd/daqd.ini:9: storage.backend: 'influxdb' needs an [influxdb] section",
     ]);
@@ -112,5 +113,123 @@ describe('config/main-settings', () => {
   it('selects TLS and its default port from tls = true or a CA file', () => {
     const { settings } = read('[mqtt]\nca_file = ca.pem\n');
     expect(settings.mqtt).to.include({ protocol: 'mqtts', port: 8883, ca_file: '/etc/daqd/ca.pem' });
+  });
+
+  describe("Kotori's main files", () => {
+    const ignored = 'ignored: used by Kotori, not needed by daqd';
+
+    it("loads every key of Kotori's production.ini and docs, one info line per ignored key", async () => {
+      const file = path.join(fixtures, 'kotori/production/kotori.ini');
+      const { settings, problems, notes } = await loadMainSettings(file, {});
+      expect(problems.map((p) => p.format())).to.deep.equal([]);
+      for (const [line, key] of [
+        [13, 'kotori.use_database'],
+        [14, 'kotori.debug'],
+        [22, 'mqtt.debug'],
+        [35, 'influxdb.pool_size'],
+        [36, 'influxdb.use_udp'],
+        [37, 'influxdb.udp_port'],
+        [38, 'influxdb.database'],
+        [39, 'influxdb.version'],
+      ] as const) {
+        expect(notes.filter((n) => n === `${file}:${line}: ${key}: ${ignored}`)).to.have.length(1, key);
+      }
+      for (const section of ['wamp', 'mongodb', 'grafana', 'config-web']) {
+        expect(
+          notes.some((n) => n.includes(`section [${section}] is Kotori's`) && n.endsWith('ignored')),
+        ).to.equal(true, section);
+      }
+      expect(settings.http).to.include({ listen: 'localhost', port: 24642 });
+      expect(settings.mqtt).to.include({
+        host: 'localhost',
+        port: 1883,
+        username: 'kotori',
+        password: 'kotori',
+      });
+      expect(settings.influxdb).to.include({
+        url: 'http://localhost:8086',
+        username: 'root',
+        password: 'root',
+      });
+      expect(settings.storage.backend).to.equal('influxdb');
+    });
+
+    it("loads Kotori's development.ini as shipped (commented keys, [mongodb], pool_size)", async () => {
+      const file = path.join(fixtures, 'kotori/development/etc/development.ini');
+      const { problems, notes } = await loadMainSettings(file, {});
+      expect(problems.map((p) => p.format())).to.deep.equal([]);
+      expect(notes).to.include(`${file}:31: influxdb.pool_size: ${ignored}`);
+    });
+
+    it('names a close known key for an unknown one, Kotori keys included, and none when nothing is close', () => {
+      const { problems } = read(
+        '[influxdb]\npool_sise = 20\nurl = http://db:8086\n[mqtt]\nfrobnicate = 1\nembeded = true\n',
+      );
+      expect(problems.map((p) => p.format())).to.deep.equal([
+        '/etc/daqd/daqd.ini:5: mqtt.frobnicate: unknown key',
+        "/etc/daqd/daqd.ini:6: mqtt.embeded: unknown key (did you mean 'embedded'?)",
+        "/etc/daqd/daqd.ini:2: influxdb.pool_sise: unknown key (did you mean 'pool_size'?)",
+      ]);
+    });
+
+    it('takes the HTTP address from the environment, then [http], then [kotori]; never an error', () => {
+      const both =
+        '[kotori]\nhttp_listen = localhost\nhttp_port = 24643\n[http]\nlisten = 0.0.0.0\nport = 8080\n';
+      const cases: Array<[string, NodeJS.ProcessEnv, string, number]> = [
+        ['[kotori]\nhttp_listen = localhost\nhttp_port = 24643\n', {}, 'localhost', 24643],
+        [both, {}, '0.0.0.0', 8080],
+        [both, { DAQD_HTTP_PORT: '9090', DAQD_HTTP_LISTEN: '::1' }, '::1', 9090],
+        ['[kotori]\nhttp_port = 24643\n', { DAQD_HTTP_PORT: '9090' }, '127.0.0.1', 9090],
+        ['[http]\nport = 8080\n[kotori]\nhttp_listen = localhost\n', {}, 'localhost', 8080],
+      ];
+      for (const [text, env, listen, port] of cases) {
+        const { settings, problems, notes } = read(text, env);
+        const what = `${text} ${JSON.stringify(env)}`;
+        expect(
+          problems.map((p) => p.format()),
+          what,
+        ).to.deep.equal([]);
+        expect(settings.http, what).to.include({ listen, port });
+        if (text === both)
+          expect(notes.join('\n'), what).to.match(/kotori\.http_port: not used: \[http\] port/);
+      }
+    });
+
+    it('refuses [cratedb] or use_database = cratedb without [influxdb] or an explicit backend', () => {
+      const refused = read('[cratedb]\nhost = localhost\n');
+      expect(refused.problems.map((p) => p.format())).to.deep.equal([
+        '/etc/daqd/daqd.ini:1: cratedb: daqd cannot write to CrateDB; add an [influxdb] section (InfluxDB 1.x), or set [storage] backend = sqlite for the embedded store',
+      ]);
+      const named = read('[kotori]\nuse_database = cratedb\n');
+      expect(named.problems.map((p) => p.format())).to.deep.equal([
+        "/etc/daqd/daqd.ini:2: kotori.use_database: daqd cannot write to 'cratedb'; add an [influxdb] section (InfluxDB 1.x), or set [storage] backend = sqlite for the embedded store",
+      ]);
+      for (const text of [
+        '[cratedb]\nhost = localhost\n[influxdb]\nhost = db\n',
+        '[cratedb]\nhost = localhost\n[storage]\nbackend = sqlite\n',
+        '[kotori]\nuse_database = cratedb\n[storage]\nbackend = sqlite\n',
+      ]) {
+        const { problems, notes, settings } = read(text);
+        expect(
+          problems.map((p) => p.format()),
+          text,
+        ).to.deep.equal([]);
+        expect(notes.join('\n'), text).to.contain(`readings go to ${settings.storage.backend}`);
+      }
+      const env = read('[cratedb]\nhost = localhost\n', { DAQD_STORAGE_BACKEND: 'sqlite' });
+      expect(env.problems).to.deep.equal([]);
+    });
+
+    it('puts data_dir beside a main file outside /etc (a checkout), in /var/lib/daqd for one under /etc', () => {
+      const checkout = readMainSettings(parseIni('', '/home/me/daqd/etc/daqd.ini').ini, {});
+      expect(checkout.settings.daqd.data_dir).to.equal('/home/me/daqd/etc/var');
+      const kotori = readMainSettings(parseIni('', '/etc/kotori/kotori.ini').ini, {});
+      expect(kotori.settings.daqd.data_dir).to.equal('/var/lib/daqd');
+      const explicit = readMainSettings(
+        parseIni('[daqd]\ndata_dir = state\n', '/etc/kotori/kotori.ini').ini,
+        {},
+      );
+      expect(explicit.settings.daqd.data_dir).to.equal('/etc/kotori/state');
+    });
   });
 });

@@ -96,12 +96,53 @@ describe('config/realm-apps', () => {
     expect([...result.invalidRealms].sort()).to.deep.equal(['bad1', 'bad2', 'bad3']);
   });
 
-  it('ignores sections that are not apps and keys it does not know', () => {
+  it('ignores sections that are not apps; a key it does not know is no problem', () => {
     const { apps: list, problems } = apps(
       '[notes]\nfoo = bar\n[r]\ntype = application\nrealm = r\napplication = basic\nwhatever = 1\n',
     );
     expect(problems).to.deep.equal([]);
     expect(list.map((a) => a.realm)).to.deep.equal(['r']);
+  });
+
+  it("warns of an unknown app key, suggesting a close one; Kotori's app keys stay silent", async () => {
+    const {
+      apps: list,
+      problems,
+      warnings,
+    } = apps(
+      '[r]\ntype = application\nrealm = r\napplication = basic\nmqtt_topic = r/#\nwhatever = 1\n' +
+        'services = kotori.daq.services.mig:MqttInfluxGrafanaService\nstrategy = kotori.daq.strategy.wan:WanBusStrategy\n' +
+        '[r.export]\ntype = application\napplication = kotori.io.protocol.forwarder:boot\nrealm = r\n' +
+        'source = http:/api/{realm:r}/{node:.*}/{slot:(data|event)}.{suffix} [GET]\ntarget = influxdb:/{database}\n' +
+        'transform = kotori.io.protocol.influx:QueryTransformer.transform\ntarge = x\n',
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list.map((a) => a.realm)).to.deep.equal(['r']);
+    expect(warnings).to.deep.equal([
+      "/apps/a.ini:5: r.mqtt_topic: unknown key, ignored (did you mean 'mqtt_topics'?)",
+      '/apps/a.ini:6: r.whatever: unknown key, ignored',
+      "/apps/a.ini:16: r.export.targe: unknown key, ignored (did you mean 'target'?)",
+    ]);
+
+    // Kotori's own example apps: vendor, forwarder and firmware keys.
+    const file = path.join(fixtures, 'kotori/development/etc/development.ini');
+    const { settings } = await loadMainSettings(file, {}, path.join(fixtures, 'kotori/development'));
+    const loaded = await loadRealmApps(settings);
+    expect(loaded.problems).to.deep.equal([]);
+    expect(loaded.warnings).to.deep.equal([]);
+    expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['basic', 'hiveeyes']);
+  });
+
+  it('warns of a section whose type is close to application or vendor, and leaves it out', () => {
+    const { apps: list, warnings } = apps(
+      '[a]\ntype = applicaton\nrealm = a\napplication = basic\n[b]\ntype = Vendor\nrealm = b\n' +
+        '[c]\ntype = sensor\n[d]\ntype = application\nrealm = d\napplication = basic\n',
+    );
+    expect(list.map((a) => a.realm)).to.deep.equal(['d']);
+    expect(warnings).to.deep.equal([
+      "/apps/a.ini:2: a.type: 'applicaton' is neither 'application' nor 'vendor', so this section is not read as an app (did you mean 'application'?)",
+      "/apps/a.ini:6: b.type: 'Vendor' is neither 'application' nor 'vendor', so this section is not read as an app (did you mean 'vendor'?)",
+    ]);
   });
 
   describe('include globs', () => {

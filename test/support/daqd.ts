@@ -48,13 +48,16 @@ export class DaemonProcess {
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  constructor(configFile: string, options: { env?: NodeJS.ProcessEnv; args?: readonly string[] } = {}) {
+  constructor(
+    configFile: string,
+    options: { env?: NodeJS.ProcessEnv; args?: readonly string[]; cwd?: string } = {},
+  ) {
     // With the heap limit it runs with in production, so a test that would run it out of heap fails.
     this.child = spawn(
       process.execPath,
       [HEAP_LIMIT_FLAG, DAQD, 'run', '--config', configFile, ...(options.args ?? [])],
       {
-        cwd: ROOT,
+        cwd: options.cwd ?? ROOT,
         env: { ...cleanEnv(), ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -1,5 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import { carriesErrors } from './error-slot.js';
+import { parseJsonExact } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 
 /**
@@ -128,7 +129,7 @@ function jsonReadings(slot: string, payload: Buffer): Record<string, unknown>[] 
   const text = payloadText(slot, payload);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonExact(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new DecodeError(`slot '${slot}': payload is not valid JSON: ${detail}`, { cause: err });
