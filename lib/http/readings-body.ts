@@ -1,3 +1,4 @@
+import { parseJsonExact } from '../acquire/decode/json-exact.js';
 import { describeJson, isJsonObject } from '../acquire/decode/json-shape.js';
 import { DecodeError } from '../core/errors.js';
 import type { BodyLine } from './body.js';
@@ -99,10 +100,10 @@ function single(reading: Record<string, unknown>): BodyReadings {
   return { readings: [reading], where: () => 'the reading', messages: [] };
 }
 
-/** JSON.parse with the error placed as line and column. */
+/** `parseJsonExact` (long numbers keep their digits) with the error placed as line and column. */
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const at = jsonErrorOffset(text);

@@ -196,6 +196,23 @@ describe('acquisition: MQTT → InfluxDB (real mosquitto, real influxd, daqd pro
     expect(await time('ts_local')).to.equal('2020-03-10T03:29:42Z');
   });
 
+  it('keeps every digit of a timestamp given as a JSON number (not rounded to a double)', async () => {
+    await publish('wan/testdrive/gw/num-ns/data.json', '{"timestamp": 1583810982123456789, "v": 1}');
+    await publish('wan/testdrive/gw/num-frac/data.json', '{"time": 1583810982.123456789, "v": 2}');
+    await publish(
+      'wan/testdrive/gw/num-bulk/data.json',
+      '[{"time": 1583810982000000001, "v": 1}, {"time": 1583810982000000002, "v": 2}]',
+    );
+    const time = async (node: string, n = 1) =>
+      (await rows('wan_testdrive', `gw_${node}_sensors`, n)).map((row) => row['time']);
+    expect(await time('num_ns')).to.deep.equal(['2020-03-10T03:29:42.123456789Z']);
+    expect(await time('num_frac')).to.deep.equal(['2020-03-10T03:29:42.123456789Z']);
+    expect(await time('num_bulk', 2)).to.deep.equal([
+      '2020-03-10T03:29:42.000000001Z',
+      '2020-03-10T03:29:42.000000002Z',
+    ]);
+  });
+
   it('keeps two readings of one node within the same millisecond apart', async () => {
     await Promise.all([1, 2, 3, 4, 5].map((v) => publish('wan/testdrive/gw/burst/data.json', { v })));
     const found = await rows('wan_testdrive', 'gw_burst_sensors', 5);

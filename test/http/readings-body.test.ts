@@ -17,6 +17,15 @@ describe('request bodies to readings', () => {
       expect(bulk.where(1)).to.equal('item 2');
     });
 
+    it('keeps every digit of long numbers (nanosecond timestamps), single and bulk', () => {
+      expect(jsonReadings('{"timestamp": 1583810982123456789, "v": 1}').readings).to.deep.equal([
+        { timestamp: 1583810982123456789n, v: 1 },
+      ]);
+      expect(
+        jsonReadings('[{"time": 1583810982123456789}, {"time": 1583810982.123456789}]').readings,
+      ).to.deep.equal([{ time: 1583810982123456789n }, { time: '1583810982.123456789' }]);
+    });
+
     it('says where a body is bad', () => {
       const cases: [string, string][] = [
         ['', 'request body is empty'],
@@ -67,6 +76,8 @@ describe('request bodies to readings', () => {
       const result = await ndjsonReadings(linesOf('{"v":1}\n\n {"v":2} \n'));
       expect(result.readings).to.deep.equal([{ v: 1 }, { v: 2 }]);
       expect(result.where(1)).to.equal('line 3');
+      const exact = await ndjsonReadings(linesOf('{"time": 1583810982123456789, "v": 1}'));
+      expect(exact.readings).to.deep.equal([{ time: 1583810982123456789n, v: 1 }]);
     });
 
     it('names the bad line', async () => {

@@ -30,8 +30,9 @@ const MS_PER_MINUTE = 60_000;
  * - Epoch numbers and numeric strings: the unit follows the magnitude, as in Kotori
  *   (|t| ≥ 1e17 ns, ≥ 1e14 µs, ≥ 1e11 ms, else seconds). The decimal digits are scaled exactly,
  *   so a fraction is kept (`1583810982.5` s → `1583810982500000000n`) and a numeric string is exact
- *   to the nanosecond (`"1583810982123456789"`). A JSON number is taken as JavaScript prints it:
- *   whatever JSON.parse already rounded stays rounded. Digits below a nanosecond are dropped.
+ *   to the nanosecond (`"1583810982123456789"`). A `number` is taken as JavaScript prints it; the
+ *   JSON decoders hand over long JSON numbers as `bigint` or numeric text (see `parseJsonExact`), so
+ *   their digits are kept. Digits below a nanosecond are dropped.
  * - Strings in ISO 8601 / RFC 3339 form (see `ISO`), with up to 9 fractional digits kept exactly
  *   (more are dropped). A date alone is midnight.
  * - Strings without an offset are wall-clock time in `timezone` (an IANA zone name), DST-correct:
