@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import { appFolders, runApps } from './apps.js';
 import { runCheck } from './check.js';
 import { configPath } from './config-path.js';
+import { DEBUG_FLAG_OPTIONS, debugNamespaces } from './debug-flags.js';
 
 /** EX_USAGE from sysexits.h. */
 export const EXIT_USAGE = 64;
@@ -28,11 +29,16 @@ Options:
   -c, --config FILE     main configuration file (default: $DAQD_CONFIG, $KOTORI_CONFIG,
                         ./etc/daqd.ini, /etc/daqd/daqd.ini)
   -d, --debug           log at debug level
+      --debug-mqtt, --debug-mqtt-driver, --debug-influx, --debug-io, --debug-vendor NAME[,NAME]
+                        Kotori's flags (also read from $KOTORI_OPTS): debug lines of the realm
+                        channels, the MQTT clients and built-in broker, the store, the HTTP API,
+                        or the named realms only
       --dry-run         dead-letters replay: print what would be written, write nothing
   -v, --version         print the version and exit
   -h, --help            print help (also: daqd COMMAND --help)
 `,
-  run: `Usage: daqd run [--config FILE] [--debug]
+  run: `Usage: daqd run [--config FILE] [--debug] [--debug-mqtt] [--debug-mqtt-driver] [--debug-influx]
+                [--debug-io] [--debug-vendor NAME[,NAME]]
 
 Runs the daemon in the foreground until SIGTERM or SIGINT (a second signal exits at once).
 SIGHUP re-reads every realm app. Exit codes: 0 clean stop, 1 start failed, 78 invalid configuration.
@@ -106,10 +112,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const config = configPath(values.config, env);
   switch (command) {
-    case 'run':
+    case 'run': {
       if (rest.length > 0) break;
+      // Kotori's systemd unit passes $KOTORI_OPTS (from /etc/default/kotori) on its command line.
+      let fromEnv: ReturnType<typeof parseKotoriOpts>;
+      try {
+        fromEnv = parseKotoriOpts(env['KOTORI_OPTS'] ?? '');
+      } catch (e) {
+        err(`daqd: $KOTORI_OPTS: ${errorMessage(e)}`);
+        return EXIT_USAGE;
+      }
       // Loaded on demand: check and apps need none of the daemon's dependencies.
-      return (await import('./run.js')).runDaemon({ configFile: config, env, debug: values.debug === true });
+      return (await import('./run.js')).runDaemon({
+        configFile: config,
+        env,
+        debug: values.debug === true || fromEnv.debug === true,
+        debugNamespaces: [...new Set([...debugNamespaces(values), ...debugNamespaces(fromEnv)])],
+      });
+    }
     case 'check':
       if (rest.length > 0) break;
       return runCheck(config, env, out, err);
@@ -144,6 +164,18 @@ function parse(argv: readonly string[]) {
       'dry-run': { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
+      ...DEBUG_FLAG_OPTIONS,
     },
   });
+}
+
+/** Kotori's debug flags from `$KOTORI_OPTS` (words separated by blanks); anything else is refused. */
+function parseKotoriOpts(value: string) {
+  const args = value.split(/\s+/).filter((word) => word !== '');
+  return parseArgs({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: { debug: { type: 'boolean', short: 'd' }, ...DEBUG_FLAG_OPTIONS },
+  }).values;
 }

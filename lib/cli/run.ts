@@ -14,8 +14,10 @@ export async function runDaemon(options: {
   configFile: string;
   env: NodeJS.ProcessEnv;
   debug: boolean;
+  /** Namespaces that log at debug whatever the level (Kotori's `--debug-mqtt` and the like). */
+  debugNamespaces?: readonly string[];
 }): Promise<number> {
-  const log = createLog(options.debug ? 'debug' : 'info');
+  const log = createLog(options.debug ? 'debug' : 'info', options.debugNamespaces);
   const main = await loadMainSettings(options.configFile, options.env);
   for (const problem of main.problems) process.stderr.write(`${problem.format()}\n`);
   if (main.problems.length > 0) {
@@ -27,6 +29,9 @@ export async function runDaemon(options: {
   if (!options.debug) log.setLevel(settings.daqd.log_level);
   for (const note of main.notes) log.info(note);
   for (const warning of main.warnings) log.warning(warning);
+  if (options.debugNamespaces !== undefined && options.debugNamespaces.length > 0) {
+    log.info(`debug lines of ${options.debugNamespaces.map((ns) => `'${ns}'`).join(', ')}`);
+  }
   log.info(
     `daqd ${process.pid}: configuration '${settings.file}', node ${process.version}, heap limit ${heapLimitText()}`,
   );

@@ -20,13 +20,45 @@ export function isLogLevel(value: string): value is LogLevel {
   return (LEVELS as readonly string[]).includes(value);
 }
 
+/**
+ * True when `namespace` is one of `patterns` or below one (`daqd:realm:a` covers `daqd:realm:a:mqtt`).
+ * `*` stands for one level: `daqd:realm:*:mqtt`.
+ */
+export function namespaceMatches(namespace: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => {
+    const source = pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^:]*');
+    return new RegExp(`^${source}(:.*)?$`).test(namespace);
+  });
+}
+
+/** Which lines are written: those at `level` or above, and debug lines of the debug namespaces. */
+interface LogFilter {
+  level: LogLevel;
+  readonly debugNamespaces: readonly string[];
+}
+
 class WinstonLog implements Log {
+  /** This namespace logs at debug whatever the level (`--debug-mqtt` and the like). */
+  private readonly debugNamespace: boolean;
+
   constructor(
     private readonly logger: winston.Logger,
     private readonly namespace: string,
-  ) {}
+    private readonly filter: LogFilter,
+  ) {
+    this.debugNamespace = namespaceMatches(namespace, filter.debugNamespaces);
+  }
 
   private write(level: LogLevel, message: string): void {
+    if (
+      LEVELS.indexOf(level) > LEVELS.indexOf(this.filter.level) &&
+      !(level === 'debug' && this.debugNamespace)
+    ) {
+      return;
+    }
     this.logger.log(level, message, { ns: this.namespace });
   }
 
@@ -46,10 +78,10 @@ class WinstonLog implements Log {
     if (this.isDebug()) this.write('debug', message);
   }
   isDebug(): boolean {
-    return this.logger.isLevelEnabled('debug');
+    return this.filter.level === 'debug' || this.debugNamespace;
   }
   child(namespace: string): Log {
-    return new WinstonLog(this.logger, namespace);
+    return new WinstonLog(this.logger, namespace, this.filter);
   }
 }
 
@@ -63,11 +95,14 @@ export interface RootLog extends Log {
 /**
  * The process logger: winston to stdout (notice and below) and stderr (warning and above),
  * so journald keeps the levels apart. Lines: `2026-11-22T13:00:00.000Z info [daqd:mqtt] message`.
+ * `debugNamespaces` log at debug whatever the level (see `namespaceMatches`).
  */
-export function createLog(level: LogLevel = 'info'): RootLog {
+export function createLog(level: LogLevel = 'info', debugNamespaces: readonly string[] = []): RootLog {
+  const filter: LogFilter = { level, debugNamespaces };
   const logger = winston.createLogger({
     levels: winston.config.syslog.levels,
-    level,
+    // Lines are filtered per namespace above; winston passes on every level.
+    level: 'debug',
     format: winston.format.combine(
       winston.format.timestamp(),
       winston.format.printf((info) => `${info['timestamp']} ${info.level} [${info['ns']}] ${info.message}`),
@@ -76,9 +111,9 @@ export function createLog(level: LogLevel = 'info'): RootLog {
       new winston.transports.Console({ stderrLevels: ['emerg', 'alert', 'crit', 'error', 'warning'] }),
     ],
   });
-  const root = new WinstonLog(logger, 'daqd') as WinstonLog & RootLog;
+  const root = new WinstonLog(logger, 'daqd', filter) as WinstonLog & RootLog;
   root.setLevel = (next: LogLevel) => {
-    logger.level = next;
+    filter.level = next;
   };
   root.close = () =>
     new Promise<void>((resolve) => {

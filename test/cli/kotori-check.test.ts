@@ -215,4 +215,12 @@ describe("cli: Kotori's configuration files (daqd check, apps, run)", function (
       await rm(etc, { recursive: true, force: true });
     }
   });
+
+  it('refuses anything but debug flags in $KOTORI_OPTS with a usage error', async () => {
+    const { code, stderr } = await runCli(['run', '--config', path.join(dir, 'none.ini')], {
+      env: { KOTORI_OPTS: '--debug-mqtt --frobnicate' },
+    });
+    expect(code).to.equal(64);
+    expect(stderr).to.match(/^daqd: \$KOTORI_OPTS: .*--frobnicate/);
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -116,5 +116,78 @@ describe("cli: daqd run on Kotori's main files (real mosquitto, real influxd)", 
     expect(daemon.output).to.match(
       /warning \[daqd\] no realm configured: no enabled app in '[^']*apps-enabled\/\*\.ini'/,
     );
+  });
+});
+
+/** Kotori's debug flags on the command line and in $KOTORI_OPTS, through a daqd process. */
+describe("cli: daqd run with Kotori's debug flags", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-kotori-debug-'));
+    await mkdir(path.join(dir, 'apps-enabled'));
+    await writeFile(
+      path.join(dir, 'apps-enabled', 'r.ini'),
+      '[r]\ntype = application\nrealm = r\napplication = mqttkit\nhttp_api = true\n',
+    );
+  });
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function start(options: { args?: string[]; env?: NodeJS.ProcessEnv }): Promise<number> {
+    const httpPort = await freePort();
+    const main = path.join(dir, 'daqd.ini');
+    await writeFile(
+      main,
+      `[daqd]\ndata_dir = var\nmetrics_logger_interval = 0\n[http]\nport = ${httpPort}\n` +
+        `[mqtt]\nembedded = true\nport = ${await freePort()}\n[storage]\nbackend = sqlite\n`,
+    );
+    daemon = new DaemonProcess(main, options);
+    await daemon.waitFor(/ready: 1 realm/, 20_000);
+    return httpPort;
+  }
+
+  /** A 404 (logged at debug by daqd:http), then a stored reading (logged at debug by daqd:sqlite). */
+  async function traffic(port: number): Promise<void> {
+    expect((await fetch(`http://127.0.0.1:${port}/api/nowhere`)).status).to.equal(404);
+    const post = await fetch(`http://127.0.0.1:${port}/api/r/net/gw/node/data`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"temperature": 21.5}',
+    });
+    expect(post.status).to.equal(200);
+  }
+
+  /** The namespaces of the debug lines written so far. */
+  function debugNamespaces(): Set<string> {
+    return new Set([...(daemon?.output ?? '').matchAll(/ debug \[([^\]]+)\]/g)].map((m) => m[1] ?? ''));
+  }
+
+  it('--debug-influx writes debug lines of the store only', async () => {
+    const port = await start({ args: ['--debug-influx'] });
+    await traffic(port);
+    await daemon?.waitFor(/debug \[daqd:sqlite\] database 'r_net': stored 1 points/);
+    // The 404 was answered before the reading was stored: its debug line would be there by now.
+    expect(
+      [...debugNamespaces()].filter((ns) => !['daqd:sqlite', 'daqd:storage', 'daqd:spool'].includes(ns)),
+    ).to.deep.equal([]);
+  });
+
+  it('--debug-io in $KOTORI_OPTS writes debug lines of the HTTP API only', async () => {
+    const port = await start({ env: { KOTORI_OPTS: '--debug-io' } });
+    await traffic(port);
+    await daemon?.waitFor(/debug \[daqd:http\] http: GET \/api\/nowhere: 404/);
+    // The reading is stored (the export shows it), yet the store wrote no debug line.
+    await eventually('the stored reading in the export', async () => {
+      const answer = await fetch(`http://127.0.0.1:${port}/api/r/net/gw/node/data.json`);
+      const body = answer.status === 200 ? await answer.text() : '';
+      return body.includes('21.5') ? body : undefined;
+    });
+    expect([...debugNamespaces()]).to.deep.equal(['daqd:http']);
   });
 });
