@@ -49,4 +49,19 @@ scenarios('faults: realm app edited under load', [
     },
     settle: 60_000,
   },
+  {
+    name: 'app edited while influxd is down, spool off, embedded broker',
+    // Without a spool nothing can be acknowledged while the store is down: the restarting realm's
+    // messages must wait unacknowledged for as long as the outage lasts.
+    rig: { broker: 'embedded', store: 'influxdb', config: { storage: { spool_max_mb: '0' } } },
+    load: { kind: 'mqtt', qos: 1 },
+    async fault({ rig }) {
+      await rig.influxd!.kill();
+      await sleep(500);
+      await rig.editApp();
+      await sleep(12_000);
+      await rig.influxd!.restart();
+    },
+    settle: 60_000,
+  },
 ]);
