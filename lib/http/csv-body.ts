@@ -7,8 +7,8 @@ export interface CsvHeader {
   fields: string[];
   /**
    * Vendor formats with date and time in two columns: those two are joined (`<date>T<time>`, plus `zone`)
-   * into `time`. `zone` `Z` reads them as UTC (Kotori's rule for Beelogger); empty reads them in the
-   * configured zone.
+   * into `time`. `zone` `Z` reads them as UTC (Kotori's rule for Beelogger and the variometer); empty
+   * (a header remembered by an earlier daqd) reads them in the configured zone.
    */
   fuse?: { date: string; time: string; zone: 'Z' | '' } | undefined;
 }
@@ -22,34 +22,48 @@ export interface CsvReadings extends BodyReadings {
 const TIME_ALIASES = ['Date/Time', 'Datum/Zeit', 'Date', 'timestamp'];
 /** Vendor header lines Kotori recognises without `## `: Open Hive, luftdaten.info archives. */
 const VENDOR_HEADERS = ['Date/Time', 'Datum/Zeit', 'sensor_id'];
-/** Vendor header lines with date and time in two columns: Beelogger (UTC, as Kotori reads it), generic. */
-const FUSED_HEADERS: readonly { date: string; time: string; zone: 'Z' | '' }[] = [
-  { date: 'Datum', time: 'Uhrzeit', zone: 'Z' },
-  { date: 'Date', time: 'Time', zone: '' },
-];
+/**
+ * Vendor header lines with date and time in two columns, read as UTC as Kotori reads them (it appends
+ * `Z`): Beelogger (`Datum,Uhrzeit,…`, the first two columns) and the variometer layout (`Date;Time`
+ * anywhere in the line: `Runtime;BatVolt;batPercent;Date;Time;…`).
+ */
+const BEELOGGER = { date: 'Datum', time: 'Uhrzeit', zone: 'Z' } as const;
+const VARIOMETER = { date: 'Date', time: 'Time', zone: 'Z' } as const;
 
 /**
- * The header a line announces, or undefined for a data row. Recognised (Kotori's CSV dialect):
- * `## a,b,c`; lines starting with `Date/Time`, `Datum/Zeit` or `sensor_id`; `Datum,Uhrzeit,…` and
- * `Date;Time;…` (date and time fused into `time`). `Date/Time`, `Datum/Zeit`, `Date` and `timestamp`
- * are renamed `time` (when there is no `time` column). `DecodeError` for empty or repeated names.
+ * The header a line announces, or undefined for a data row. Recognised, as Kotori's CSV reader does:
+ * `## a,b,c`; lines starting with `Date/Time`, `Datum/Zeit` (Open Hive) or `sensor_id` (luftdaten.info
+ * archives); `Datum,Uhrzeit,…` (Beelogger) and a `Date` column followed by `Time` anywhere (the
+ * variometer layout `Runtime;…;Date;Time;…`): those two are fused into `time`, read as UTC.
+ * `Date/Time`, `Datum/Zeit`, `Date` and `timestamp` are renamed `time` (when there is no `time`
+ * column). Empty names at the end (a line ending in a separator) are left out, as Kotori does.
+ * `DecodeError` for other empty names and for repeated names.
  */
 export function csvHeaderFromLine(line: string): CsvHeader | undefined {
   const text = line.trim();
   let fields: string[];
-  if (text.startsWith('##')) fields = csvCells(text.slice(2));
-  else if (VENDOR_HEADERS.some((h) => text.startsWith(h))) fields = csvCells(text);
+  if (text.startsWith('##')) fields = withoutTrailingBlanks(csvCells(text.slice(2)));
+  else if (VENDOR_HEADERS.some((h) => text.startsWith(h))) fields = withoutTrailingBlanks(csvCells(text));
   else {
-    const cells = csvCells(text);
-    const fuse = FUSED_HEADERS.find((f) => cells[0] === f.date && cells[1] === f.time);
-    if (fuse === undefined) return undefined;
-    return checked({ fields: cells, fuse: { ...fuse } });
+    const cells = withoutTrailingBlanks(csvCells(text));
+    if (cells[0] === BEELOGGER.date && cells[1] === BEELOGGER.time) {
+      return checked({ fields: cells, fuse: { ...BEELOGGER } });
+    }
+    const date = cells.indexOf(VARIOMETER.date);
+    if (date === -1 || cells[date + 1] !== VARIOMETER.time) return undefined;
+    return checked({ fields: cells, fuse: { ...VARIOMETER } });
   }
   if (!fields.includes('time')) {
     const alias = fields.findIndex((f) => TIME_ALIASES.includes(f));
     if (alias !== -1) fields[alias] = 'time';
   }
   return checked({ fields });
+}
+
+function withoutTrailingBlanks(cells: string[]): string[] {
+  let end = cells.length;
+  while (end > 0 && cells[end - 1] === '') end--;
+  return end === cells.length ? cells : cells.slice(0, end);
 }
 
 function checked(header: CsvHeader): CsvHeader {
@@ -204,14 +218,26 @@ function rowToReading(
 
 const SLASHED_DATE = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(.*)$/;
 const DOTTED_DATE = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(.*)$/;
+// The variometer writes `21/09/21`: day, month, two-digit year.
+const DAY_FIRST_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4}|\d{2})(?!\d)(.*)$/;
 const SHORT_HOUR = /^([T ])(\d):(.*)$/;
 
-/** `2016/07/13 9:38:46` and `13.07.2016 09:38:46` → `2016-07-13 09:38:46`; anything else unchanged. */
+/**
+ * `2016/07/13 9:38:46`, `13.07.2016 09:38:46` and `13/07/16 09:38:46` (or `13/07/2016`) →
+ * `2016-07-13 09:38:46`; anything else unchanged. A two-digit year is 20yy. Kotori hands the
+ * `dd/mm/yy` form to dateutil, which reads it month first whenever the first number is 12 or less;
+ * daqd reads it day first always, so that the dates of one file never change order within a month.
+ */
 function isoDate(text: string): string {
   const slashed = SLASHED_DATE.exec(text);
   if (slashed) return `${slashed[1]}-${pad(slashed[2]!)}-${pad(slashed[3]!)}${padTime(slashed[4]!)}`;
   const dotted = DOTTED_DATE.exec(text);
   if (dotted) return `${dotted[3]}-${pad(dotted[2]!)}-${pad(dotted[1]!)}${padTime(dotted[4]!)}`;
+  const dayFirst = DAY_FIRST_DATE.exec(text);
+  if (dayFirst) {
+    const year = dayFirst[3]!.length === 2 ? `20${dayFirst[3]}` : dayFirst[3]!;
+    return `${year}-${pad(dayFirst[2]!)}-${pad(dayFirst[1]!)}${padTime(dayFirst[4]!)}`;
+  }
   return text;
 }
 

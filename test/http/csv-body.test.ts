@@ -51,8 +51,34 @@ describe('csvHeaderFromLine', () => {
     ],
     [
       'Date;Time;Weight',
-      { fields: ['Date', 'Time', 'Weight'], fuse: { date: 'Date', time: 'Time', zone: '' } },
+      { fields: ['Date', 'Time', 'Weight'], fuse: { date: 'Date', time: 'Time', zone: 'Z' } },
     ],
+    // The variometer layout Kotori reads ('Date;Time' anywhere; the line ends in a separator).
+    [
+      'Runtime;BatVolt;batPercent;Date;Time;Startflag;alt[ft];Envelope Temp[Deg];Lon[deg];',
+      {
+        fields: [
+          'Runtime',
+          'BatVolt',
+          'batPercent',
+          'Date',
+          'Time',
+          'Startflag',
+          'alt[ft]',
+          'Envelope Temp[Deg]',
+          'Lon[deg]',
+        ],
+        fuse: { date: 'Date', time: 'Time', zone: 'Z' },
+      },
+    ],
+    [
+      'Runtime,Date,Time',
+      { fields: ['Runtime', 'Date', 'Time'], fuse: { date: 'Date', time: 'Time', zone: 'Z' } },
+    ],
+    ['## time,weight;', { fields: ['time', 'weight'] }],
+    ['Date/Time;Weight;;', { fields: ['time', 'Weight'] }],
+    ['Runtime;Time;Date', undefined],
+    ['Runtime;Date', undefined],
     ['1,2,3', undefined],
     ['2020-03-10T00:00:00Z,1', undefined],
     ['weight,temperature', undefined],
@@ -106,9 +132,38 @@ describe('csvReadings', () => {
       { Gewicht: '1', time: '2020-03-10' },
     ]);
     const generic = await csvReadings(linesOf('Date;Time;Weight\n10.03.2020;05:00:00;41'), undefined);
-    expect(generic.readings).to.deep.equal([{ Weight: '41', time: '2020-03-10T05:00:00' }]);
+    expect(generic.readings).to.deep.equal([{ Weight: '41', time: '2020-03-10T05:00:00Z' }]);
     const openHive = await csvReadings(linesOf('Date/Time,Weight\n2020/03/10 4:00:00,40'), undefined);
     expect(openHive.readings).to.deep.equal([{ time: '2020-03-10 04:00:00', Weight: '40' }]);
+  });
+
+  it("reads the variometer layout as Kotori's test sends it: date and time fused anywhere, as UTC", async () => {
+    const body = [
+      'Runtime;BatVolt;batPercent;Date;Time;Startflag;alt[ft];Pressure[hpa];VAR[m/s];Lat[deg];',
+      '05;4.0;75.67;21/09/21;07:21:55;0;2213.7;934.79; +0.0;0.000000;',
+      '06;4.0;75.23;21/09/21;7:21:56;0;2213.5;934.80; +0.0;0.000000;',
+      '07;3.9;75.01;02/10/2021;07:21:57;0;2213.4;934.81;-0.1;0.000000;',
+    ].join('\n');
+    const result = await csvReadings(linesOf(body), undefined);
+    expect(result.readings[0]).to.deep.equal({
+      Runtime: '05',
+      BatVolt: '4.0',
+      batPercent: '75.67',
+      Startflag: '0',
+      'alt[ft]': '2213.7',
+      'Pressure[hpa]': '934.79',
+      'VAR[m/s]': '+0.0',
+      'Lat[deg]': '0.000000',
+      time: '2021-09-21T07:21:55Z',
+    });
+    expect(result.readings.map((r) => r['time'])).to.deep.equal([
+      '2021-09-21T07:21:55Z',
+      '2021-09-21T07:21:56Z',
+      '2021-10-02T07:21:57Z',
+    ]);
+    expect(result.messages).to.deep.equal([
+      'Received header fields ["Runtime","BatVolt","batPercent","Date","Time","Startflag","alt[ft]","Pressure[hpa]","VAR[m/s]","Lat[deg]"]',
+    ]);
   });
 
   it('keeps a column named __proto__ as a column and drops PASSKEY', async () => {

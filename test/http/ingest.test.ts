@@ -196,6 +196,99 @@ describe('HTTP ingest (real influxd and mosquitto, daqd process)', function () {
     ]);
   });
 
+  it('keeps every digit of timestamps given as JSON numbers: single, bulk and NDJSON bodies', async () => {
+    const single = await stack.post(
+      '/api/wan/testdrive/gw/num-single/data',
+      'application/json',
+      '{"timestamp": 1583810982123456789, "v": 1}',
+    );
+    expect(single.status).to.equal(200);
+    await stack.post(
+      '/api/wan/testdrive/gw/num-bulk/data',
+      'application/json',
+      '[{"time": 1583810982000000001, "v": 1}, {"time": 1583810982.000000002, "v": 2}]',
+    );
+    await stack.post(
+      '/api/wan/testdrive/gw/num-nd/data',
+      'application/x-ndjson',
+      '{"time": 1583810982999999999, "v": 1}\n{"datetime": 1583810983000000001, "v": 2}\n',
+    );
+    const times = async (node: string) =>
+      (await stack.select('wan_testdrive', `gw_${node}_sensors`)).map((r) => r['time']);
+    expect(await times('num_single')).to.deep.equal(['2020-03-10T03:29:42.123456789Z']);
+    expect(await times('num_bulk')).to.deep.equal([
+      '2020-03-10T03:29:42.000000001Z',
+      '2020-03-10T03:29:42.000000002Z',
+    ]);
+    expect(await times('num_nd')).to.deep.equal([
+      '2020-03-10T03:29:42.999999999Z',
+      '2020-03-10T03:29:43.000000001Z',
+    ]);
+  });
+
+  it("reads every CSV header form Kotori's CSV reader knows, the variometer layout too", async () => {
+    const forms: [node: string, body: string, time: string, field: [string, number]][] = [
+      ['kf-announced', '## time,weight\n2020-03-10T03:29:42Z,40\n', '2020-03-10T03:29:42Z', ['weight', 40]],
+      ['kf-openhive', 'Date/Time,Weight\n2020/03/10 03:29:42,41\n', '2020-03-10T03:29:42Z', ['Weight', 41]],
+      [
+        'kf-openhive-de',
+        'Datum/Zeit;Gewicht\n10.03.2020 03:29:42;42\n',
+        '2020-03-10T03:29:42Z',
+        ['Gewicht', 42],
+      ],
+      [
+        'kf-beelogger',
+        'Datum,Uhrzeit,Gewicht\n2020/03/10,3:29:42,43\n',
+        '2020-03-10T03:29:42Z',
+        ['Gewicht', 43],
+      ],
+      [
+        'kf-luftdaten',
+        'sensor_id;sensor_type;location;lat;lon;timestamp;P1;P2\n1234;SDS011;567;48.8;9.1;2020-03-10T03:29:42;44;12\n',
+        '2020-03-10T03:29:42Z',
+        ['P1', 44],
+      ],
+      [
+        'kf-variometer',
+        // Kotori's own test body: `;`, date and time in the 4th and 5th column, lines ending in `;`.
+        'Runtime;BatVolt;batPercent;Date;Time;Startflag;alt[ft];Pressure[hpa];SensorTemp[Deg];QNH[hpa];VAR[m/s];Envelope Temp[Deg];HDG[deg];GS[kt];GPS_Alt[m];Lat[deg];Lon[deg];\n' +
+          '05;4.0;75.67;21/09/21;07:21:55;0;2213.7;934.79;17.03;1013.25; +0.0;0.00;  0;0.0;  0;0.000000;0.000000;\n' +
+          '06;4.0;75.23;21/09/21;07:21:56;0;2213.5;934.80;17.15;1013.25; +0.0;0.00;  0;0.0;  0;0.000000;0.000000;\n',
+        '2021-09-21T07:21:55Z',
+        ['Pressure[hpa]', 934.79],
+      ],
+    ];
+    for (const [node, body, time, [field, value]] of forms) {
+      const res = await stack.post(`/api/wan/testdrive/gw/${node}/data`, 'text/csv', body);
+      const answer = await res.text();
+      expect(res.status, `${node}: ${answer}`).to.equal(200);
+      const rows = await stack.select('wan_testdrive', `gw_${node.replaceAll('-', '_')}_sensors`);
+      expect(rows[0]?.['time'], node).to.equal(time);
+      expect(rows[0]?.[field], node).to.equal(value);
+    }
+    const vario = await stack.select('wan_testdrive', 'gw_kf_variometer_sensors');
+    expect(vario).to.have.length(2);
+    expect(vario[0]).to.deep.equal({
+      time: '2021-09-21T07:21:55Z',
+      BatVolt: 4,
+      'Envelope Temp[Deg]': 0,
+      'GPS_Alt[m]': 0,
+      'GS[kt]': 0,
+      'HDG[deg]': 0,
+      'Lat[deg]': 0,
+      'Lon[deg]': 0,
+      'Pressure[hpa]': 934.79,
+      'QNH[hpa]': 1013.25,
+      Runtime: 5,
+      'SensorTemp[Deg]': 17.03,
+      Startflag: 0,
+      'VAR[m/s]': 0,
+      'alt[ft]': 2213.7,
+      batPercent: 75.67,
+    });
+    expect(vario[1]?.['time']).to.equal('2021-09-21T07:21:56Z');
+  });
+
   it('refuses CSV rows of a channel that never sent a header (400, asking for one)', async () => {
     const res = await stack.post('/api/wan/testdrive/gw/headless/data', 'text/csv', '1,2,3\n');
     await expectError(res, 400, /line 1: no CSV header known for this channel; send the field names first/);
@@ -215,7 +308,7 @@ describe('HTTP ingest (real influxd and mosquitto, daqd process)', function () {
       'text/csv',
       'Date/Time,Weight\n2020/03/10 04:00:00,40\n',
     );
-    // `Date;Time`: fused too, read in the configured zone (UTC here).
+    // `Date;Time`: fused too, read as UTC (Kotori's rule for the variometer layout).
     await stack.post(
       '/api/wan/testdrive/gw/datetime/data',
       'text/csv',
