@@ -16,10 +16,11 @@ import { RealmAcl } from './acl.js';
 import { installExactDedupe } from './exact-dedupe.js';
 import { parsePasswordFile } from './password-file.js';
 import { PublishTaps, type TapDone, type TapHold } from './publish-tap.js';
+import { type IncomingPersistence, Qos2Ledger } from './qos2-ledger.js';
 import { openSessionStore } from './session-store.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
-interface BrokerPersistence {
+interface BrokerPersistence extends IncomingPersistence {
   destroy(): Promise<void>;
   /** Resolves with a QoS 2 packet the client sent before (and has not released), rejects when none. */
   incomingGetPacket(client: Client, packet: { messageId?: number | undefined }): Promise<unknown>;
@@ -92,6 +93,9 @@ export class EmbeddedBroker {
   private acl: RealmAcl | undefined;
   private db: Level<string, string> | undefined;
   private persistence: BrokerPersistence | undefined;
+  private qos2: Qos2Ledger | undefined;
+  /** Per client, the hand-over still waiting for the QoS 2 ledger: later messages go after it. */
+  private readonly handing = new WeakMap<Client, Promise<void>>();
   private broker: Aedes | undefined;
   private server: Server | undefined;
   private wsHttp: HttpServer | undefined;
@@ -297,6 +301,8 @@ export class EmbeddedBroker {
     // A damaged store is moved aside (its sessions are lost), so that daqd starts.
     this.db = await openSessionStore({ dir: this.dir, log: this.log });
     this.persistence = levelPersistence(this.db);
+    this.qos2 = new Qos2Ledger(this.db);
+    this.qos2.follow(this.persistence);
     let dedupeWarned = false;
     const options: AedesOptions = {
       persistence: this.persistence,
@@ -421,24 +427,60 @@ export class EmbeddedBroker {
   }
 
   /**
-   * Hands an admitted publish to the taps. A QoS 2 packet sent again (DUP) that the session store still
-   * holds was taken the first time: only its PUBREC is repeated, so it is not stored twice.
+   * Hands an admitted publish to the taps. QoS 2 (exactly once, see `Qos2Ledger`): a packet the session
+   * store still holds was taken and stored before, so only its PUBREC is repeated; any other goes
+   * through the ledger first, which hands a resend over with its first receive time. A client's
+   * messages are handed over in the order it sent them, also while one of them waits for the ledger.
    */
   private tapPublished(
     client: Client | null,
-    packet: { topic: string; payload: Buffer | string; qos: number; dup?: boolean; messageId?: number },
+    packet: { topic: string; payload: Buffer | string; qos: number; messageId?: number },
     done: TapDone,
   ): void {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const persistence = this.persistence;
-    if (packet.qos === 2 && packet.dup === true && client !== null && persistence !== undefined) {
-      persistence.incomingGetPacket(client, packet).then(
-        () => done(null),
-        () => this.taps.offer(packet.topic, payload, packet.qos, done),
-      );
+    const { persistence, qos2 } = this;
+    const before = client === null ? undefined : this.handing.get(client);
+    const messageId = packet.messageId;
+    if (
+      client === null ||
+      packet.qos !== 2 ||
+      messageId === undefined ||
+      persistence === undefined ||
+      qos2 === undefined
+    ) {
+      if (before === undefined) this.taps.offer(packet.topic, payload, packet.qos, done);
+      else if (client !== null) {
+        this.handOver(client, before, done, () => this.taps.offer(packet.topic, payload, packet.qos, done));
+      }
       return;
     }
-    this.taps.offer(packet.topic, payload, packet.qos, done);
+    this.handOver(client, before, done, async () => {
+      const taken = await persistence.incomingGetPacket(client, packet).then(
+        () => true,
+        () => false,
+      );
+      if (taken) return done(null);
+      const receivedAt = await qos2.arrived(client.id, messageId, packet.topic, payload);
+      // Stopping meanwhile: no tap is left to take it, so it must stay unacknowledged.
+      if (this.persistence !== persistence) throw new DaqdError('broker', 'embedded broker is stopping');
+      this.taps.offer(packet.topic, payload, packet.qos, done, receivedAt);
+    });
+  }
+
+  /** Runs `step` after the client's earlier hand-over; a failed step leaves its message unacknowledged. */
+  private handOver(
+    client: Client,
+    before: Promise<void> | undefined,
+    done: TapDone,
+    step: () => void | Promise<void>,
+  ): void {
+    const next = (before ?? Promise.resolve()).then(step).catch((err: unknown) => {
+      done(err instanceof Error ? err : new Error(String(err)));
+    });
+    this.handing.set(client, next);
+    void next.then(() => {
+      if (this.handing.get(client) === next) this.handing.delete(client);
+    });
   }
 
   private async close(): Promise<void> {
@@ -448,6 +490,7 @@ export class EmbeddedBroker {
     this.wss = undefined;
     this.broker = undefined;
     this.persistence = undefined;
+    this.qos2 = undefined;
     this.db = undefined;
     // Held messages stay unacknowledged: their publishers send them again after the restart.
     this.taps.abort(new DaqdError('broker', 'embedded broker is stopping'));
