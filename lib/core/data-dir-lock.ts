@@ -1,6 +1,6 @@
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DaqdError } from './errors.js';
+import { DaqdError, errorMessage } from './errors.js';
 import type { Log } from './log.js';
 
 /** The lock file's name in `data_dir`: the pid of the daqd that holds the folder. */
@@ -44,11 +44,20 @@ export class DataDirLock {
   /** Takes the lock; throws `DaqdError` (`data_dir_locked`) when a live daqd holds it. */
   async acquire(): Promise<void> {
     if (this.held !== undefined) return;
-    await mkdir(this.ctx.dir, { recursive: true });
     const mine = `${process.pid}\n${(await startTime(process.pid)) ?? ''}\n`;
     // Written whole under a private name first, then linked: the lock file is never seen half-written.
     const temp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temp, mine);
+    try {
+      await mkdir(this.ctx.dir, { recursive: true });
+      await writeFile(temp, mine);
+    } catch (err) {
+      throw new DaqdError(
+        'data_dir',
+        `cannot write to data_dir '${this.ctx.dir}': ${errorMessage(err)}; ` +
+          'give [daqd] data_dir a folder this user may write to',
+        { cause: err },
+      );
+    }
     try {
       for (let attempt = 0; ; attempt++) {
         if (await linkNew(temp, this.file)) break;

@@ -53,6 +53,17 @@ describe('data_dir lock: one daqd per data_dir', function () {
     );
   });
 
+  it('a data_dir daqd cannot write to is one clear line and exit 1', async () => {
+    // A plain file where the folder should be: no user can create data_dir below it.
+    await writeFile(path.join(dir, 'var'), '');
+    const daemon = start(await writeConfig(dir, 'a.ini'));
+    expect(await daemon.exit()).to.equal(1);
+    const errors = daemon.output.split('\n').filter((l) => / (error|crit) /.test(l));
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/cannot write to data_dir '[^']*var': E[A-Z]+: /, errors[0]);
+    expect(daemon.output).not.to.match(/\n\s+at /);
+  });
+
   it('takes over the lock of a daqd that was killed', async () => {
     const first = start(await writeConfig(dir, 'a.ini'));
     await first.waitFor(/ready: /);
