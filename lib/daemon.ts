@@ -90,6 +90,7 @@ export class Daemon {
         : new (await import('./acquire/sink/sqlite.js')).SqliteSink({
             dataDir: settings.daqd.data_dir,
             log: log.child('daqd:sqlite'),
+            maxOpen: settings.storage.max_open_databases,
           });
     await this.sink.start();
     if (this.stopping !== undefined) return;
@@ -212,7 +213,9 @@ export class Daemon {
     const check = await this.storageCheck
       .result()
       .catch(() => ({ state: 'answered' as const, value: false }));
-    const storage = check.state === 'answered' && check.value;
+    // A damaged store (a corrupt database file) answers, but needs an operator.
+    const damage = this.sink?.damage?.() ?? [];
+    const storage = check.state === 'answered' && check.value && damage.length === 0;
     const spool = this.batcher?.spoolHealth;
     const realms = (this.supervisor?.channels() ?? []).map((c) => ({
       realm: c.app.realm,
@@ -239,6 +242,7 @@ export class Daemon {
               problem: `the store has not answered its check for ${check.pendingMs} ms; state unknown`,
             }
           : {}),
+        ...(damage.length > 0 ? { damage } : {}),
         queued: this.batcher?.depth ?? 0,
         spooled_bytes: this.batcher?.spooledBytes ?? 0,
       },

@@ -5,7 +5,14 @@ import { isLogLevel } from '../core/log.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
-import type { InfluxSettings, LogLevel, MainMqttSettings, MqttSettings, Settings } from './settings.js';
+import {
+  DEFAULT_MAX_OPEN_DATABASES,
+  type InfluxSettings,
+  type LogLevel,
+  type MainMqttSettings,
+  type MqttSettings,
+  type Settings,
+} from './settings.js';
 
 /** Sections of the main file that daqd reads. */
 const MAIN_SECTIONS = ['main', 'daqd', 'kotori', 'http', 'mqtt', 'influxdb', 'storage'] as const;
@@ -297,6 +304,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     }
   }
   const spoolMaxMb = storage.integer('spool_max_mb', 1024, { min: 0 });
+  const maxOpenDatabases = storage.integer('max_open_databases', DEFAULT_MAX_OPEN_DATABASES, { min: 1 });
   storage.rejectUnknownKeys();
 
   return {
@@ -307,7 +315,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       http: httpSettings,
       mqtt: mqttSettings,
       influxdb,
-      storage: { backend, spool_max_mb: spoolMaxMb },
+      storage: { backend, spool_max_mb: spoolMaxMb, max_open_databases: maxOpenDatabases },
     },
     problems,
     notes,

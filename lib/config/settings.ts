@@ -90,6 +90,12 @@ export interface Settings {
      * `<data_dir>/spool` and are acknowledged; they are written to the store, in order, once it is back.
      */
     spool_max_mb: number;
+    /**
+     * Embedded store (`backend = sqlite`): database files kept open for writing at once (default
+     * `DEFAULT_MAX_OPEN_DATABASES`); the least recently written is closed first. Each open one costs three
+     * file descriptors (database, WAL, shared memory) and its page cache.
+     */
+    max_open_databases: number;
   };
 }
 
@@ -132,6 +138,9 @@ export interface RealmApp {
   metrics_logger_interval: number;
   forwarders: readonly Forwarder[];
 }
+
+/** Default `[storage] max_open_databases`: 384 file descriptors at most, well below the usual limit of 1024. */
+export const DEFAULT_MAX_OPEN_DATABASES = 128;
 
 /** Kotori's tag fields: these reading fields are stored as tags. */
 export const DEFAULT_TAG_FIELDS: readonly string[] = [

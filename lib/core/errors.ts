@@ -47,14 +47,21 @@ export class DecodeError extends DaqdError {
   }
 }
 
-/** The store failed. `retryable` tells whether writing the same data again later may succeed. */
+/**
+ * The store failed. `retryable` tells whether writing the same data again later may succeed.
+ * `corrupt`: the store itself is damaged (e.g. a database file that is not a database) and needs an
+ * operator; such an error is retryable (the data is kept and written once the file is repaired or
+ * replaced), but it is no outage that passes by itself.
+ */
 export class StorageError extends DaqdError {
   readonly retryable: boolean;
+  readonly corrupt: boolean;
 
-  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown; corrupt?: boolean }) {
     super('storage', message, options);
     this.name = 'StorageError';
     this.retryable = retryable;
+    this.corrupt = options?.corrupt ?? false;
   }
 }
 

@@ -72,6 +72,10 @@ function errorResponse(err: unknown): ErrorAnswer {
   if (err instanceof HttpError) return answer(err.status, err.message, err.headers);
   if (err instanceof QueryError || err instanceof DecodeError) return answer(400, err.message);
   if (err instanceof NotFoundError) return answer(404, err.message);
+  // Damage waits for an operator, not for the client to try again.
+  if (err instanceof StorageError && err.corrupt) {
+    return answer(500, 'the store is damaged; see /health and the daqd log');
+  }
   if (err instanceof StorageError && err.retryable) {
     return answer(503, 'storage is unavailable; try again later', { 'Retry-After': '10' });
   }

@@ -58,6 +58,23 @@ describe('cli: daqd check', () => {
     expect(code).to.equal(78);
     expect(stderr).to.contain('nope.ini: cannot read: no such file');
   });
+
+  it('names a damaged file of the embedded store and exits 65; a valid configuration is still said to be OK', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    await writeFile(main, '[daqd]\ndata_dir = var\n[storage]\nbackend = sqlite\n');
+    await mkdir(path.join(dir, 'var', 'sqlite'), { recursive: true });
+    const bad = path.join(dir, 'var', 'sqlite', 'r_net.sqlite');
+    await writeFile(bad, 'not a database at all, but long enough to have a header. '.repeat(10));
+    const { code, stdout, stderr } = await runCli(['check', '--config', main]);
+    expect(stdout).not.to.contain('configuration OK');
+    expect(stderr.trim().split('\n')).to.deep.equal([
+      `${bad}: corrupt: file is not a database`,
+      `${main}: configuration OK, but 1 damaged database file in the store: repair or replace (move aside) each; daqd keeps their readings until then`,
+    ]);
+    expect(code).to.equal(65);
+    await rm(bad);
+    expect((await runCli(['check', '--config', main])).code).to.equal(0);
+  });
 });
 
 describe('cli: usage', () => {

@@ -404,7 +404,8 @@ export class WriteBatcher {
       await this.ctx.sink.write(database, points);
       ok = true;
     } catch (err) {
-      if (err instanceof StorageError && err.retryable && this.outage === undefined) {
+      // A damaged database is no outage (the sink names it once, at error level): others may be fine.
+      if (err instanceof StorageError && err.retryable && !err.corrupt && this.outage === undefined) {
         this.outage = err.message;
         this.ctx.log.warning(
           `storage '${this.ctx.sink.kind}' failed: ${err.message}; ` +

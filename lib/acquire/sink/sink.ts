@@ -53,4 +53,9 @@ export interface Sink {
   measurements(database: string): Promise<string[]>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
+  /**
+   * Damage found in the store that needs an operator, one line each (e.g. a corrupt database file);
+   * empty when none. Writes to a damaged database fail with a retryable `StorageError` marked `corrupt`.
+   */
+  damage?(): readonly string[];
 }

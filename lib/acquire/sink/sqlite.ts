@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { DEFAULT_MAX_OPEN_DATABASES } from '../../config/settings.js';
 import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { FieldValue, Point } from '../../core/point.js';
@@ -56,18 +57,33 @@ const ROWS_PER_TURN = 2048;
  *
  * Queries run on a connection of their own (a consistent snapshot; writes go on meanwhile) and
  * yield to the event loop every few thousand rows, so a long export does not stall other requests.
+ *
+ * At most `maxOpen` write connections stay open (three file descriptors each); the least recently
+ * written database is closed first. Out of file descriptors (EMFILE), it closes half of them and tries
+ * again, so thousands of databases neither exhaust the process's descriptors nor lose a write.
+ *
+ * A database file that is not a database or is corrupt is damage, not an outage: the write fails with a
+ * retryable `StorageError` marked `corrupt` (its readings are kept and written once the file is repaired
+ * or replaced), the file is named once in the log at error level and in `damage()` until a write to it
+ * succeeds again.
  */
 export class SqliteSink implements Sink {
   readonly kind = 'sqlite';
   private readonly dir: string;
   private readonly log: Log;
+  private readonly maxOpen: number;
+  /** Open write connections, least recently used first (a Map keeps insertion order). */
   private readonly writers = new Map<string, SqliteWriter>();
+  /** Damaged databases and why, until a write to them succeeds again. */
+  private readonly damaged = new Map<string, string>();
   private readonly cursors = new Set<Cursor>();
   private running = false;
 
-  constructor(ctx: { dataDir: string; log: Log }) {
+  /** `maxOpen`: `[storage] max_open_databases`. */
+  constructor(ctx: { dataDir: string; log: Log; maxOpen?: number | undefined }) {
     this.dir = join(ctx.dataDir, 'sqlite');
     this.log = ctx.log;
+    this.maxOpen = Math.max(1, ctx.maxOpen ?? DEFAULT_MAX_OPEN_DATABASES);
   }
 
   async start(): Promise<void> {
@@ -86,18 +102,20 @@ export class SqliteSink implements Sink {
     // Writes run synchronously inside `write`, so none is in flight here; open queries are ended.
     for (const cursor of this.cursors) cursor.close();
     this.cursors.clear();
-    for (const [name, writer] of this.writers) {
-      try {
-        writer.db.close();
-      } catch (err) {
-        this.log.warning(`database '${name}': close failed: ${errorMessage(err)}`);
-      }
-    }
-    this.writers.clear();
+    for (const name of [...this.writers.keys()]) this.close(name);
   }
 
   async ping(): Promise<boolean> {
     return this.running;
+  }
+
+  damage(): readonly string[] {
+    return [...this.damaged.values()];
+  }
+
+  /** Write connections open right now (at most `maxOpen`). */
+  get openDatabases(): number {
+    return this.writers.size;
   }
 
   async write(database: string, points: readonly Point[]): Promise<void> {
@@ -112,8 +130,12 @@ export class SqliteSink implements Sink {
     } catch (err) {
       // The transaction rolled back: forget what the caches learnt inside it.
       writer.resetCaches();
-      throw asStorageError(err, `database '${database}': write failed`);
+      const failure = this.failure(database, err, 'write failed');
+      // Opened again for the next write: a file replaced meanwhile is then the one written.
+      if (failure.corrupt) this.close(database);
+      throw failure;
     }
+    if (this.damaged.delete(database)) this.log.notice(`database '${database}': writable again`);
     if (rejected.length > 0) {
       const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : '';
       throw new StorageError(
@@ -135,7 +157,7 @@ export class SqliteSink implements Sink {
     try {
       plan = planQuery(db, q);
     } catch (err) {
-      throw asStorageError(err, `database '${q.database}': query failed`);
+      throw this.failure(q.database, err, 'query failed');
     } finally {
       db.close();
     }
@@ -154,7 +176,7 @@ export class SqliteSink implements Sink {
         'SELECT name FROM measurements m WHERE EXISTS (SELECT 1 FROM series WHERE measurement_id = m.id)';
       return (db.prepare(sql).pluck().all() as string[]).sort();
     } catch (err) {
-      throw asStorageError(err, `database '${database}': listing measurements failed`);
+      throw this.failure(database, err, 'listing measurements failed');
     } finally {
       db.close();
     }
@@ -164,10 +186,42 @@ export class SqliteSink implements Sink {
     return join(this.dir, `${database}.sqlite`);
   }
 
-  /** The write connection of a database, creating the file and schema on first use. */
+  /**
+   * The write connection of a database (now the most recently used), creating the file and schema on
+   * first use; the least recently used one is closed when `maxOpen` are open.
+   */
   private writer(database: string): SqliteWriter {
-    let writer = this.writers.get(database);
-    if (writer !== undefined) return writer;
+    const open = this.writers.get(database);
+    if (open !== undefined) {
+      this.writers.delete(database);
+      this.writers.set(database, open);
+      return open;
+    }
+    while (this.writers.size >= this.maxOpen) this.closeOldest();
+    let writer: SqliteWriter;
+    try {
+      writer = this.openWriter(database);
+    } catch (err) {
+      // EMFILE/ENFILE show as SQLITE_CANTOPEN: our idle databases hold descriptors that can be given back.
+      if (!isCantOpen(err) || this.writers.size === 0) throw this.failure(database, err, 'cannot open');
+      const closing = Math.ceil(this.writers.size / 2);
+      this.log.warning(
+        `database '${database}': cannot open (${errorMessage(err)}); closing ${closing} idle database(s) and trying again`,
+      );
+      for (let i = 0; i < closing; i++) this.closeOldest();
+      try {
+        writer = this.openWriter(database);
+      } catch (again) {
+        throw this.failure(database, again, 'cannot open');
+      }
+    }
+    this.writers.set(database, writer);
+    if (this.log.isDebug()) this.log.debug(`database '${database}': opened ${this.file(database)}`);
+    return writer;
+  }
+
+  /** Opens a database for writing; throws what SQLite (or the schema check) threw. */
+  private openWriter(database: string): SqliteWriter {
     let db: Db | undefined;
     try {
       db = new Database(this.file(database));
@@ -184,14 +238,82 @@ export class SqliteSink implements Sink {
       }
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      writer = new SqliteWriter(db);
+      return new SqliteWriter(db);
     } catch (err) {
       db?.close();
-      throw asStorageError(err, `database '${database}': cannot open`);
+      throw err;
     }
-    this.writers.set(database, writer);
-    this.log.info(`database '${database}': opened ${this.file(database)}`);
-    return writer;
+  }
+
+  private closeOldest(): void {
+    const oldest = this.writers.keys().next();
+    if (oldest.done !== true) this.close(oldest.value);
+  }
+
+  /** Closes a database's write connection, if open. */
+  private close(database: string): void {
+    const writer = this.writers.get(database);
+    if (writer === undefined) return;
+    this.writers.delete(database);
+    try {
+      writer.db.close();
+    } catch (err) {
+      this.log.warning(`database '${database}': close failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * The `StorageError` for a failure of a database; a corrupt file is remembered as damage and logged
+   * the first time.
+   */
+  private failure(database: string, err: unknown, context: string): StorageError {
+    if (err instanceof StorageError) return err;
+    if (!isCorruption(err)) return asStorageError(err, `database '${database}': ${context}`);
+    const reason = `database '${database}': ${this.file(database)} is corrupt (${errorMessage(err)})`;
+    if (!this.damaged.has(database)) {
+      this.damaged.set(database, reason);
+      this.log.error(
+        `${reason}: its readings are kept (spooled, or unacknowledged without a spool) and written once ` +
+          "the file is repaired or replaced (moved aside: a new one is created); 'daqd check' lists damaged files",
+      );
+    }
+    return new StorageError(reason, true, { cause: err, corrupt: true });
+  }
+
+  /**
+   * `daqd check`: runs SQLite's `quick_check` on every database file and returns a line per damaged or
+   * unreadable one. Only reads (safe while a daqd runs); needs no `start()`.
+   */
+  async check(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((name) => name.endsWith('.sqlite')).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      return [`${this.dir}: cannot read: ${errorMessage(err)}`];
+    }
+    const problems: string[] = [];
+    for (const name of names) {
+      const file = join(this.dir, name);
+      let db: Db | undefined;
+      try {
+        db = new Database(file, { fileMustExist: true });
+        db.pragma('query_only = 1');
+        db.pragma('busy_timeout = 5000');
+        const found = (db.pragma('quick_check') as { quick_check: string }[])
+          .map((row) => row.quick_check)
+          .filter((line) => line !== 'ok');
+        if (found.length > 0) {
+          const more = found.length > 1 ? ` (and ${found.length - 1} more)` : '';
+          problems.push(`${file}: corrupt: ${found[0]}${more}`);
+        }
+      } catch (err) {
+        problems.push(`${file}: ${isCorruption(err) ? 'corrupt' : 'cannot check'}: ${errorMessage(err)}`);
+      } finally {
+        db?.close();
+      }
+    }
+    return problems;
   }
 
   /** A fresh read connection, or undefined when the database has never been written. */
@@ -209,7 +331,7 @@ export class SqliteSink implements Sink {
       }
       return db;
     } catch (err) {
-      throw asStorageError(err, `database '${database}': cannot open`);
+      throw this.failure(database, err, 'cannot open');
     }
   }
 
@@ -283,7 +405,7 @@ export class SqliteSink implements Sink {
         if (++scanned % ROWS_PER_TURN === 0) await nextTurn();
       }
     } catch (err) {
-      throw asStorageError(err, `database '${q.database}': query failed`);
+      throw this.failure(q.database, err, 'query failed');
     } finally {
       if (cursor === undefined) db.close();
       else {
@@ -379,6 +501,16 @@ function clampInt64(value: bigint): bigint {
 function isRetryable(err: unknown): boolean {
   if (!(err instanceof Database.SqliteError)) return false;
   return !/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE|ERROR)/.test(err.code);
+}
+
+/** A file that is not a database, or a damaged one (also SQLITE_CORRUPT_INDEX, _SEQUENCE, …). */
+function isCorruption(err: unknown): boolean {
+  return err instanceof Database.SqliteError && /^SQLITE_(NOTADB|CORRUPT)/.test(err.code);
+}
+
+/** SQLite could not open a file: among other causes, the process is out of file descriptors. */
+function isCantOpen(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CANTOPEN');
 }
 
 function asStorageError(err: unknown, context: string): StorageError {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -252,5 +252,110 @@ describe('SqliteSink', () => {
       `      sqlite: wrote ${count} points in ${writeMs.toFixed(0)} ms (${Math.round(count / (writeMs / 1000))} points/s), ` +
         `read them back in ${readMs.toFixed(0)} ms`,
     );
+  });
+});
+
+describe('SqliteSink: open files and damaged files', () => {
+  let dataDir: string;
+  let sink: SqliteSink | undefined;
+  const point = (v: number): Point => ({
+    measurement: 'sensors',
+    tags: {},
+    fields: { v },
+    time: T0 + BigInt(v),
+  });
+  const values = async (s: SqliteSink, database: string) =>
+    (await collect(await s.query({ database, measurement: 'sensors', from: 0n, to: 2n * T0 }))).map(
+      (r) => r[1],
+    );
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'daqd-sqlite-'));
+  });
+  afterEach(async () => {
+    await sink?.stop();
+    sink = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function open(maxOpen?: number): Promise<SqliteSink> {
+    sink = new SqliteSink({ dataDir, log: silentLog(), maxOpen });
+    await sink.start();
+    return sink;
+  }
+
+  it('keeps at most maxOpen databases open, closing the least recently written', async () => {
+    const s = await open(3);
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 10; i++) await s.write(`db${i}`, [point(round * 10 + i)]);
+      expect(s.openDatabases).to.equal(3);
+    }
+    // Three databases of three descriptors each, whichever they are.
+    expect(readdirSync('/proc/self/fd').length - fdsBefore).to.be.at.most(9);
+    // The most recently written stays open: writing it again opens nothing more.
+    await s.write('db9', [point(99)]);
+    for (let i = 0; i < 10; i++) {
+      expect(await values(s, `db${i}`), `db${i}`).to.deep.equal(i === 9 ? [i, 10 + i, 99] : [i, 10 + i]);
+    }
+  });
+
+  it('takes a file that is not a database for damage: retryable, corrupt, named in damage() until written again', async () => {
+    const s = await open();
+    await s.write('good', [point(1)]);
+    const file = join(dataDir, 'sqlite', 'bad.sqlite');
+    await writeFile(file, Buffer.alloc(8192, 'garbage!'));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const err = await rejection(s.write('bad', [point(2)]));
+      expect(err).to.be.instanceOf(StorageError);
+      expect(err.message).to.contain(file).and.to.contain('is corrupt');
+      expect((err as StorageError).retryable).to.equal(true);
+      expect((err as StorageError).corrupt).to.equal(true);
+    }
+    expect(s.damage()).to.deep.equal([`database 'bad': ${file} is corrupt (file is not a database)`]);
+    const queryErr = await rejection(s.query({ database: 'bad', measurement: 'sensors', from: 0n, to: T0 }));
+    expect((queryErr as StorageError).corrupt).to.equal(true);
+    // Other databases go on; the bad one is written once the file is replaced.
+    await s.write('good', [point(3)]);
+    await rm(file);
+    await s.write('bad', [point(2)]);
+    expect(s.damage()).to.deep.equal([]);
+    expect(await values(s, 'bad')).to.deep.equal([2]);
+  });
+
+  it('takes a truncated database file for damage, closing its connection', async () => {
+    const s = await open();
+    const big = Array.from({ length: 20_000 }, (_, i) => ({
+      ...point(i),
+      fields: { v: i, pad: 'x'.repeat(40) },
+    }));
+    await s.write('cut', big);
+    await s.stop();
+    const file = join(dataDir, 'sqlite', 'cut.sqlite');
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+    const again = await open();
+    const err = await rejection(again.write('cut', [point(20_001)]));
+    expect((err as StorageError).corrupt, err.message).to.equal(true);
+    expect(again.openDatabases).to.equal(0);
+    expect(again.damage()).to.have.length(1);
+  });
+
+  it('check() names every damaged file and passes good ones', async () => {
+    const s = await open();
+    expect(await s.check()).to.deep.equal([]);
+    await s.write('good', [point(1)]);
+    const garbage = join(dataDir, 'sqlite', 'garbage.sqlite');
+    await writeFile(garbage, Buffer.alloc(8192, 'garbage!'));
+    await s.write(
+      'cut',
+      Array.from({ length: 20_000 }, (_, i) => ({ ...point(i), fields: { v: i, pad: 'x'.repeat(40) } })),
+    );
+    await s.stop();
+    const cut = join(dataDir, 'sqlite', 'cut.sqlite');
+    await truncate(cut, Math.floor((await stat(cut)).size / 2));
+    const problems = await new SqliteSink({ dataDir, log: silentLog() }).check();
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(new RegExp(`^${cut}: corrupt: `));
+    expect(problems[1]).to.equal(`${garbage}: corrupt: file is not a database`);
   });
 });
