@@ -39,7 +39,7 @@ scenarios('faults: disk and store', [
     settle: 60_000,
   },
   {
-    name: 'corrupt SQLite store, repaired by an operator',
+    name: 'corrupt SQLite store, moved aside while daqd runs',
     rig: {
       broker: 'embedded',
       store: 'sqlite',
@@ -49,21 +49,21 @@ scenarios('faults: disk and store', [
       },
     },
     load: { kind: 'mqtt', qos: 1 },
-    async fault({ rig, note }) {
+    async fault({ rig, note, fail }) {
       await sleep(3000);
       const health = await rig.health();
       const storage = health?.body['storage'] as { ok?: boolean } | undefined;
-      note(
-        `/health with the corrupt store: ${health ? `HTTP ${health.status}, storage.ok ${storage?.ok}` : 'no answer'}`,
-      );
-      // The operator stops daqd, moves the broken file aside, starts daqd again.
-      await rig.daemon!.stop();
+      const seen = health ? `HTTP ${health.status}, storage.ok ${storage?.ok}` : 'no answer';
+      // A damaged store is no outage to ride out: /health says so.
+      if (health?.status !== 503 || storage?.ok !== false) fail(`/health with the corrupt store: ${seen}`);
+      else note(`/health with the corrupt store: ${seen}`);
+      // The operator moves the broken file aside while daqd runs: daqd starts a new one and writes
+      // the spooled readings there.
       const dir = path.dirname(rig.sqliteFile);
       for (const name of await readdir(dir)) {
         if (name.startsWith(path.basename(rig.sqliteFile)))
           await rename(path.join(dir, name), path.join(dir, `${name}.broken`));
       }
-      await rig.startDaqd();
     },
   },
   {

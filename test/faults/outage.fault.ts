@@ -16,17 +16,18 @@ scenarios('faults: services down or hung', [
     name: 'influxd hung (SIGSTOP 12 s, SIGCONT)',
     rig: { broker: 'mosquitto', store: 'influxdb' },
     load: { kind: 'mqtt', qos: 1 },
-    async fault({ rig, note }) {
+    async fault({ rig, note, fail }) {
       const pid = rig.influxd!.pid;
       process.kill(pid, 'SIGSTOP');
       try {
         await sleep(6000);
         const started = performance.now();
         const health = await rig.health();
-        note(
-          `/health while influxd hung: ${health ? `HTTP ${health.status}` : 'no answer within 2 s'} ` +
-            `after ${Math.round(performance.now() - started)} ms`,
-        );
+        const ms = Math.round(performance.now() - started);
+        const seen = `/health while influxd hung: ${health ? `HTTP ${health.status}` : 'no answer'} after ${ms} ms`;
+        // It answers within a second (1.5 s allowed on a busy machine), saying the store is not well.
+        if (health === undefined || ms > 1500 || health.status !== 503) fail(seen);
+        else note(seen);
         await sleep(6000);
       } finally {
         process.kill(pid, 'SIGCONT');

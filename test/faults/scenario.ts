@@ -18,6 +18,8 @@ export interface FaultContext {
   ledger: Ledger;
   /** Adds an observation to the scenario's report. */
   note(text: string): void;
+  /** Adds a problem: the scenario fails (e.g. /health said all is well during the fault). */
+  fail(text: string): void;
 }
 
 /** One end-to-end scenario: a daqd set-up, a load, and the fault injected while the load runs. */
@@ -50,6 +52,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   const rig = new FaultRig(scenario.rig);
   const ledger = new Ledger();
   const notes: string[] = [];
+  const problems: string[] = [];
   let load: Load | undefined;
   let httpLoad: HttpLoad | undefined;
   try {
@@ -71,7 +74,12 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
     }
     await load.start();
     await sleep(scenario.warmup ?? 2000);
-    await scenario.fault({ rig, ledger, note: (text) => notes.push(text) });
+    await scenario.fault({
+      rig,
+      ledger,
+      note: (text) => notes.push(text),
+      fail: (text) => problems.push(text),
+    });
     await sleep(scenario.cooldown ?? 2000);
     load.stopPublishing();
     const stored = rig.storedSeqs();
@@ -83,7 +91,6 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
     // Late copies (a redelivery after the last check) would be duplicates too.
     await sleep(1000);
     const tally = ledger.tally(await stored());
-    const problems: string[] = [];
     if (tally.lost > 0)
       problems.push(`${tally.lost} acknowledged readings not stored (first: ${tally.lostSample.join(', ')})`);
     if (scenario.exactlyOnce && tally.duplicated > 0)
@@ -113,7 +120,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
       stored: 0,
       lost: 0,
       lostSample: [],
-      problems: [`aborted: ${firstAndLastLine(err)}`],
+      problems: [...problems, `aborted: ${firstAndLastLine(err)}`],
       notes,
       seconds: (performance.now() - started) / 1000,
     });
