@@ -34,7 +34,9 @@ export async function loadMainSettings(
   const absolute = path.resolve(cwd, file);
   const { ini, problems } = await readIniFile(absolute);
   const result = readMainSettings(ini, env);
-  const includes = await locateIncludes(result.includeGlobs, path.dirname(absolute), cwd);
+  // Kotori's working-directory rule is for globs written in the file, not for daqd's default.
+  const mainDir = path.dirname(absolute);
+  const includes = await locateIncludes(result.includeGlobs, mainDir, result.includeWritten ? cwd : mainDir);
   return {
     ...result,
     settings: { ...result.settings, include: includes.include },

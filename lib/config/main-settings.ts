@@ -34,8 +34,10 @@ export interface MainSettingsResult {
   notes: string[];
   /** Lines worth a warning that do not stop daqd (e.g. an include glob that matches no file). */
   warnings: string[];
-  /** `[main] include` as written, in order; `settings.include` holds them resolved. */
+  /** `[main] include` as written, in order (or the default); `settings.include` holds them resolved. */
   includeGlobs: string[];
+  /** False when `[main] include` is not given and the default applies. */
+  includeWritten: boolean;
 }
 
 /** Environment overrides `DAQD_<SECTION>_<KEY>` for the main file's sections. */
@@ -175,6 +177,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   }
 
   const main = reader('main');
+  const includeWritten = main.string('include') !== undefined;
   const includeGlobs = splitList(main.string('include', DEFAULT_INCLUDE));
   const include = includeGlobs.map((glob) => (path.isAbsolute(glob) ? glob : path.join(dir, glob)));
   main.rejectUnknownKeys();
@@ -321,6 +324,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     notes,
     warnings,
     includeGlobs,
+    includeWritten,
   };
 }
 

@@ -67,6 +67,25 @@ describe('config/load: include globs', () => {
     ]);
   });
 
+  it("keeps daqd's default include beside the main file: no working-directory fallback for it", async () => {
+    await mkdir(path.join(dir, 'apps-enabled'));
+    await writeFile(
+      path.join(dir, 'apps-enabled', 'e.ini'),
+      '[e]\ntype = application\nrealm = e\napplication = basic\n',
+    );
+    const main = path.join(etc, 'daqd.ini');
+    await writeFile(main, '[http]\nport = 8080\n');
+    const { settings, warnings } = await loadMainSettings(main, {}, dir);
+    expect(settings.include).to.deep.equal([path.join(etc, 'apps-enabled/*.ini')]);
+    expect(warnings).to.deep.equal([
+      `include 'apps-enabled/*.ini' matches no file (${path.join(etc, 'apps-enabled/*.ini')})`,
+    ]);
+    // Written in the file, the same glob follows Kotori's rule.
+    await writeFile(main, '[main]\ninclude = apps-enabled/*.ini\n');
+    const written = await loadMainSettings(main, {}, dir);
+    expect(written.settings.include).to.deep.equal([path.join(dir, 'apps-enabled/*.ini')]);
+  });
+
   it('loads the realms of both places, and warns when no realm is left', async () => {
     const main = path.join(etc, 'kotori.ini');
     await writeFile(main, '[main]\ninclude = apps/*.ini, examples/*.ini\n');
