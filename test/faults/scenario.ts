@@ -6,10 +6,11 @@ import { FaultRig, type RigOptions } from './rig.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** An error's first line and, when it goes on (e.g. daqd's output), its last one. */
+/** An error's first line and, when it goes on (e.g. daqd's output), its last error line or last line. */
 function firstAndLastLine(err: unknown): string {
   const lines = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim() !== '');
-  return lines.length > 1 ? `${lines[0]} … ${lines.at(-1)}` : (lines[0] ?? '');
+  const last = lines.slice(1).findLast((l) => / (error|crit|alert|emerg) /.test(l)) ?? lines.at(-1);
+  return lines.length > 1 ? `${lines[0]} … ${last}` : (lines[0] ?? '');
 }
 
 /** What a fault may use while the load runs. */
