@@ -43,6 +43,8 @@ export class MqttLoad implements Load {
   private inflight = 0;
   private loop: Promise<void> | undefined;
   private closed = false;
+  /** New connections after the first one (the broker went away, or the connection broke). */
+  reconnects = 0;
 
   constructor(
     private readonly ledger: Ledger,
@@ -62,6 +64,9 @@ export class MqttLoad implements Load {
     });
     // Connection errors while the broker is away are expected: MQTT.js reconnects by itself.
     this.client.on('error', () => {});
+    this.client.on('connect', () => {
+      this.reconnects++;
+    });
     this.publishing = true;
     this.loop = this.run();
   }

@@ -92,6 +92,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
     // Late copies (a redelivery after the last check) would be duplicates too.
     await sleep(1000);
     const tally = ledger.tally(await stored());
+    if (load instanceof MqttLoad && load.reconnects > 0)
+      notes.push(`the publisher connected again ${load.reconnects} time(s)`);
     if (tally.lost > 0)
       problems.push(`${tally.lost} acknowledged readings not stored (first: ${tally.lostSample.join(', ')})`);
     if (scenario.exactlyOnce && tally.duplicated > 0)
