@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { WriteBatcher } from './acquire/sink/batcher.js';
-import { DeadLetterStore } from './acquire/sink/dead-letter.js';
+import { WriteBatcher } from './acquire/deliver/batcher.js';
+import { DeadLetterStore } from './acquire/deliver/dead-letter.js';
+import { Spool } from './acquire/deliver/spool.js';
 import type { Sink } from './acquire/sink/sink.js';
-import { Spool } from './acquire/sink/spool.js';
 import { EmbeddedBrokerSource } from './acquire/source/embedded-broker.js';
 import { MqttSource } from './acquire/source/mqtt.js';
 import type { MessageHandler, Source } from './acquire/source/source.js';

@@ -1,5 +1,6 @@
 import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
+import type { WriteBatcher } from '../acquire/deliver/batcher.js';
 import {
   messageToPoints,
   type PipelineContext,
@@ -8,7 +9,6 @@ import {
   TopicRoutes,
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
-import type { WriteBatcher } from '../acquire/sink/batcher.js';
 import type { InboundMessage, MessageHandler, Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';

@@ -1,4 +1,4 @@
-import { type DeadLetter, type DeadLetterFile, DeadLetterStore } from '../acquire/sink/dead-letter.js';
+import { type DeadLetter, type DeadLetterFile, DeadLetterStore } from '../acquire/deliver/dead-letter.js';
 import { pointsToLineProtocol } from '../acquire/sink/line-protocol.js';
 import type { Sink } from '../acquire/sink/sink.js';
 import { loadMainSettings } from '../config/load.js';

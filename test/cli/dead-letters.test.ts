@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DeadLetterStore } from '../../lib/acquire/sink/dead-letter.js';
+import { DeadLetterStore } from '../../lib/acquire/deliver/dead-letter.js';
 import { InfluxSink } from '../../lib/acquire/sink/influxdb.js';
 import type { Cell, Sink } from '../../lib/acquire/sink/sink.js';
 import { SqliteSink } from '../../lib/acquire/sink/sqlite.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Spool, type SpooledBatch } from '../../../lib/acquire/sink/spool.js';
+import { Spool, type SpooledBatch } from '../../../lib/acquire/deliver/spool.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { type Log, silentLog } from '../../../lib/core/log.js';
 import type { Point } from '../../../lib/core/point.js';
@@ -42,7 +42,7 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-describe('acquire/sink/spool', () => {
+describe('acquire/deliver/spool', () => {
   let root: string;
   let dir: string;
   beforeEach(async () => {

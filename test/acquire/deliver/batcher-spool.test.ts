@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { WriteBatcher } from '../../../lib/acquire/sink/batcher.js';
-import { DeadLetterStore } from '../../../lib/acquire/sink/dead-letter.js';
-import { Spool } from '../../../lib/acquire/sink/spool.js';
+import { WriteBatcher } from '../../../lib/acquire/deliver/batcher.js';
+import { DeadLetterStore } from '../../../lib/acquire/deliver/dead-letter.js';
+import { Spool } from '../../../lib/acquire/deliver/spool.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { silentLog } from '../../../lib/core/log.js';
 import { eventually } from '../../support/eventually.js';
@@ -25,7 +25,7 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-describe('acquire/sink/batcher with a spool', () => {
+describe('acquire/deliver/batcher with a spool', () => {
   let dir: string;
   let sink: ScriptedSink;
   const batchers: WriteBatcher[] = [];

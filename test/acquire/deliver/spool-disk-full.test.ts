@@ -48,7 +48,7 @@ async function fillUp(file: string): Promise<void> {
  * (not leave the readings unacknowledged for good), say so once, and show the spool failing in /health;
  * once there is room and InfluxDB is back, every reading the broker acknowledged is stored.
  */
-describe('acquire/sink/spool: disk full while the store is down (tmpfs, real mosquitto, real influxd, daqd process)', function () {
+describe('acquire/deliver/spool: disk full while the store is down (tmpfs, real mosquitto, real influxd, daqd process)', function () {
   this.timeout(180_000);
   let broker: MosquittoProcess;
   let influx: InfluxdProcess;

@@ -2,12 +2,12 @@ import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DeadLetterStore } from '../../../lib/acquire/sink/dead-letter.js';
+import { DeadLetterStore } from '../../../lib/acquire/deliver/dead-letter.js';
 import type { Point } from '../../../lib/core/point.js';
 
 const T = 1583810982123456789n;
 
-describe('acquire/sink/dead-letter', () => {
+describe('acquire/deliver/dead-letter', () => {
   let dir: string;
   let store: DeadLetterStore;
   beforeEach(async () => {

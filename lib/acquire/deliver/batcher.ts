@@ -2,8 +2,8 @@ import { backoffDelay } from '../../core/backoff-delay.js';
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
+import type { Sink } from '../sink/sink.js';
 import type { DeadLetterStore } from './dead-letter.js';
-import type { Sink } from './sink.js';
 import type { Spool } from './spool.js';
 import { SpoolReplayer } from './spool-replayer.js';
 

@@ -2,13 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { WriteBatcher } from '../../../lib/acquire/sink/batcher.js';
-import { DeadLetterStore } from '../../../lib/acquire/sink/dead-letter.js';
+import { WriteBatcher } from '../../../lib/acquire/deliver/batcher.js';
+import { DeadLetterStore } from '../../../lib/acquire/deliver/dead-letter.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { silentLog } from '../../../lib/core/log.js';
 import { heldWrite, point, points, range, ScriptedSink } from '../../support/scripted-sink.js';
 
-describe('acquire/sink/batcher', () => {
+describe('acquire/deliver/batcher', () => {
   let dir: string;
   let sink: ScriptedSink;
   let deadLetter: DeadLetterStore;
