@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, type FileHandle, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { databaseToFileName, fileNameToDatabase } from '../../core/database-file-name.js';
 import { replaceFileDurably } from '../../core/durable-file.js';
-import type { FieldValue, Point } from '../../core/point.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Point } from '../../core/point.js';
+import { jsonToPoint, pointToJson } from './point-codec.js';
 
 /** One readable line of a dead-letter file: a point and why the store rejected it. */
 export interface DeadLetter {
@@ -59,10 +63,10 @@ const MAX_APPENDS = 10;
 
 /**
  * Points the store rejected for good (e.g. a field type conflict), kept so nothing is silently
- * dropped: one NDJSON file per database under `<data_dir>/dead-letter/`, one line per point:
- * `{at, database, reason, measurement, tags, fields, time}` with `time` a string of integer
- * nanoseconds (exact). Field values are JSON numbers, strings and booleans: numbers are floats in
- * every sink (`FieldValue` has no integer type), and JSON keeps a double exactly both ways.
+ * dropped: one NDJSON file per database under `<data_dir>/dead-letter/` (named by `databaseToFileName`),
+ * one line per point: `{at, database, reason, measurement, tags, fields, time}`, the point as
+ * `pointToJson` writes it (exact times; NaN, ±Infinity and -0 kept). Numbers are floats in every sink
+ * (`FieldValue` has no integer type), and JSON keeps a double exactly both ways.
  *
  * Reading never stops at a bad line: a line that is not JSON or lacks a required key is reported as
  * unreadable, and `rewrite` keeps whatever the caller could not replay.
@@ -81,7 +85,11 @@ export class DeadLetterStore {
 
   /** The file that holds the rejected points of `database`. */
   fileFor(database: string): string {
-    return path.join(this.dir, `${database.replace(/[^A-Za-z0-9_.-]/g, '_')}${SUFFIX}`);
+    const file = path.join(this.dir, `${databaseToFileName(database)}${SUFFIX}`);
+    // Earlier daqd versions named it by the database with every other character than [A-Za-z0-9_.-]
+    // made `_`: a file found under that name stays where it is and is written on.
+    const legacy = path.join(this.dir, `${database.replace(/[^A-Za-z0-9_.-]/g, '_')}${SUFFIX}`);
+    return legacy !== file && !existsSync(file) && existsSync(legacy) ? legacy : file;
   }
 
   /** Appends `points` with the store's `reason` to the file of `database`. */
@@ -89,17 +97,7 @@ export class DeadLetterStore {
     if (points.length === 0) return;
     await mkdir(this.dir, { recursive: true });
     const at = new Date().toISOString();
-    const lines = points.map((p) =>
-      JSON.stringify({
-        at,
-        database,
-        reason,
-        measurement: p.measurement,
-        tags: p.tags,
-        fields: p.fields,
-        time: p.time.toString(),
-      }),
-    );
+    const lines = points.map((p) => pointToJson(p, { at, database, reason }));
     const file = this.fileFor(database);
     const text = `${lines.join('\n')}\n`;
     // `rewrite` (a replay, maybe by another process) may replace the file while this appends. An
@@ -142,9 +140,9 @@ export class DeadLetterStore {
     return summaries;
   }
 
-  /** The names of the dead-letter files (as `read` and `rewrite` take them): their databases, sanitized. */
+  /** The names of the dead-letter files, as `read` and `rewrite` take them: their databases. */
   async databases(): Promise<string[]> {
-    return (await this.files()).map((file) => path.basename(file, SUFFIX));
+    return (await this.files()).map(nameOf);
   }
 
   /** The points of one database read back; an empty result when it has no file. */
@@ -206,7 +204,7 @@ export class DeadLetterStore {
   }
 
   private async readFile(file: string, database?: string): Promise<DeadLetterFile> {
-    const name = path.basename(file, SUFFIX);
+    const name = nameOf(file);
     const bytes = await readOptional(file);
     const letters: DeadLetter[] = [];
     const unreadable: UnreadableLine[] = [];
@@ -224,6 +222,15 @@ export class DeadLetterStore {
   }
 }
 
+/**
+ * The name `read` and `rewrite` take for a file: its database, or for a file named before names were
+ * reversible, its name without `.ndjson` (which `fileFor` maps back to it).
+ */
+function nameOf(file: string): string {
+  const base = path.basename(file, SUFFIX);
+  return fileNameToDatabase(base) ?? base;
+}
+
 /** A line read back, or why it cannot be. */
 function readLine(text: string, fallbackDatabase: string): Omit<DeadLetter, 'line' | 'text'> | string {
   let value: unknown;
@@ -233,39 +240,21 @@ function readLine(text: string, fallbackDatabase: string): Omit<DeadLetter, 'lin
     return 'not valid JSON';
   }
   if (!isObject(value)) return 'not a JSON object';
-  const { measurement, time, database, reason, at } = value;
-  if (typeof measurement !== 'string') return "no 'measurement' string";
-  if (typeof time !== 'string' || !/^-?\d+$/.test(time)) return "no 'time' string of integer nanoseconds";
-  if (!isObject(value['fields'])) return "no 'fields' object";
+  const { database, reason, at } = value;
+  let point: Point;
+  try {
+    point = jsonToPoint(value);
+  } catch (err) {
+    return errorMessage(err);
+  }
   if (database !== undefined && typeof database !== 'string') return "'database' is not a string";
-  const target = typeof database === 'string' ? database : fallbackDatabase;
-  const fields: Array<[string, FieldValue]> = [];
-  for (const [key, v] of Object.entries(value['fields'])) {
-    // JSON has no NaN or ±Infinity: JSON.stringify wrote them as null, and no store keeps them.
-    if (v === null) continue;
-    if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean')
-      return `field '${key}' is not a number, string or boolean`;
-    fields.push([key, v]);
-  }
-  if (fields.length === 0) return 'no field value a store can keep';
-  const rawTags = value['tags'] ?? {};
-  if (!isObject(rawTags)) return "'tags' is not an object";
-  const tags: Array<[string, string]> = [];
-  for (const [key, v] of Object.entries(rawTags)) {
-    if (typeof v !== 'string') return `tag '${key}' is not a string`;
-    tags.push([key, v]);
-  }
+  // Lines written before NaN and ±Infinity were kept hold null there: a point of only such is unreadable.
+  if (Object.keys(point.fields).length === 0) return 'no field value a store can keep';
   return {
-    database: target,
+    database: typeof database === 'string' ? database : fallbackDatabase,
     reason: typeof reason === 'string' ? reason : '',
     at: typeof at === 'string' ? at : '',
-    // fromEntries defines own properties: a key such as `__proto__` stays a plain key.
-    point: {
-      measurement,
-      tags: Object.fromEntries(tags),
-      fields: Object.fromEntries(fields),
-      time: BigInt(time),
-    },
+    point,
   };
 }
 

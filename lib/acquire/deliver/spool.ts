@@ -1,9 +1,11 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { databaseToFileName, fileNameToDatabase } from '../../core/database-file-name.js';
 import { replaceFileDurably, syncFolder } from '../../core/durable-file.js';
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
-import type { FieldValue, Point } from '../../core/point.js';
+import type { Point } from '../../core/point.js';
+import { jsonToPoint, pointToJson } from './point-codec.js';
 
 /** One spooled batch, oldest first. */
 export interface SpooledBatch {
@@ -47,18 +49,13 @@ const TEMP_SUFFIX = '.tmp';
 const UNREADABLE_SUFFIX = '.unreadable';
 /** Errors of the moment (out of file handles or memory): reading later may work, so the file is kept. */
 const TRANSIENT = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY']);
-/** Numbers JSON cannot carry; written as `{"number": "<text>"}` so they come back exactly. */
-const SPECIAL_NUMBERS = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
-/** The folder name of the empty database name: `%` alone is never produced by `encodeURIComponent`. */
-const EMPTY_NAME_FOLDER = '%';
 
 /**
  * A durable on-disk spool of point batches, so a reading can be acknowledged while the store is down:
- * one folder per database under `dir` (its name URI-encoded, with `.` and `*` too), one file per batch,
+ * one folder per database under `dir` (named by `databaseToFileName`), one file per batch,
  * `<id>.json` with a 12-digit id that grows per database, so names sort in append order.
- * A file is `{"database": "...", "points": [{"measurement", "tags", "fields", "time"}]}` with `time` the
- * integer nanoseconds as a decimal string. Field numbers are JSON numbers (a double round-trips exactly);
- * NaN, ±Infinity and -0, which JSON cannot carry, are written as `{"number": "NaN"}` etc.
+ * A file is `{"database": "...", "points": [...]}`, each point as `pointToJson` writes it (exact times;
+ * NaN, ±Infinity and -0 kept).
  *
  * A file is written to a temp file, fsynced, renamed and its folder fsynced: a batch is either complete
  * on disk or not there. A file that cannot be read back is renamed `<name>.unreadable` and logged, never
@@ -87,7 +84,7 @@ export class Spool {
     const found: string[] = [];
     for (const dirent of await readdir(this.ctx.dir, { withFileTypes: true })) {
       if (!dirent.isDirectory()) continue;
-      const database = folderToDatabase(dirent.name);
+      const database = fileNameToDatabase(dirent.name);
       if (database === undefined) {
         this.ctx.log.warning(
           `spool: folder '${dirent.name}' is not a database folder of the spool; left alone`,
@@ -243,7 +240,7 @@ export class Spool {
   }
 
   private fileOf(database: string, id: number): string {
-    return path.join(this.ctx.dir, databaseToFolder(database), batchName(id));
+    return path.join(this.ctx.dir, databaseToFileName(database), batchName(id));
   }
 
   private forget(state: DatabaseState, entry: Entry): void {
@@ -322,7 +319,7 @@ export class Spool {
   private folderOf(database: string): Promise<string> {
     let folder = this.folders.get(database);
     if (folder === undefined) {
-      const dir = path.join(this.ctx.dir, databaseToFolder(database));
+      const dir = path.join(this.ctx.dir, databaseToFileName(database));
       folder = mkdir(dir, { recursive: true }).then(async (created) => {
         if (created !== undefined) await syncFolder(this.ctx.dir);
         return dir;
@@ -352,25 +349,6 @@ function batchName(id: number): string {
   return String(id).padStart(ID_DIGITS, '0') + '.json';
 }
 
-/** A reversible, file-name-safe folder name: no `/`, no `.` (so never `.` or `..`), no `*`. */
-function databaseToFolder(database: string): string {
-  if (database === '') return EMPTY_NAME_FOLDER;
-  return encodeURIComponent(database).replace(/\./g, '%2E').replace(/\*/g, '%2A');
-}
-
-/** The database of a folder name, or undefined when the spool would not have named a folder so. */
-function folderToDatabase(folder: string): string | undefined {
-  if (folder === EMPTY_NAME_FOLDER) return '';
-  let database: string;
-  try {
-    database = decodeURIComponent(folder);
-  } catch {
-    return undefined;
-  }
-  // Only the exact encoding maps back: another spelling would be a second folder for the same name.
-  return databaseToFolder(database) === folder ? database : undefined;
-}
-
 /** Keeps an already sorted list sorted; appends usually finish in order, so it looks from the end. */
 function insertEntry(files: Entry[], entry: Entry): void {
   let i = files.length;
@@ -378,46 +356,15 @@ function insertEntry(files: Entry[], entry: Entry): void {
   files.splice(i, 0, entry);
 }
 
-function isSpecialNumber(value: unknown): value is number {
-  return typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0));
-}
-
-function specialNumbers(_key: string, value: unknown): unknown {
-  if (!isSpecialNumber(value)) return value;
-  return { number: Object.is(value, -0) ? '-0' : String(value) };
-}
-
-function encodeFields(fields: Readonly<Record<string, FieldValue>>): string {
-  for (const key in fields) {
-    // Rare: only then pay for a replacer call per value.
-    if (isSpecialNumber(fields[key])) return JSON.stringify(fields, specialNumbers);
-  }
-  return JSON.stringify(fields);
-}
-
 function encodeBatch(database: string, points: readonly Point[]): string {
   let out = '{"database":' + JSON.stringify(database) + ',"points":[';
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    out +=
-      (i === 0 ? '{"measurement":' : ',{"measurement":') +
-      JSON.stringify(p.measurement) +
-      ',"tags":' +
-      JSON.stringify(p.tags) +
-      ',"fields":' +
-      encodeFields(p.fields) +
-      ',"time":"' +
-      p.time.toString() +
-      '"}';
-  }
+  for (let i = 0; i < points.length; i++) out += (i === 0 ? '' : ',') + pointToJson(points[i]!);
   return out + ']}';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const INTEGER = /^-?\d+$/;
 
 /** The points of a batch file; throws (plain `Error`) when it is not one of `database`. */
 function decodeBatch(text: string, database: string): Point[] {
@@ -427,32 +374,12 @@ function decodeBatch(text: string, database: string): Point[] {
     throw new Error(`a batch of '${String(doc['database'])}', not of this folder`);
   const raw: unknown[] = doc['points'];
   const points: Point[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) points[i] = decodePoint(raw[i], i);
-  return points;
-}
-
-function decodePoint(raw: unknown, index: number): Point {
-  const bad = (what: string) => new Error(`point ${index}: ${what}`);
-  if (!isRecord(raw)) throw bad('not an object');
-  const { measurement, tags, fields, time } = raw;
-  if (typeof measurement !== 'string') throw bad('measurement is not a string');
-  if (!isRecord(tags)) throw bad('tags are not an object');
-  for (const key in tags) if (typeof tags[key] !== 'string') throw bad(`tag '${key}' is not a string`);
-  if (!isRecord(fields)) throw bad('fields are not an object');
-  for (const key in fields) {
-    const value = fields[key];
-    const type = typeof value;
-    if (type === 'number' || type === 'string' || type === 'boolean') continue;
-    const text = isRecord(value) ? value['number'] : undefined;
-    if (typeof text !== 'string' || !SPECIAL_NUMBERS.has(text))
-      throw bad(`field '${key}' is not a field value`);
-    fields[key] = Number(text);
+  for (let i = 0; i < raw.length; i++) {
+    try {
+      points[i] = jsonToPoint(raw[i]);
+    } catch (err) {
+      throw new Error(`point ${i}: ${errorMessage(err)}`);
+    }
   }
-  if (typeof time !== 'string' || !INTEGER.test(time)) throw bad('time is not an integer string');
-  return {
-    measurement,
-    tags: tags as Record<string, string>,
-    fields: fields as Record<string, FieldValue>,
-    time: BigInt(time),
-  };
+  return points;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DEFAULT_MAX_OPEN_DATABASES } from '../../config/settings.js';
+import { databaseToFileName } from '../../core/database-file-name.js';
 import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { FieldValue, Point } from '../../core/point.js';
@@ -42,8 +43,8 @@ const ROWS_PER_TURN = 2048;
 
 /**
  * The embedded store of zero-setup mode: InfluxDB's data model on SQLite (better-sqlite3),
- * one file per database at `<dataDir>/sqlite/<database>.sqlite`, WAL mode, `synchronous=FULL`
- * so a resolved `write` survives a power cut.
+ * one file per database at `<dataDir>/sqlite/<database>.sqlite` (named by `databaseToFileName`), WAL
+ * mode, `synchronous=FULL` so a resolved `write` survives a power cut.
  *
  * InfluxDB semantics it keeps:
  * - a point is identified by measurement + tag set + time (integer ns, exact); writing it again merges
@@ -182,8 +183,14 @@ export class SqliteSink implements Sink {
     }
   }
 
+  /**
+   * The file of a database, named by `databaseToFileName`. Earlier daqd versions used the database name
+   * as it is: a file found under that name stays where it is and is used.
+   */
   private file(database: string): string {
-    return join(this.dir, `${database}.sqlite`);
+    const file = join(this.dir, `${databaseToFileName(database)}.sqlite`);
+    const legacy = join(this.dir, `${database}.sqlite`);
+    return legacy !== file && !existsSync(file) && existsSync(legacy) ? legacy : file;
   }
 
   /**

@@ -60,12 +60,36 @@ describe('acquire/deliver/dead-letter', () => {
 
     it('keeps the database a line names, also when the file name had to be made safe', async () => {
       await store.add('odd/name', [{ measurement: 'm', tags: {}, fields: { v: 1 }, time: 1n }], 'r');
-      expect(path.basename(store.fileFor('odd/name'))).to.equal('odd_name.ndjson');
+      // The one database → file-name mapping (the spool's folders and SQLite's files use it too).
+      expect(path.basename(store.fileFor('odd/name'))).to.equal('odd%2Fname.ndjson');
       const read = await store.read('odd/name');
-      expect(read.name).to.equal('odd_name');
+      expect(read.name).to.equal('odd/name');
       expect(read.database).to.equal('odd/name');
       expect(read.letters[0]?.database).to.equal('odd/name');
+      expect(await store.databases()).to.deep.equal(['odd/name']);
+    });
+
+    it('keeps using a file an earlier daqd named with its sanitized name, where it is', async () => {
+      // How files were named before the one mapping: every character but [A-Za-z0-9_.-] made `_`.
+      const old = path.join(store.folder, 'odd_name.ndjson');
+      await mkdir(store.folder, { recursive: true });
+      await writeFile(
+        old,
+        '{"at":"x","database":"odd/name","reason":"r","measurement":"m","tags":{},"fields":{"v":1},"time":"1"}\n',
+      );
+      expect(store.fileFor('odd/name')).to.equal(old);
+      await store.add('odd/name', [{ measurement: 'm', tags: {}, fields: { v: 2 }, time: 2n }], 'r');
+      expect(await readdir(store.folder)).to.deep.equal(['odd_name.ndjson']);
       expect(await store.databases()).to.deep.equal(['odd_name']);
+      const read = await store.read('odd_name');
+      expect(read.file).to.equal(old);
+      expect(read.letters.map((l) => [l.database, l.point.fields['v']])).to.deep.equal([
+        ['odd/name', 1],
+        ['odd/name', 2],
+      ]);
+      expect((await store.read('odd/name')).letters).to.have.length(2);
+      await store.rewrite('odd_name', []);
+      expect(await readdir(store.folder)).to.deep.equal([]);
     });
 
     it('counts bad lines as unreadable, keeps reading past them and reports each with its line', async () => {
@@ -112,17 +136,25 @@ describe('acquire/deliver/dead-letter', () => {
       expect(read.unreadable[6]?.problem).to.match(/measurement/);
     });
 
-    it('leaves out a NaN (written by JSON as null) and calls a point with nothing else unreadable', async () => {
-      await store.add(
-        'd',
-        [{ measurement: 'm', tags: {}, fields: { bad: Number.NaN, v: 2 }, time: 1n }],
-        'r',
-      );
-      await store.add(
-        'd',
-        [{ measurement: 'm', tags: {}, fields: { bad: Number.POSITIVE_INFINITY }, time: 2n }],
-        'r',
-      );
+    it('keeps NaN, ±Infinity and -0 exactly', async () => {
+      const fields = { nan: Number.NaN, inf: Infinity, ninf: -Infinity, nzero: -0, v: 2 };
+      await store.add('d', [{ measurement: 'm', tags: {}, fields, time: 1n }], 'r');
+      const read = await store.read('d');
+      expect(read.unreadable).to.deep.equal([]);
+      const back = read.letters[0]?.point.fields ?? {};
+      expect(back['nan']).to.be.NaN;
+      expect(back['inf']).to.equal(Infinity);
+      expect(back['ninf']).to.equal(-Infinity);
+      expect(Object.is(back['nzero'], -0)).to.equal(true);
+      expect(back['v']).to.equal(2);
+    });
+
+    it('reads lines written before NaN was kept: leaves out a null field and calls a point with nothing else unreadable', async () => {
+      // Such files held NaN and ±Infinity as JSON.stringify writes them: null.
+      const line = (fields: string, time: number) =>
+        `{"at":"x","database":"d","reason":"r","measurement":"m","tags":{},"fields":${fields},"time":"${time}"}`;
+      await mkdir(store.folder, { recursive: true });
+      await writeFile(store.fileFor('d'), `${line('{"bad":null,"v":2}', 1)}\n${line('{"bad":null}', 2)}\n`);
       const read = await store.read('d');
       expect(read.letters.map((l) => l.point.fields)).to.deep.equal([{ v: 2 }]);
       expect(read.unreadable.map((u) => [u.line, u.problem])).to.deep.equal([

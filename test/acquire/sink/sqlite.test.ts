@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -68,6 +68,28 @@ describe('SqliteSink', () => {
   it('stores one file per database under <dataDir>/sqlite', async () => {
     await sink.write('hiveeyes_testdrive', [p(T0, { v: 1 })]);
     expect(existsSync(join(dataDir, 'sqlite', 'hiveeyes_testdrive.sqlite'))).to.equal(true);
+  });
+
+  it('names files as the spool and dead letters do, and keeps using a file named the earlier way', async () => {
+    await sink.write('a b.c', [p(T0, { v: 1 })]);
+    expect(readdirSync(join(dataDir, 'sqlite')).filter((f) => f.endsWith('.sqlite'))).to.deep.equal([
+      'a%20b%2Ec.sqlite',
+    ]);
+    // An earlier daqd stored 'x.y' as x.y.sqlite: that file stays and is written on.
+    const earlier = new SqliteSink({ dataDir: join(dataDir, 'earlier'), log: silentLog() });
+    await earlier.start();
+    try {
+      await earlier.write('x_y', [p(T0, { v: 1 })]);
+    } finally {
+      await earlier.stop();
+    }
+    await rename(join(dataDir, 'earlier', 'sqlite', 'x_y.sqlite'), join(dataDir, 'sqlite', 'x.y.sqlite'));
+    await sink.write('x.y', [p(T0 + 1n, { v: 2 })]);
+    expect(readdirSync(join(dataDir, 'sqlite')).filter((f) => f.endsWith('.sqlite'))).to.deep.equal([
+      'a%20b%2Ec.sqlite',
+      'x.y.sqlite',
+    ]);
+    expect((await collect(await sink.query(all('x.y')))).map((row) => row[1])).to.deep.equal([1, 2]);
   });
 
   it('rejects a point whose field type conflicts, writes the rest of the batch (partial write)', async () => {
