@@ -4,6 +4,7 @@ import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import type { Sink } from '../sink/sink.js';
 import type { DeadLetterStore } from './dead-letter.js';
+import { isolateRejected } from './isolate-rejected.js';
 import type { Spool } from './spool.js';
 import { SpoolReplayer } from './spool-replayer.js';
 
@@ -303,7 +304,7 @@ export class WriteBatcher {
       if (failure.retryable) {
         for (const w of waiters) w.reject(failure);
       } else {
-        await this.isolateRejected(database, points, waiters, failure);
+        await this.isolate(database, points, waiters, failure);
       }
     } finally {
       this.queued -= points.length;
@@ -383,6 +384,36 @@ export class WriteBatcher {
     this.spoolProblem = undefined;
   }
 
+  /**
+   * A batch the store rejected for good: its good points are stored, the bad ones go to the dead-letter
+   * store and their callers get the store's error. A caller whose points could not be settled (daqd
+   * stops while the store is down, or the dead-letter store fails) gets a retryable error: its readings
+   * stay unacknowledged and come again.
+   */
+  private async isolate(
+    database: string,
+    points: readonly Point[],
+    waiters: readonly Waiter[],
+    failure: StorageError,
+  ): Promise<void> {
+    const notStored = await isolateRejected(
+      {
+        write: (db, pts) => this.writeWithRetry(db, pts),
+        deadLetter: this.ctx.deadLetter,
+        log: this.ctx.log,
+      },
+      database,
+      points,
+      failure,
+    );
+    for (const w of waiters) {
+      let error: StorageError | undefined;
+      for (let i = w.start; i < w.end && error === undefined; i++) error = notStored.get(i);
+      if (error === undefined) w.resolve();
+      else w.reject(error);
+    }
+  }
+
   /** Writes the database's spooled batches in the background, unless that is under way already. */
   private replay(database: string): void {
     const replayer = this.replayer;
@@ -449,45 +480,6 @@ export class WriteBatcher {
       const timer = setTimeout(done, ms);
       this.sleepers.add(done);
     });
-  }
-
-  /** Writes a rejected batch point by point; points rejected again go to the dead-letter store. */
-  private async isolateRejected(
-    database: string,
-    points: readonly Point[],
-    waiters: readonly Waiter[],
-    failure: StorageError,
-  ): Promise<void> {
-    const bad = new Map<number, StorageError>();
-    if (points.length === 1) {
-      bad.set(0, failure);
-    } else {
-      for (let i = 0; i < points.length; i++) {
-        try {
-          await this.writeWithRetry(database, [points[i] as Point]);
-        } catch (err) {
-          bad.set(i, err instanceof StorageError ? err : new StorageError(errorMessage(err), false));
-        }
-      }
-    }
-    const rejected = [...bad.entries()].filter(([, e]) => !e.retryable);
-    for (const [i, e] of rejected) {
-      await this.ctx.deadLetter.add(database, [points[i] as Point], e.message).catch((err: unknown) => {
-        this.ctx.log.error(`dead-letter store failed for '${database}': ${errorMessage(err)}`);
-      });
-    }
-    if (rejected.length > 0) {
-      this.ctx.log.error(
-        `storage rejected ${rejected.length} point(s) of '${database}' for good (${rejected[0]?.[1].message}); ` +
-          `kept in ${this.ctx.deadLetter.fileFor(database)}`,
-      );
-    }
-    for (const w of waiters) {
-      let error: StorageError | undefined;
-      for (let i = w.start; i < w.end && error === undefined; i++) error = bad.get(i);
-      if (error === undefined) w.resolve();
-      else w.reject(error);
-    }
   }
 }
 

@@ -1,8 +1,9 @@
 import { backoffDelay } from '../../core/backoff-delay.js';
-import { errorMessage, StorageError } from '../../core/errors.js';
+import { StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import type { DeadLetterStore } from './dead-letter.js';
+import { isolateRejected } from './isolate-rejected.js';
 import type { Spool, SpooledBatch } from './spool.js';
 
 /** Everything a `SpoolReplayer` needs; `write` and `sleep` are the batcher's, so outages are logged once. */
@@ -24,7 +25,7 @@ const APPEND_WAIT_MS = 10;
 /**
  * Writes the spooled batches of a database to the store, oldest first, each removed from the spool once
  * stored; a store that fails retryably is tried again with backoff. A batch the store rejects for good is
- * written point by point: the points it takes are stored, the others go to the dead-letter store.
+ * settled by `isolateRejected`: the points it takes are stored, the others go to the dead-letter store.
  */
 export class SpoolReplayer {
   constructor(private readonly ctx: SpoolReplayerContext) {}
@@ -48,11 +49,9 @@ export class SpoolReplayer {
       try {
         await this.ctx.write(database, batch.points);
       } catch (err) {
-        if (!(err instanceof StorageError) || err.retryable) {
-          await this.ctx.sleep(backoffDelay(attempt++));
-          continue;
-        }
-        if (!(await this.isolate(batch, err))) {
+        // A batch rejected for good: its good points are stored, the others go to the dead letters. When
+        // the store fails again meanwhile, or the dead-letter store does, the batch stays and is tried again.
+        if (!(err instanceof StorageError) || err.retryable || !(await this.isolate(batch, err))) {
           await this.ctx.sleep(backoffDelay(attempt++));
           continue;
         }
@@ -63,32 +62,10 @@ export class SpoolReplayer {
     }
   }
 
-  /**
-   * Writes a rejected batch point by point, the points rejected again into the dead-letter store. False
-   * when the store became unavailable meanwhile (the batch stays; writing a point twice stores it once).
-   */
+  /** False when a point could not be settled now (see `isolateRejected`): the batch stays in the spool. */
   private async isolate(batch: SpooledBatch, failure: StorageError): Promise<boolean> {
-    const rejected: Point[] = [];
-    let reason = failure.message;
-    for (const point of batch.points) {
-      try {
-        await this.ctx.write(batch.database, [point]);
-      } catch (err) {
-        if (!(err instanceof StorageError) || err.retryable) return false;
-        rejected.push(point);
-        reason = err.message;
-      }
-    }
-    if (rejected.length > 0) {
-      await this.ctx.deadLetter.add(batch.database, rejected, reason).catch((err: unknown) => {
-        this.ctx.log.error(`dead-letter store failed for '${batch.database}': ${errorMessage(err)}`);
-        throw err;
-      });
-      this.ctx.log.error(
-        `storage rejected ${rejected.length} spooled point(s) of '${batch.database}' for good (${reason}); ` +
-          `kept in ${this.ctx.deadLetter.fileFor(batch.database)}`,
-      );
-    }
+    const notStored = await isolateRejected(this.ctx, batch.database, batch.points, failure);
+    for (const error of notStored.values()) if (error.retryable) return false;
     return true;
   }
 }

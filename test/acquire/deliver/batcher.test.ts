@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -85,6 +85,33 @@ describe('acquire/deliver/batcher', () => {
       time: '2',
       reason: 'field type conflict',
     });
+  });
+
+  it('leaves a rejected point unacknowledged (retryable) when the dead-letter store cannot take it', async () => {
+    sink.poison.add(2);
+    // The dead-letter folder cannot be created: a file is in its place.
+    await writeFile(deadLetter.folder, 'not a folder');
+    const b = batcher({ batch_size: 3, flush_interval: 10_000, flush_idle: 10_000 });
+    const results = await Promise.allSettled([
+      b.add('a', [point(1)]),
+      b.add('a', [point(2)]),
+      b.add('a', [point(3)]),
+    ]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    const failure = (results[1] as PromiseRejectedResult).reason as StorageError;
+    expect(failure).to.be.instanceOf(StorageError);
+    expect(failure.retryable).to.equal(true);
+    expect(failure.message).to.contain('dead-letter store failed');
+    // Delivered again once the dead-letter store works: now it is kept there.
+    await rm(deadLetter.folder);
+    const again = await b.add('a', [point(2)]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((again as StorageError).retryable).to.equal(false);
+    const lines = (await readFile(deadLetter.fileFor('a'), 'utf8')).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).time)).to.deep.equal(['2']);
+    expect(sink.writes.flatMap((w) => w.values).sort()).to.deep.equal([1, 3]);
   });
 
   it('gives up at the stop deadline with a retryable error, so the readings stay unacknowledged', async () => {
