@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { FieldValue, Point } from '../../core/point.js';
-import { parseNumericText } from '../decode/slot.js';
+import { parseNumericText } from '../decode/numeric-text.js';
 import { parseTimestamp } from './timestamp.js';
 
 /** What `readingToPoint` needs besides the reading. */

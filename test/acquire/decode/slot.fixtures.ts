@@ -208,30 +208,3 @@ export const slotCases: SlotCase[] = [
     error: /payload is not valid UTF-8/,
   },
 ];
-
-/** Numeric text as Kotori's float() reads it; `undefined` = not a number. */
-export const numericTextCases: [string, number | undefined][] = [
-  ['21.5', 21.5],
-  [' 42 ', 42],
-  ['\t-7\n', -7],
-  ['+3', 3],
-  ['1e3', 1000],
-  ['1E-2', 0.01],
-  ['.5', 0.5],
-  ['5.', 5],
-  ['007', 7],
-  ['nan', Number.NaN],
-  ['NaN', Number.NaN],
-  ['inf', Number.POSITIVE_INFINITY],
-  ['-Infinity', Number.NEGATIVE_INFINITY],
-  ['', undefined],
-  ['   ', undefined],
-  ['0x10', undefined],
-  ['1,5', undefined],
-  ['12 V', undefined],
-  ['1e', undefined],
-  ['.', undefined],
-  ['--1', undefined],
-  ['1_000', undefined],
-  ['Infinityx', undefined],
-];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { decodeSlot, parseNumericText } from '../../../lib/acquire/decode/slot.js';
+import { decodeSlot } from '../../../lib/acquire/decode/slot.js';
 import { DecodeError } from '../../../lib/core/errors.js';
-import { numericTextCases, slotCases } from './slot.fixtures.js';
+import { slotCases } from './slot.fixtures.js';
 
 describe('decodeSlot', () => {
   for (const c of slotCases) {
@@ -34,15 +34,4 @@ describe('decodeSlot', () => {
       expect((err as DecodeError).cause).to.be.instanceOf(SyntaxError);
     }
   });
-});
-
-describe('parseNumericText', () => {
-  for (const [text, expected] of numericTextCases) {
-    it(`${JSON.stringify(text)} → ${String(expected)}`, () => {
-      const value = parseNumericText(text);
-      if (expected === undefined) expect(value).to.equal(undefined);
-      else if (Number.isNaN(expected)) expect(value).to.be.NaN;
-      else expect(value).to.equal(expected);
-    });
-  }
 });

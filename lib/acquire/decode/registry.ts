@@ -1,0 +1,43 @@
+import type { BodyDecoder, Decoder, SlotDecoder } from './decoder.js';
+import { kotoriDiscreteDecoder } from './kotori-discrete.js';
+import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
+
+/**
+ * Every decoder daqd has, one line each. Adding a decoder is its file, its line here and its
+ * fixtures in `test/acquire/decode/` (the contract suite runs every decoder listed).
+ *
+ * Slot decoders are asked in this order, which is Kotori's (`TopicPatterns`): JSON data containers,
+ * discrete values, JSON events; the first that takes a slot decodes it.
+ */
+export const DECODERS: readonly Decoder[] = [
+  kotoriJsonDecoder,
+  kotoriDiscreteDecoder,
+  kotoriJsonEventDecoder,
+];
+
+/** The slot decoders, in the order they are asked. */
+export const SLOT_DECODERS: readonly SlotDecoder[] = DECODERS.filter(
+  (decoder): decoder is SlotDecoder => decoder.takes === 'slot',
+);
+
+/** The body decoders, in registry order. */
+export const BODY_DECODERS: readonly BodyDecoder[] = DECODERS.filter(
+  (decoder): decoder is BodyDecoder => decoder.takes === 'body',
+);
+
+const BY_CONTENT_TYPE = new Map<string, BodyDecoder>(
+  BODY_DECODERS.flatMap((decoder) => decoder.contentTypes.map((type) => [type, decoder] as const)),
+);
+
+/** The decoder of a media type (lower case, no parameters), or undefined when none takes it. */
+export function bodyDecoderFor(mediaType: string): BodyDecoder | undefined {
+  return BY_CONTENT_TYPE.get(mediaType);
+}
+
+/** The media types some decoder takes, in registry order. */
+export const BODY_CONTENT_TYPES: readonly string[] = [...BY_CONTENT_TYPE.keys()];
+
+/** The decoder named `name`, or undefined. */
+export function decoderNamed(name: string): Decoder | undefined {
+  return DECODERS.find((decoder) => decoder.name === name);
+}

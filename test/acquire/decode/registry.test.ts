@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import {
+  BODY_DECODERS,
+  bodyDecoderFor,
+  DECODERS,
+  decoderNamed,
+  SLOT_DECODERS,
+} from '../../../lib/acquire/decode/registry.js';
+import { KNOWN_SLOTS } from '../../../lib/acquire/decode/slot.js';
+import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
+import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
+import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
+
+/** The fixtures of every registered decoder, by name: a decoder without any fails below. */
+const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
+  'kotori-json': kotoriJsonFixtures,
+  'kotori-discrete': kotoriDiscreteFixtures,
+  'kotori-json-event': kotoriJsonEventFixtures,
+};
+
+describe('decoder registry', () => {
+  it('names every decoder once', () => {
+    const names = DECODERS.map((decoder) => decoder.name);
+    expect(new Set(names).size).to.equal(names.length);
+    for (const name of names) expect(decoderNamed(name)?.name).to.equal(name);
+    expect(decoderNamed('no-such-decoder')).to.equal(undefined);
+  });
+
+  it('has fixtures for every decoder', () => {
+    for (const decoder of DECODERS) expect(FIXTURES, decoder.name).to.have.property(decoder.name);
+  });
+
+  it("asks the slot decoders in Kotori's order: JSON data containers, discrete values, JSON events", () => {
+    expect(SLOT_DECODERS.map((decoder) => decoder.name)).to.deep.equal([
+      'kotori-json',
+      'kotori-discrete',
+      'kotori-json-event',
+    ]);
+    expect(KNOWN_SLOTS).to.deep.equal([
+      'data.json',
+      'message-json',
+      'data/__json__',
+      'loop',
+      'data/<field>',
+      'measure/<field>',
+      'event.json',
+      'event/__json__',
+    ]);
+  });
+
+  it('gives each media type to one body decoder', () => {
+    const types = BODY_DECODERS.flatMap((decoder) => decoder.contentTypes);
+    expect(new Set(types).size).to.equal(types.length);
+    for (const decoder of BODY_DECODERS) {
+      for (const type of decoder.contentTypes) expect(bodyDecoderFor(type)).to.equal(decoder);
+    }
+    expect(bodyDecoderFor('application/octet-stream')).to.equal(undefined);
+  });
+});
+
+for (const decoder of DECODERS) {
+  const fixtures = FIXTURES[decoder.name];
+  if (fixtures !== undefined) decoderContract(decoder, fixtures);
+}
