@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import mqtt from 'mqtt';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { MqttSource } from '../../../lib/acquire/source/mqtt.js';
+import type { MqttConnection } from '../../../lib/acquire/source/mqtt-connection.js';
+import { MqttInbound } from '../../../lib/acquire/source/mqtt-inbound.js';
 import type { InboundMessage } from '../../../lib/acquire/source/source.js';
 import type { MqttSettings } from '../../../lib/config/settings.js';
 import { StorageError } from '../../../lib/core/errors.js';
@@ -23,6 +25,251 @@ function recordingLog(): Log & { lines: string[] } {
   };
   return log;
 }
+
+/** A connection whose socket keeps what is written to it (PUBACKs are written straight to the stream). */
+type RecordingConnection = MqttConnection & { written: Buffer[] };
+
+function connection(): RecordingConnection {
+  const written: Buffer[] = [];
+  const stream = {
+    write: (chunk: Buffer) => {
+      written.push(Buffer.from(chunk));
+      return true;
+    },
+  };
+  return {
+    client: { connected: true, stream } as unknown as MqttClient,
+    version: 5,
+    socketOpen: true,
+    connack: 0,
+    up: true,
+    upSince: Date.now(),
+    lastError: undefined,
+    closed: false,
+    publishes: new Set(),
+    paused: undefined,
+    acks: [],
+    written,
+  };
+}
+
+/** The packet ids of the PUBACKs in one socket write (each `0x40 0x02 <id>`). */
+function pubackIds(chunk: Buffer): number[] {
+  const ids: number[] = [];
+  for (let at = 0; at < chunk.length; at += 4) {
+    expect([chunk[at], chunk[at + 1]], `PUBACK header at byte ${at}`).to.deep.equal([0x40, 2]);
+    ids.push(chunk.readUInt16BE(at + 2));
+  }
+  return ids;
+}
+
+function publish(messageId: number, qos: 0 | 1 = 1): IPublishPacket {
+  return {
+    cmd: 'publish',
+    qos,
+    dup: false,
+    retain: false,
+    topic: `t/${messageId}`,
+    payload: Buffer.from(`m${messageId}`),
+    ...(qos === 1 ? { messageId } : {}),
+  };
+}
+
+/** What a test steers and observes: each handler call waits until the test settles it. */
+interface Rig {
+  inbound: MqttInbound;
+  conn: RecordingConnection;
+  log: Log & { lines: string[] };
+  handled: InboundMessage[];
+  /** Settles the handler of a message, by its packet id. */
+  settle: (messageId: number, err?: Error) => void;
+  /** MQTT.js's callback per topic: absent until called, then the error it was given (or null). */
+  callbacks: Map<string, Error | null>;
+  recycled: string[];
+  setRunning: (running: boolean) => void;
+}
+
+function rig(window: number): Rig {
+  const conn = connection();
+  const log = recordingLog();
+  const handled: InboundMessage[] = [];
+  const pending = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  const recycled: string[] = [];
+  let running = true;
+  const inbound = new MqttInbound({
+    log,
+    window,
+    onMessage: (message) =>
+      new Promise<void>((resolve, reject) => {
+        handled.push(message);
+        pending.set(message.topic, { resolve, reject });
+      }),
+    current: () => conn,
+    running: () => running,
+    stopped: () => !running,
+    recycle: (_conn, why) => recycled.push(why),
+  });
+  const callbacks = new Map<string, Error | null>();
+  return {
+    inbound,
+    conn,
+    log,
+    handled,
+    callbacks,
+    recycled,
+    setRunning: (value) => {
+      running = value;
+    },
+    settle: (messageId, err) => {
+      const handler = pending.get(`t/${messageId}`);
+      if (handler === undefined) throw new Error(`message ${messageId} was not handed on`);
+      if (err === undefined) handler.resolve();
+      else handler.reject(err);
+    },
+  };
+}
+
+function receive(r: Rig, packet: IPublishPacket, conn: MqttConnection = r.conn): void {
+  r.inbound.onPublish(conn, packet, (err) => r.callbacks.set(packet.topic, err ?? null));
+}
+
+/** Lets settled handlers run their reactions and the PUBACK write queued for the next tick. */
+async function settleTick(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('acquire/source/mqtt-inbound: receive window and acknowledgements', () => {
+  it('hands each PUBLISH on at once and lets MQTT.js read on without sending its own PUBACK', () => {
+    const r = rig(10);
+    receive(r, publish(1));
+    receive(r, publish(2, 0));
+    expect(r.handled.map((m) => [m.topic, m.payload.toString()])).to.deep.equal([
+      ['t/1', 'm1'],
+      ['t/2', 'm2'],
+    ]);
+    expect(typeof r.handled[0]?.receivedAt).to.equal('bigint');
+    // QoS 1: called with an error, which keeps MQTT.js from writing the PUBACK itself. QoS 0: plain.
+    expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
+    expect(r.callbacks.get('t/2')).to.equal(null);
+    expect(r.conn.written).to.deep.equal([]);
+  });
+
+  it('writes a PUBACK only once its handler resolved, in the order the handlers settle, one write per tick', async () => {
+    const r = rig(10);
+    for (const id of [1, 2, 3, 4]) receive(r, publish(id));
+    await settleTick();
+    expect(r.conn.written, 'nothing is acknowledged before it is stored').to.deep.equal([]);
+
+    r.settle(3);
+    r.settle(1);
+    await settleTick();
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[3, 1]]);
+
+    r.settle(4);
+    r.settle(2);
+    await settleTick();
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([
+      [3, 1],
+      [4, 2],
+    ]);
+  });
+
+  it('never acknowledges a QoS 0 message', async () => {
+    const r = rig(10);
+    receive(r, publish(7, 0));
+    receive(r, publish(8));
+    r.settle(7);
+    r.settle(8);
+    await settleTick();
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[8]]);
+  });
+
+  it('holds the PUBLISH that overruns the window, and MQTT.js with it, until a handler settles', async () => {
+    const r = rig(2);
+    for (const id of [1, 2, 3]) receive(r, publish(id));
+    expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2']);
+    expect(r.callbacks.has('t/3'), 'MQTT.js waits for the held message').to.equal(false);
+    expect(r.conn.paused).to.be.a('function');
+
+    r.settle(2);
+    await settleTick();
+    expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2', 't/3']);
+    expect(r.callbacks.get('t/3')).to.be.instanceOf(Error);
+    expect(r.conn.paused).to.equal(undefined);
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[2]]);
+
+    r.settle(1);
+    r.settle(3);
+    await settleTick();
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[2], [1, 3]]);
+  });
+
+  it('leaves a failed message unacknowledged, logs the first failure once, and recycles once failures fill the window', async () => {
+    const r = rig(3);
+    for (const id of [1, 2, 3, 4]) receive(r, publish(id));
+    r.settle(1, new StorageError('store is stopping', true));
+    r.settle(2, new StorageError('store is stopping', true));
+    await settleTick();
+    // Two failures in a window of three: the reconnect waits (so one outage shares a reconnect).
+    expect(r.recycled).to.deep.equal([]);
+    r.settle(4);
+    r.settle(3, new StorageError('store is stopping', true));
+    await settleTick();
+    expect(r.recycled).to.deep.equal(['3 message(s) not stored, left unacknowledged']);
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[4]]);
+    expect(r.log.lines.filter((l) => l.startsWith('error '))).to.have.length(1);
+    expect(r.log.lines[0]).to.match(
+      /^error mqtt: handler failed for 't\/1': store is stopping; not acknowledged/,
+    );
+    r.setRunning(false);
+  });
+
+  it('hands on nothing of a connection that is no longer the current one, and acknowledges none of it', async () => {
+    const r = rig(10);
+    const old = connection();
+    receive(r, publish(1), old);
+    await settleTick();
+    expect(r.handled).to.deep.equal([]);
+    // Called with the error that skips MQTT.js's PUBACK: the broker sends it again on the new connection.
+    expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
+    expect(old.written).to.deep.equal([]);
+    expect(r.conn.written).to.deep.equal([]);
+  });
+
+  it('writes no PUBACK on a connection that closed while the handler ran', async () => {
+    const r = rig(10);
+    receive(r, publish(1));
+    r.conn.closed = true;
+    r.settle(1);
+    await settleTick();
+    expect(r.conn.written).to.deep.equal([]);
+  });
+
+  it('drain waits for the handlers in flight, or gives up after its timeout saying how many are left', async () => {
+    const r = rig(10);
+    receive(r, publish(1));
+    receive(r, publish(2));
+    let drained = false;
+    const drain = r.inbound.drain(undefined).then(() => {
+      drained = true;
+    });
+    r.settle(1);
+    await settleTick();
+    expect(drained).to.equal(false);
+    r.settle(2);
+    await drain;
+    expect(drained).to.equal(true);
+    await settleTick();
+    expect(r.conn.written.map(pubackIds)).to.deep.equal([[1], [2]]);
+
+    receive(r, publish(3));
+    await r.inbound.drain(20);
+    expect(r.log.lines).to.deep.equal([
+      'warning mqtt: 1 message(s) still in the handler after 20 ms; leaving them unacknowledged for the broker to send again',
+    ]);
+    r.settle(3);
+  });
+});
 
 function settingsFor(port: number, receiveMaximum: number): MqttSettings {
   return {
