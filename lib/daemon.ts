@@ -97,7 +97,7 @@ export class Daemon {
     this.batcher = new WriteBatcher({
       sink: this.sink,
       limits: {
-        batch_size: settings.influxdb?.batch_size ?? 5000,
+        batch_size: settings.storage.batch_size,
         flush_interval: settings.influxdb?.flush_interval ?? 250,
       },
       log: log.child('daqd:storage'),

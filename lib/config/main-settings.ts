@@ -6,6 +6,7 @@ import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
 import {
+  DEFAULT_BATCH_SIZE,
   DEFAULT_MAX_OPEN_DATABASES,
   type InfluxSettings,
   type LogLevel,
@@ -250,8 +251,16 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
 
   const hasInflux = byName.has('influxdb') || overrides.has('influxdb');
   let influxdb: InfluxSettings | undefined;
+  /** `[influxdb] batch_size`, an alias of `[storage] batch_size` (decided below, with the backend). */
+  let influxBatchSize: { value: number; reader: SectionReader } | undefined;
   if (hasInflux) {
     const influx = reader('influxdb');
+    if (influx.has('batch_size')) {
+      influxBatchSize = {
+        value: influx.integer('batch_size', DEFAULT_BATCH_SIZE, { min: 1 }),
+        reader: influx,
+      };
+    }
     const host = influx.string('host', '127.0.0.1');
     const influxPort = influx.integer('port', 8086, { min: 1, max: 65535 });
     const url = influx.string('url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${influxPort}`;
@@ -261,7 +270,6 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       username: influx.string('username'),
       password: influx.string('password'),
       token: influx.string('token'),
-      batch_size: influx.integer('batch_size', 5000, { min: 1 }),
       flush_interval: influx.integer('flush_interval', 250, { min: 0 }),
       timeout: influx.integer('timeout', 10000, { min: 1 }),
     };
@@ -306,6 +314,23 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       );
     }
   }
+  // One batch size for every backend; Kotori's `[influxdb] batch_size` stands for it with InfluxDB.
+  let batchSize = storage.integer('batch_size', DEFAULT_BATCH_SIZE, { min: 1 });
+  if (influxBatchSize !== undefined) {
+    if (storage.has('batch_size')) {
+      notes.push(located(influxBatchSize.reader, 'batch_size', 'not used: [storage] batch_size wins'));
+    } else if (backend !== 'influxdb') {
+      notes.push(
+        located(
+          influxBatchSize.reader,
+          'batch_size',
+          `not used by the ${backend} store: set [storage] batch_size`,
+        ),
+      );
+    } else {
+      batchSize = influxBatchSize.value;
+    }
+  }
   const spoolMaxMb = storage.integer('spool_max_mb', 1024, { min: 0 });
   const maxOpenDatabases = storage.integer('max_open_databases', DEFAULT_MAX_OPEN_DATABASES, { min: 1 });
   storage.rejectUnknownKeys();
@@ -318,7 +343,12 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       http: httpSettings,
       mqtt: mqttSettings,
       influxdb,
-      storage: { backend, spool_max_mb: spoolMaxMb, max_open_databases: maxOpenDatabases },
+      storage: {
+        backend,
+        batch_size: batchSize,
+        spool_max_mb: spoolMaxMb,
+        max_open_databases: maxOpenDatabases,
+      },
     },
     problems,
     notes,

@@ -42,6 +42,9 @@ export interface MainMqttSettings extends MqttSettings {
   acl_file?: string | undefined;
 }
 
+/** Default `[storage] batch_size`: points per write to the store at most. */
+export const DEFAULT_BATCH_SIZE = 5000;
+
 /** `[influxdb]`: the InfluxDB server, spoken to over its v1 HTTP API. */
 export interface InfluxSettings {
   /** Base URL, e.g. `http://127.0.0.1:8086`. Built from host/port when `url` is not given. */
@@ -50,8 +53,6 @@ export interface InfluxSettings {
   password?: string | undefined;
   /** InfluxDB 2/3 token (sent as `Authorization: Token …`). */
   token?: string | undefined;
-  /** Points per write request at most. Default 5000. */
-  batch_size: number;
   /** Longest a point waits for its batch to fill, milliseconds. Default 250. */
   flush_interval: number;
   /** Request timeout, milliseconds. Default 10000. */
@@ -85,6 +86,11 @@ export interface Settings {
   influxdb?: InfluxSettings | undefined;
   storage: {
     backend: 'influxdb' | 'sqlite';
+    /**
+     * Points per write to the store at most, for every backend (`DEFAULT_BATCH_SIZE`). `[influxdb]
+     * batch_size` is an alias of it while the backend is InfluxDB (Kotori's key); `[storage]` wins.
+     */
+    batch_size: number;
     /**
      * Disk the spool may use, MB (default 1024; 0: no spool). While the store is down, readings go to
      * `<data_dir>/spool` and are acknowledged; they are written to the store, in order, once it is back.

@@ -232,7 +232,7 @@ describe('cli: daqd dead-letters (real influxd)', () => {
 
   async function withInflux<T>(url: string, fn: (sink: InfluxSink) => Promise<T>): Promise<T> {
     const sink = new InfluxSink({
-      settings: { url, batch_size: 5000, flush_interval: 250, timeout: 5000 },
+      settings: { url, flush_interval: 250, timeout: 5000 },
       log: silentLog(),
     });
     await sink.start();

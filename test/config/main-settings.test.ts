@@ -56,6 +56,45 @@ describe('config/main-settings', () => {
       .and.to.match(/\[grafana\].*ignored/);
   });
 
+  describe('batch size: [storage] batch_size, [influxdb] batch_size its alias with InfluxDB', () => {
+    const batchSize = (text: string) => {
+      const { settings, problems, notes } = read(text);
+      expect(problems.map((p) => p.format())).to.deep.equal([]);
+      return { size: settings.storage.batch_size, notes: notes.join('\n') };
+    };
+
+    it('is 5000 points by default, for either store', () => {
+      expect(batchSize('').size).to.equal(5000);
+      expect(batchSize('[influxdb]\nhost = db\n').size).to.equal(5000);
+    });
+
+    it('is [storage] batch_size for either store', () => {
+      expect(batchSize('[storage]\nbatch_size = 300\n').size).to.equal(300);
+      expect(batchSize('[influxdb]\nhost = db\n[storage]\nbatch_size = 300\n').size).to.equal(300);
+    });
+
+    it("takes Kotori's [influxdb] batch_size when InfluxDB is the store", () => {
+      expect(batchSize('[influxdb]\nbatch_size = 200\n').size).to.equal(200);
+    });
+
+    it('lets [storage] batch_size win over [influxdb] batch_size, and says so', () => {
+      const { size, notes } = batchSize('[influxdb]\nbatch_size = 200\n[storage]\nbatch_size = 300\n');
+      expect(size).to.equal(300);
+      expect(notes).to.match(/influxdb\.batch_size: not used: \[storage\] batch_size wins/);
+    });
+
+    it('does not give [influxdb] batch_size to the embedded store', () => {
+      const { size, notes } = batchSize('[influxdb]\nbatch_size = 200\n[storage]\nbackend = sqlite\n');
+      expect(size).to.equal(5000);
+      expect(notes).to.match(/influxdb\.batch_size: not used by the sqlite store/);
+    });
+
+    it('refuses a batch size below 1', () => {
+      const { problems } = read('[storage]\nbatch_size = 0\n');
+      expect(problems.map((p) => p.format()).join('\n')).to.match(/storage\.batch_size/);
+    });
+  });
+
   it('keeps absolute include globs and splits on commas and newlines', () => {
     const { settings } = read('[main]\ninclude = /etc/kotori/apps-enabled/*.ini, extra/*.ini\n  more.ini\n');
     expect(settings.include).to.deep.equal([

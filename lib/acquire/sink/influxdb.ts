@@ -62,8 +62,8 @@ const NO_ROWS: AsyncIterable<Row> = {
 /**
  * Sink over the InfluxDB v1 HTTP API (`/ping`, `/query`, `/write`), also spoken by InfluxDB 2/3
  * through their v1 compatibility endpoints (token auth).
- * - Writes go out as line protocol in requests of at most `batch_size` points; databases are created
- *   on first use. Errors are `StorageError`: connection failures, timeouts, 5xx and refused credentials
+ * - A write goes out as line protocol in one request (the batcher bounds its size); databases are
+ *   created on first use. Errors are `StorageError`: connection failures, timeouts, 5xx and refused credentials
  *   are retryable; a rejected body (HTTP 400, e.g. a field type conflict) is not.
  * - Queries are streamed: rows are parsed from the HTTP answer chunk by chunk, so a million rows take
  *   constant memory.
@@ -136,14 +136,11 @@ export class InfluxSink implements Sink {
 
   private async writeAll(database: string, points: readonly Point[]): Promise<void> {
     this.assertOpen(`${points.length} points for '${database}' not written`);
-    const size = Math.max(1, Math.floor(this.settings.batch_size));
-    for (let at = 0; at < points.length; at += size) {
-      const chunk = at === 0 && points.length <= size ? points : points.slice(at, at + size);
-      const { body, precision } = pointsToLineProtocol(chunk);
-      if (body === '') continue;
-      await this.ensureDatabase(database);
-      await this.writeChunk(database, Buffer.from(body), precision, chunk.length, false);
-    }
+    // One request per write: how many points a write carries is the batcher's decision ([storage] batch_size).
+    const { body, precision } = pointsToLineProtocol(points);
+    if (body === '') return;
+    await this.ensureDatabase(database);
+    await this.writeChunk(database, Buffer.from(body), precision, points.length, false);
   }
 
   private async writeChunk(

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
+import { WriteBatcher } from '../../../lib/acquire/deliver/batcher.js';
+import { DeadLetterStore } from '../../../lib/acquire/deliver/dead-letter.js';
 import { InfluxSink } from '../../../lib/acquire/sink/influxdb.js';
 import {
   quoteIdentifier,
@@ -41,7 +43,7 @@ function captureLog(): Captured {
 }
 
 function settings(url: string, extra: Partial<InfluxSettings> = {}): InfluxSettings {
-  return { url, batch_size: 5000, flush_interval: 250, timeout: 5000, ...extra };
+  return { url, flush_interval: 250, timeout: 5000, ...extra };
 }
 
 function pt(
@@ -256,11 +258,19 @@ describe('InfluxSink against a real influxd', function () {
       .and.match(/field type conflict/);
   });
 
-  it('splits a write into requests of at most batch_size points', async () => {
+  // The batcher alone decides how many points a write carries ([storage] batch_size); the sink sends each
+  // write as one request.
+  it('writes an add through the batcher in requests of at most batch_size points', async () => {
     const proxy = await startProxy(influxd.url);
-    const small = new InfluxSink({ settings: settings(proxy.url, { batch_size: 2 }), log: captureLog().log });
+    const small = new InfluxSink({ settings: settings(proxy.url), log: captureLog().log });
+    const batcher = new WriteBatcher({
+      sink: small,
+      limits: { batch_size: 2, flush_interval: 60_000, flush_idle: 5 },
+      log: captureLog().log,
+      deadLetter: new DeadLetterStore({ dataDir: '/nonexistent/daqd-dead-letter' }),
+    });
     try {
-      await small.write(
+      await batcher.add(
         'split',
         [1n, 2n, 3n, 4n, 5n].map((i) => pt('s', T + i, { i: Number(i) })),
       );
@@ -276,6 +286,7 @@ describe('InfluxSink against a real influxd', function () {
       );
       expect(rows.map((r) => r[1])).to.deep.equal([1, 2, 3, 4, 5]);
     } finally {
+      await batcher.stop(1000);
       await small.stop();
       await proxy.close();
     }
