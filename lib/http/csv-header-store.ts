@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFileDurably } from '../core/durable-file.js';
 import { errorMessage, StorageError } from '../core/errors.js';
 import type { CsvHeader } from './csv-body.js';
 
@@ -12,8 +13,8 @@ interface StoredFile {
  * The CSV header of every channel that sent one, kept in `<data_dir>/http/csv-headers.json` so it
  * outlives a restart (Kotori keeps them in MongoDB). Keyed by the storage address the rows go to
  * (`<database>/<measurement>`), so every path form of one node shares its header. Read once, on first
- * use; every change is written to a temporary file and renamed over the old one, one write at a time,
- * and `set` resolves only once it is on disk.
+ * use; every change replaces the file durably (`replaceFileDurably`: a temporary file, flushed, renamed
+ * over the old one, the folder flushed), one write at a time, and `set` resolves only once it is on disk.
  */
 export class CsvHeaderStore {
   private headers: Map<string, CsvHeader & { updated: string }> | undefined;
@@ -74,8 +75,7 @@ export class CsvHeaderStore {
     const temporary = `${this.file}.${process.pid}.tmp`;
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFile(temporary, `${JSON.stringify(stored, null, 1)}\n`);
-      await rename(temporary, this.file);
+      await replaceFileDurably(this.file, `${JSON.stringify(stored, null, 1)}\n`, temporary);
     } catch (err) {
       throw new StorageError(`cannot write CSV headers to '${this.file}': ${errorMessage(err)}`, true);
     }
