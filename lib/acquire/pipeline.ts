@@ -3,14 +3,28 @@ import type { Point } from '../core/point.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
 import type { StorageAddress, Topology } from './decode/topology.js';
+import type { WriteBatcher } from './deliver/batcher.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
 import { topologyToStorage } from './sanitize/storage-address.js';
 import type { InboundMessage } from './source/source.js';
 
 /**
- * The acquisition path, in order: topic → topology → slot/payload decode → storage address →
- * sanitized points. This file is the one place that knows the order; each stage is pure.
+ * The ingest path, in order; this file is the one place that states it. A source (`source/`) brings
+ * a message to its realm's channel (`channel/channel.ts`), which runs it through these stages:
+ *
+ * 1. decode (`decode/`, pure): topic → topology (`topic.ts`, by the realm's strategy), then slot
+ *    and payload → readings (`slot.ts`, the decoders of `registry.ts`).
+ * 2. sanitize (`sanitize/`, pure): topology → database and measurement (`storage-address.ts`),
+ *    each reading → a point (`reading.ts`: names, types, time; `series-clock.ts` for readings
+ *    without a time).
+ * 3. deliver (`deliver/`): the batcher (`batcher.ts`: batches by size and time) writes to the store
+ *    (`sink/`: InfluxDB or SQLite); while the store is down, to the spool (`spool.ts`, replayed in
+ *    order by `spool-replayer.ts`); points the store rejects for good go to the dead-letter store
+ *    (`dead-letter.ts`, via `isolate-rejected.ts`).
+ *
+ * `messageToPoints` (MQTT) and `readingsToPoints` (readings decoded already) run 1 and 2; `deliver`
+ * runs 3. A reading is acknowledged once `deliver` resolves.
  */
 
 /** What the pipeline needs of its realm; time comes in with the message. */
@@ -83,7 +97,18 @@ function routeOf(topic: string, app: PipelineContext['app']): Route {
   return { topology, slotClass: classifySlot(topology.slot), address: undefined, seriesKeys: undefined };
 }
 
-/** Decodes one message into points. Throws `DecodeError` for a bad topic or payload. */
+/** The delivery stage as the pipeline sees it: the batcher's `add` (`deliver/batcher.ts`). */
+export type Delivery = Pick<WriteBatcher, 'add'>;
+
+/**
+ * Stage 3: hands a message's points to delivery. Resolves once they are stored (in the store or the
+ * durable spool): only then may the reading be acknowledged. Rejects with `StorageError`.
+ */
+export function deliver(result: PipelineResult & { kind: 'points' }, delivery: Delivery): Promise<void> {
+  return delivery.add(result.database, result.points);
+}
+
+/** Stages 1 and 2 for one message: its points. Throws `DecodeError` for a bad topic or payload. */
 export function messageToPoints(message: InboundMessage, ctx: PipelineContext): PipelineResult {
   const route = ctx.routes?.get(message.topic, ctx.app) ?? routeOf(message.topic, ctx.app);
   const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);

@@ -2,6 +2,7 @@ import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
 import {
+  deliver,
   messageToPoints,
   type PipelineContext,
   type PipelineResult,
@@ -130,7 +131,7 @@ export class Channel {
       return Promise.resolve();
     }
     const database = result.database;
-    return this.ctx.batcher.add(database, result.points).then(
+    return deliver(result, this.ctx.batcher).then(
       () => {
         this.stats.stored++;
       },
@@ -167,7 +168,7 @@ export class Channel {
     this.stats.received += readings.length;
     try {
       const result = readingsToPoints(topology, kind, readings, receivedAt, this.pipeline);
-      await this.ctx.batcher.add(result.database, result.points);
+      await deliver(result, this.ctx.batcher);
       this.stats.stored += readings.length;
       return readings.length;
     } catch (err) {

@@ -1,7 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
-import { messageToPoints, type PipelineContext, TopicRoutes } from '../../lib/acquire/pipeline.js';
+import { WriteBatcher } from '../../lib/acquire/deliver/batcher.js';
+import { DeadLetterStore } from '../../lib/acquire/deliver/dead-letter.js';
+import { deliver, messageToPoints, type PipelineContext, TopicRoutes } from '../../lib/acquire/pipeline.js';
 import { SeriesClock } from '../../lib/acquire/sanitize/series-clock.js';
 import { DEFAULT_TAG_FIELDS } from '../../lib/config/settings.js';
+import { StorageError } from '../../lib/core/errors.js';
+import { silentLog } from '../../lib/core/log.js';
+import { ScriptedSink } from '../support/scripted-sink.js';
 
 const app = { realm: 'acme', strategy: 'mqttkit' as const, tags: DEFAULT_TAG_FIELDS };
 
@@ -83,5 +91,39 @@ describe('acquire/pipeline', () => {
       ),
     ).to.throw(/not under realm 'acme'/);
     expect(routes.size).to.equal(0);
+  });
+
+  it('delivers the points of a message to its database through the batcher, settling once they are stored', async () => {
+    const sink = new ScriptedSink();
+    const dir = await mkdtemp(path.join(tmpdir(), 'daqd-pipeline-'));
+    const batcher = new WriteBatcher({
+      sink,
+      limits: { batch_size: 10, flush_interval: 10, flush_idle: 2 },
+      log: silentLog(),
+      deadLetter: new DeadLetterStore({ dataDir: dir }),
+    });
+    try {
+      const result = messageToPoints(
+        { topic: 'acme/net-1/gw/node-1/data.json', payload: Buffer.from('{"v": 7}'), receivedAt: 1n },
+        context(),
+      );
+      if (result.kind !== 'points') expect.fail(`nothing to store: ${result.reason}`);
+      await deliver(result, batcher);
+      expect(sink.writes).to.deep.equal([{ database: 'acme_net_1', values: [7] }]);
+      sink.poison.add(8);
+      const rejected = messageToPoints(
+        { topic: 'acme/net-1/gw/node-1/data.json', payload: Buffer.from('{"v": 8}'), receivedAt: 2n },
+        context(),
+      );
+      if (rejected.kind !== 'points') expect.fail('nothing to store');
+      const err = await deliver(rejected, batcher).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(StorageError);
+    } finally {
+      await batcher.stop(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
