@@ -2,12 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { DecodeError } from '../core/errors.js';
 import { HttpError } from './http-error.js';
 
-/** A line of a text body, numbered from 1. */
-export interface BodyLine {
-  text: string;
-  number: number;
-}
-
 /** Longest an error answer waits for the rest of an upload on a connection that closes afterwards. */
 const DISCARD_WAIT_MS = 5_000;
 /** Longest the rest of a refused upload is read and thrown away before the connection is cut. */
@@ -72,57 +66,9 @@ export async function* bodyChunks(req: IncomingMessage, limit: number): AsyncGen
   }
 }
 
-/** The whole body as UTF-8 text (bounded by the limit `chunks` enforces); `DecodeError` when it is not UTF-8. */
-export async function bodyText(chunks: AsyncIterable<Buffer>): Promise<string> {
+/** The whole body (bounded by the limit `chunks` enforces), for a decoder to read. */
+export async function bodyBytes(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(chunk);
-  return decodeUtf8(Buffer.concat(parts));
-}
-
-/**
- * The body as lines, decoded and split while it arrives (`\n` or `\r\n`; a last line without a line
- * break counts). `DecodeError` naming the line when a line is not UTF-8.
- */
-export async function* bodyLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<BodyLine> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let pending = '';
-  let number = 0;
-  const decode = (chunk?: Buffer) => {
-    try {
-      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new DecodeError(`line ${number + 1} of the request body is not valid UTF-8`);
-    }
-  };
-  const split = function* (text: string, final: boolean): Generator<BodyLine> {
-    pending += text;
-    let from = 0;
-    let newline = pending.indexOf('\n');
-    while (newline !== -1) {
-      number++;
-      yield { text: stripCr(pending.slice(from, newline)), number };
-      from = newline + 1;
-      newline = pending.indexOf('\n', from);
-    }
-    pending = pending.slice(from);
-    if (final && pending !== '') {
-      number++;
-      yield { text: stripCr(pending), number };
-      pending = '';
-    }
-  };
-  for await (const chunk of chunks) yield* split(decode(chunk), false);
-  yield* split(decode(), true);
-}
-
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
-}
-
-function decodeUtf8(buffer: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
-  } catch {
-    throw new DecodeError('request body is not valid UTF-8');
-  }
+  return Buffer.concat(parts);
 }

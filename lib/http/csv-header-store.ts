@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CsvHeader } from '../acquire/decode/decoder.js';
 import { replaceFileDurably } from '../core/durable-file.js';
 import { errorMessage, StorageError } from '../core/errors.js';
-import type { CsvHeader } from './csv-body.js';
 
 interface StoredFile {
   version: 1;

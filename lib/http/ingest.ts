@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+import type { BodyDecoder, BodyItem, DecodedBody } from '../acquire/decode/decoder.js';
+import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { type PipelineContext, readingsToPoints } from '../acquire/pipeline.js';
@@ -7,13 +9,11 @@ import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { DecodeError, errorMessage, NotFoundError, StorageError } from '../core/errors.js';
-import { bodyChunks } from './body.js';
+import { bodyBytes, bodyChunks } from './body.js';
 import type { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import type { LargeBodyGate } from './large-body-gate.js';
 import type { HttpMetrics } from './metrics.js';
-import { type BodyKind, type ReadingSource, readingSource } from './reading-source.js';
-import type { BodyItem } from './readings-body.js';
 
 /** What HTTP ingest needs of a realm's channel: its app, and the way into its pipeline. */
 export interface IngestChannel {
@@ -44,17 +44,11 @@ export interface IngestContext {
  */
 const PART = 5000;
 
-const MEDIA_TYPES: Readonly<Record<string, BodyKind>> = {
-  'application/json': 'json',
-  'text/json': 'json',
-  'application/x-www-form-urlencoded': 'form',
-  'text/csv': 'csv',
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'application/jsonl': 'ndjson',
-  'application/x-jsonlines': 'ndjson',
-};
-const ACCEPTED = 'application/json, application/x-www-form-urlencoded, text/csv or application/x-ndjson';
+/** What a 415 answer asks for: the first media type of every body decoder. */
+const ACCEPTED = (() => {
+  const types = BODY_DECODERS.map((decoder) => decoder.contentTypes[0]!);
+  return `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}`;
+})();
 
 /**
  * `POST /api/<realm>/<address>/<data|event>`: reads the body (streamed, limited), decodes it into readings
@@ -82,16 +76,16 @@ export async function handleIngest(
     throw new NotFoundError(`no such address: ${errorMessage(err)}`);
   }
   const kind = route.slot;
-  const bodyKind = requestBodyKind(koa);
+  const decoder = requestDecoder(koa);
   let headerKey = '';
-  if (bodyKind === 'csv') {
+  if (decoder.remembersHeader) {
     const address = topologyToStorage(topology);
     headerKey = `${address.database}/${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
   }
   const large = ctx.largeBodies.isLarge(koa.get('Content-Length') || undefined);
   const release = large ? await ctx.largeBodies.enter() : undefined;
   try {
-    await ingestBody(koa, channel, { topology, kind, receivedAt, started, bodyKind, headerKey }, ctx);
+    await ingestBody(koa, channel, { topology, kind, receivedAt, started, decoder, headerKey }, ctx);
   } finally {
     release?.();
   }
@@ -105,16 +99,16 @@ async function ingestBody(
     kind: 'data' | 'event';
     receivedAt: bigint;
     started: number;
-    bodyKind: BodyKind;
+    decoder: BodyDecoder;
     headerKey: string;
   },
   ctx: IngestContext,
 ): Promise<void> {
-  const { topology, kind, receivedAt, started, bodyKind, headerKey } = request;
+  const { topology, kind, receivedAt, started, decoder, headerKey } = request;
   const { app } = channel;
-  const source = await readingSource(bodyKind, bodyChunks(koa.req, ctx.maxBodySize), () =>
-    ctx.headers.get(headerKey),
-  );
+  const body = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize));
+  const header = decoder.remembersHeader ? await ctx.headers.get(headerKey) : undefined;
+  const source = await decoder.decodeBody(body, { header });
   const job: IngestJob = { channel, topology, kind, receivedAt, source, timezone: ctx.timezone, count: 0 };
 
   // First read: checks every reading; a body of at most PART readings is kept and stored from it.
@@ -140,7 +134,7 @@ interface IngestJob {
   topology: Topology;
   kind: 'data' | 'event';
   receivedAt: bigint;
-  source: ReadingSource;
+  source: DecodedBody;
   timezone: string;
   /** Readings in the body, once it has been read through. */
   count: number;
@@ -213,16 +207,16 @@ async function storePart(job: IngestJob, part: readonly BodyItem[], stored: numb
   }
 }
 
-/** The body's kind from `Content-Type`: 415 when it is missing, not one we read, or not UTF-8. */
-function requestBodyKind(koa: Context): BodyKind {
+/** The body's decoder from `Content-Type`: 415 when it is missing, not one we read, or not UTF-8. */
+function requestDecoder(koa: Context): BodyDecoder {
   const header = koa.get('Content-Type').trim();
   if (header === '') {
     if (koa.get('Content-Length') === '0') throw new DecodeError('request body is empty');
     throw new HttpError(415, `Content-Type is missing; send ${ACCEPTED}`);
   }
   const [type = '', ...params] = header.split(';').map((part) => part.trim());
-  const kind = MEDIA_TYPES[type.toLowerCase()];
-  if (kind === undefined) {
+  const decoder = bodyDecoderFor(type.toLowerCase());
+  if (decoder === undefined) {
     const shown = type.length > 60 ? `${type.slice(0, 60)}…` : type;
     throw new HttpError(415, `Content-Type '${shown}' is not supported; send ${ACCEPTED}`);
   }
@@ -233,7 +227,7 @@ function requestBodyKind(koa: Context): BodyKind {
       throw new HttpError(415, `charset '${charset.slice(0, 20)}' is not supported; send UTF-8`);
     }
   }
-  return kind;
+  return decoder;
 }
 
 /**

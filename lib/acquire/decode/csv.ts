@@ -1,17 +1,8 @@
-import { DecodeError } from '../core/errors.js';
-import type { BodyLine } from './body.js';
-import { type BodyItem, type BodyReadings, removePasskey } from './readings-body.js';
-
-/** The field names of a channel's CSV rows, remembered between requests (and restarts). */
-export interface CsvHeader {
-  fields: string[];
-  /**
-   * Vendor formats with date and time in two columns: those two are joined (`<date>T<time>`, plus `zone`)
-   * into `time`. `zone` `Z` reads them as UTC (Kotori's rule for Beelogger and the variometer); empty
-   * (a header remembered by an earlier daqd) reads them in the configured zone.
-   */
-  fuse?: { date: string; time: string; zone: 'Z' | '' } | undefined;
-}
+import { DecodeError } from '../../core/errors.js';
+import type { BodyReadings } from './body-readings.js';
+import type { BodyDecoder, BodyItem, CsvHeader } from './decoder.js';
+import { removePasskey } from './ecowitt-passkey.js';
+import { type BodyLine, linesOfBody } from './text-lines.js';
 
 /** CSV readings, plus the header line the body brought (to be remembered), if any. */
 export interface CsvReadings extends BodyReadings {
@@ -257,3 +248,30 @@ function pad(part: string): string {
 function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
+
+/**
+ * CSV bodies (see `csvItems`): kept as bytes, parsed on each read against the channel's remembered
+ * header. What the first read announces (a header line, notes for the client) is what the body says;
+ * later reads announce nothing again.
+ */
+export const csvDecoder: BodyDecoder = {
+  name: 'csv',
+  takes: 'body',
+  contentTypes: ['text/csv'],
+  remembersHeader: true,
+  decodeBody: async (body, { header: remembered }) => {
+    const first: CsvAnnounced = { header: undefined, messages: [] };
+    let reads = 0;
+    return {
+      items: () =>
+        csvItems(linesOfBody(body), remembered, reads++ === 0 ? first : { header: undefined, messages: [] }),
+      where: (line) => `line ${line}`,
+      get messages() {
+        return first.messages;
+      },
+      get header() {
+        return first.header;
+      },
+    };
+  },
+};

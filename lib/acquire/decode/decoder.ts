@@ -56,7 +56,7 @@ export interface CsvHeader {
  * A body's readings, readable more than once: a large body is checked whole before any of it is
  * stored, then read again to store it in parts, so its readings never all sit in memory at once.
  */
-export interface BodyReadings {
+export interface DecodedBody {
   /** The readings in body order; each call reads anew. */
   items(): AsyncIterable<BodyItem>;
   /** Where `line` of an item is, for messages: `line 7`, `item 3`. */
@@ -84,7 +84,7 @@ export interface BodyDecoder {
   readonly contentTypes: readonly string[];
   /** True when it reads rows against a header the channel remembers between bodies (CSV). */
   readonly remembersHeader?: boolean;
-  decodeBody(body: Buffer, ctx: BodyDecodeContext): BodyReadings;
+  decodeBody(body: Buffer, ctx: BodyDecodeContext): Promise<DecodedBody>;
 }
 
 /** Every kind of decoder the registry holds. */

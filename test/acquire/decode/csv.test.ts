@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { DecodeError } from '../../lib/core/errors.js';
-import type { BodyLine } from '../../lib/http/body.js';
-import { type CsvHeader, csvCells, csvHeaderFromLine, csvReadings } from '../../lib/http/csv-body.js';
+import { csvCells, csvHeaderFromLine, csvReadings } from '../../../lib/acquire/decode/csv.js';
+import type { CsvHeader } from '../../../lib/acquire/decode/decoder.js';
+import type { BodyLine } from '../../../lib/acquire/decode/text-lines.js';
+import { DecodeError } from '../../../lib/core/errors.js';
 
 async function* linesOf(text: string): AsyncGenerator<BodyLine> {
   let number = 0;

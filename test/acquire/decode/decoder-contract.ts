@@ -106,7 +106,7 @@ function decodeSlotCase(decoder: SlotDecoder, c: DecoderCase, payload: Buffer) {
 }
 
 async function decodeBodyCase(decoder: BodyDecoder, c: DecoderCase, payload: Buffer) {
-  const body = decoder.decodeBody(payload, { header: c.header });
+  const body = await decoder.decodeBody(payload, { header: c.header });
   const read = async () => {
     const readings: Record<string, unknown>[] = [];
     for await (const item of body.items()) readings.push(item.reading);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jsonErrorOffset } from '../../lib/http/json-error-offset.js';
+import { jsonErrorOffset } from '../../../lib/acquire/decode/json-error-offset.js';
 
 describe('jsonErrorOffset', () => {
   it('finds nothing wrong in valid JSON, whatever JSON.parse accepts', () => {

@@ -7,6 +7,7 @@ import {
   SLOT_DECODERS,
 } from '../../../lib/acquire/decode/registry.js';
 import { KNOWN_SLOTS } from '../../../lib/acquire/decode/slot.js';
+import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './body.fixtures.js';
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
@@ -16,6 +17,10 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   'kotori-json': kotoriJsonFixtures,
   'kotori-discrete': kotoriDiscreteFixtures,
   'kotori-json-event': kotoriJsonEventFixtures,
+  'json-body': jsonBodyFixtures,
+  form: formFixtures,
+  csv: csvFixtures,
+  ndjson: ndjsonFixtures,
 };
 
 describe('decoder registry', () => {
@@ -55,6 +60,22 @@ describe('decoder registry', () => {
       for (const type of decoder.contentTypes) expect(bodyDecoderFor(type)).to.equal(decoder);
     }
     expect(bodyDecoderFor('application/octet-stream')).to.equal(undefined);
+  });
+
+  it('takes the media types HTTP ingest always took', () => {
+    const taken = Object.fromEntries(
+      BODY_DECODERS.flatMap((decoder) => decoder.contentTypes.map((type) => [type, decoder.name])),
+    );
+    expect(taken).to.deep.equal({
+      'application/json': 'json-body',
+      'text/json': 'json-body',
+      'application/x-www-form-urlencoded': 'form',
+      'text/csv': 'csv',
+      'application/x-ndjson': 'ndjson',
+      'application/ndjson': 'ndjson',
+      'application/jsonl': 'ndjson',
+      'application/x-jsonlines': 'ndjson',
+    });
   });
 });
 
