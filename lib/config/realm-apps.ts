@@ -1,4 +1,10 @@
-import type { StrategyName } from '../acquire/decode/topology.js';
+import {
+  STRATEGIES,
+  strategyEntryPoints,
+  strategyForEntryPoint,
+  strategyForVendor,
+  strategyVendors,
+} from '../acquire/decode/strategy/registry.js';
 import { ConfigError } from '../core/errors.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_APP_KEYS } from './kotori-keys.js';
@@ -6,18 +12,6 @@ import { readMqttKeys } from './main-settings.js';
 import { SectionReader } from './section-reader.js';
 import { DEFAULT_TAG_FIELDS, type Forwarder, type RealmApp, type Settings } from './settings.js';
 import { closestName, didYouMean } from './suggest.js';
-
-/** Entry points (Kotori's and ours) that name an acquisition strategy. */
-const STRATEGY_ENTRY_POINTS: Readonly<Record<string, StrategyName>> = {
-  mqttkit: 'mqttkit',
-  basic: 'basic',
-  'kotori.daq.application.mqttkit:mqttkit_application': 'mqttkit',
-  'kotori.daq.application.basic:application': 'basic',
-  'kotori.daq.application.basic:basic_application': 'basic',
-};
-
-/** Kotori's vendor apps (`type = vendor`, section named after the vendor) that are mqttkit realms. */
-const MQTTKIT_VENDORS = ['hiveeyes'];
 
 const FORWARDER_ENTRY_POINT = 'kotori.io.protocol.forwarder:boot';
 
@@ -226,23 +220,27 @@ function readApp(
   const section = reader.section;
   const type = reader.string('type');
   const entryPoint = reader.string('application') ?? reader.string('app_factory');
-  let strategy: StrategyName | undefined;
+  // The strategy registry (acquire/decode/strategy/registry.ts) knows the names and entry points.
+  let strategy: string | undefined;
+  const vendorStrategy = type === 'vendor' ? strategyForVendor(section.name) : undefined;
   if (entryPoint !== undefined) {
-    strategy = STRATEGY_ENTRY_POINTS[entryPoint];
+    strategy = strategyForEntryPoint(entryPoint)?.name;
     if (strategy === undefined) {
       reader.problem(
         reader.has('application') ? 'application' : 'app_factory',
-        `unknown entry point '${entryPoint}' (known: ${Object.keys(STRATEGY_ENTRY_POINTS).join(', ')})`,
+        `unknown entry point '${entryPoint}' (known: ${strategyEntryPoints().join(', ')})`,
       );
     }
-  } else if (type === 'vendor' && MQTTKIT_VENDORS.includes(section.name)) {
-    strategy = 'mqttkit';
+  } else if (vendorStrategy !== undefined) {
+    strategy = vendorStrategy.name;
   } else {
+    const names = STRATEGIES.map((s) => s.name);
+    const choice = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
     reader.problem(
       'application',
       type === 'vendor'
-        ? `unknown vendor [${section.name}] (known: ${MQTTKIT_VENDORS.join(', ')}); name a strategy with application = mqttkit or basic`
-        : 'missing: name the strategy with application = mqttkit or basic',
+        ? `unknown vendor [${section.name}] (known: ${strategyVendors().join(', ')}); name a strategy with application = ${choice}`
+        : `missing: name the strategy with application = ${choice}`,
     );
   }
 

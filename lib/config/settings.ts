@@ -1,7 +1,6 @@
-import type { StrategyName } from '../acquire/decode/topology.js';
+import type { LogLevel } from '../core/log.js';
 
-/** Syslog levels, as winston names them. */
-export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
+export type { LogLevel };
 
 /** Connection to an MQTT broker: `[mqtt]` in the main file, `[<realm>:mqtt]` per realm. */
 export interface MqttSettings {
@@ -123,7 +122,11 @@ export interface RealmApp {
   file: string;
   line: number;
   realm: string;
-  strategy: StrategyName;
+  /**
+   * How the realm lays out its topics and HTTP paths: the name of a strategy of
+   * `acquire/decode/strategy/registry.ts` (`mqttkit`, `basic`), from `application = …`; checked at load.
+   */
+  strategy: string;
   /** Subscriptions, MQTT filters. Default `<realm>/#`. */
   mqtt_topics: readonly string[];
   /** Broker of this realm: `[mqtt]` overlaid with `[<realm>:mqtt]`. */

@@ -1,5 +1,4 @@
 import winston from 'winston';
-import type { LogLevel } from '../config/settings.js';
 
 /** The logger every component is handed: syslog levels, one line per event, a namespace per part. */
 export interface Log {
@@ -13,6 +12,9 @@ export interface Log {
   /** A logger for a sub-namespace, e.g. `daqd:realm:hiverize`. */
   child(namespace: string): Log;
 }
+
+/** Syslog levels, as winston names them (`[daqd] log_level`). */
+export type LogLevel = 'emerg' | 'alert' | 'crit' | 'error' | 'warning' | 'notice' | 'info' | 'debug';
 
 const LEVELS: readonly LogLevel[] = ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'];
 

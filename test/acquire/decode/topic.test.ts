@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { topicToTopology } from '../../../lib/acquire/decode/topic.js';
 import { DecodeError } from '../../../lib/core/errors.js';
-import { basicCases, mqttkitCases } from './topology.fixtures.js';
+import { basicCases, mqttkitCases } from './strategy/topology.fixtures.js';
 
 describe('topicToTopology', () => {
   describe("strategy 'mqttkit'", () => {

@@ -1,5 +1,6 @@
-import { DecodeError } from '../../core/errors.js';
-import type { Topology } from './topology.js';
+import { DecodeError } from '../../../core/errors.js';
+import type { DatabaseTopology, Topology } from '../topology.js';
+import type { Strategy, StrategyApp } from './strategy.js';
 
 /** What `mqttkitTopology` needs to know about the realm. */
 export interface MqttkitOptions {
@@ -27,9 +28,15 @@ const DEFAULT_PART = 'default';
  * literally named `device` or `channel` cannot be addressed with the path form.
  */
 export function mqttkitTopology(topic: string, options: MqttkitOptions): Topology {
+  return partsToTopology(topicBelowRealm(topic, options.realm).split('/'), topic, options);
+}
+
+/**
+ * The topology of the parts of a topic below the realm (the last ones the slot); `topic` is what
+ * error messages name.
+ */
+function partsToTopology(parts: readonly string[], topic: string, options: MqttkitOptions): Topology {
   const { realm } = options;
-  const rest = topicBelowRealm(topic, realm);
-  const parts = rest.split('/');
 
   if (parts[0] === 'device') {
     if (parts.length < 3) {
@@ -71,6 +78,32 @@ export function mqttkitTopology(topic: string, options: MqttkitOptions): Topolog
   const node = requirePart(topic, 'node', parts[2]);
   const slot = requireSlot(topic, parts.slice(3).join('/'));
   return { realm, network, gateway, node, slot };
+}
+
+/**
+ * The MQTTKit (WAN) strategy: `realm/network/gateway/node/slot…` and its device and channel forms (see
+ * `mqttkitTopology`); HTTP paths `/api/<realm>/<network>/<gateway>/<node>/…` (and the device and
+ * channel forms) name the same nodes; the databases are the networks.
+ */
+export const mqttkitStrategy: Strategy = {
+  name: 'mqttkit',
+  entryPoints: ['kotori.daq.application.mqttkit:mqttkit_application'],
+  vendors: ['hiveeyes'],
+  addressShape: '<network>/<gateway>/<node>',
+  topicToTopology: (topic: string, app: StrategyApp): Topology => mqttkitTopology(topic, optionsOf(app)),
+  pathToTopology(address: readonly string[], slot: string, app: StrategyApp): Topology {
+    const where = `${app.realm}/${address.join('/')}/${slot}`;
+    const topology = partsToTopology([...address, slot], where, optionsOf(app));
+    if (topology.slot !== slot) {
+      throw new DecodeError(`address '${address.join('/')}' is not one node's address`);
+    }
+    return topology;
+  },
+  databaseTopology: (realm: string, segment: string): DatabaseTopology => ({ realm, network: segment }),
+};
+
+function optionsOf(app: StrategyApp): MqttkitOptions {
+  return { realm: app.realm, allowedNetworks: app.direct_channel_allowed_networks };
 }
 
 /**

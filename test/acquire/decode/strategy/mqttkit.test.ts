@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { mqttkitTopology } from '../../../lib/acquire/decode/mqttkit.js';
-import { DecodeError } from '../../../lib/core/errors.js';
+import { mqttkitTopology } from '../../../../lib/acquire/decode/strategy/mqttkit.js';
+import { DecodeError } from '../../../../lib/core/errors.js';
 import { mqttkitCases } from './topology.fixtures.js';
 
 describe('mqttkitTopology', () => {

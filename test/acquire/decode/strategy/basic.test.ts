@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { basicTopology } from '../../../lib/acquire/decode/basic.js';
-import { DecodeError } from '../../../lib/core/errors.js';
+import { basicTopology } from '../../../../lib/acquire/decode/strategy/basic.js';
+import { DecodeError } from '../../../../lib/core/errors.js';
 import { basicCases } from './topology.fixtures.js';
 
 describe('basicTopology', () => {

@@ -1,4 +1,4 @@
-import type { Topology } from '../../../lib/acquire/decode/topology.js';
+import type { Topology } from '../../../../lib/acquire/decode/topology.js';
 
 /** A topic, the options it is read with, and the topology it gives (or the error it raises). */
 export interface TopicCase {
