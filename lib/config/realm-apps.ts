@@ -6,6 +6,7 @@ import {
   strategyVendors,
 } from '../acquire/decode/strategy/registry.js';
 import { ConfigError } from '../core/errors.js';
+import { compileForwarder, type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_APP_KEYS } from './kotori-keys.js';
 import { readMqttKeys } from './main-settings.js';
@@ -54,6 +55,12 @@ export interface RealmAppsResult {
   warnings: string[];
 }
 
+/** A forwarder section and its route, compiled when the section is read. */
+interface CompiledForwarder {
+  forwarder: Forwarder;
+  route: ForwarderRoute;
+}
+
 interface Candidate {
   section: IniSection;
   realm: string;
@@ -74,7 +81,9 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
 
   const acquisition: Candidate[] = [];
-  const forwarders = new Map<string, Forwarder[]>();
+  const forwarders = new Map<string, CompiledForwarder[]>();
+  /** Realms with an invalid forwarder section. */
+  const brokenForwarders = new Set<string>();
 
   for (const section of sections) {
     const type = section.entries.get('type')?.value;
@@ -122,13 +131,28 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
       if (source === undefined) reader.problem('source', 'missing: a forwarder needs a source');
       if (target === undefined) reader.problem('target', 'missing: a forwarder needs a target');
       warnUnknownKeys(reader, warnings);
+      let compiled: CompiledForwarder | undefined;
       if (local.length === 0 && source !== undefined && target !== undefined) {
+        const forwarder = { section: section.name, file: section.file, line: section.line, source, target };
+        try {
+          const route = compileForwarder(forwarder, (key) => section.entries.get(key)?.line ?? section.line);
+          compiled = { forwarder, route };
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          local.push(err);
+        }
+      }
+      if (compiled !== undefined) {
         const list = forwarders.get(realm) ?? [];
-        list.push({ section: section.name, file: section.file, line: section.line, source, target });
+        list.push(compiled);
         forwarders.set(realm, list);
       } else {
-        // An invalid forwarder makes its realm's HTTP routes uncertain: keep the realm's last good state.
-        if (realm !== '') invalidRealms.add(realm);
+        // An invalid forwarder makes its realm's HTTP routes uncertain: the realm's app is invalid (skipped,
+        // or its last good state kept on reload).
+        if (realm !== '') {
+          invalidRealms.add(realm);
+          brokenForwarders.add(realm);
+        }
       }
       problems.push(...local);
       continue;
@@ -144,6 +168,8 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
   const apps: RealmApp[] = [];
   const taken = new Map<string, IniSection>();
   for (const { section, realm } of acquisition) {
+    // Its forwarder is invalid (reported above): the app is too.
+    if (brokenForwarders.has(realm)) continue;
     const local: ConfigError[] = [];
     const reader = new SectionReader(section, local);
     const first = taken.get(realm);
@@ -168,7 +194,7 @@ export function readRealmApps(files: readonly IniFile[], settings: Settings): Re
 
   for (const [realm, list] of forwarders) {
     if (!taken.has(realm) && !invalidRealms.has(realm)) {
-      for (const f of list) {
+      for (const { forwarder: f } of list) {
         problems.push(
           new ConfigError(`forwarder for realm '${realm}', but no app acquires that realm`, {
             file: f.file,
@@ -214,7 +240,7 @@ function readApp(
   realm: string,
   settings: Settings,
   byName: ReadonlyMap<string, IniSection>,
-  forwarders: readonly Forwarder[],
+  forwarders: readonly CompiledForwarder[],
   problems: ConfigError[],
 ): RealmApp | undefined {
   const section = reader.section;
@@ -272,8 +298,8 @@ function readApp(
     reader.problem('mqtt_shared_group', `'${group}' may not contain '/', '+' or '#'`);
   }
   const httpApi = reader.boolean('http_api', false);
-  const ingestForwarder = forwarders.some((f) => /\[\s*POST\s*\]\s*$/i.test(f.source));
-  const exportForwarder = forwarders.some((f) => /\[\s*GET\s*\]\s*$/i.test(f.source));
+  const ingestForwarder = forwarders.some((f) => f.route.role === 'ingest');
+  const exportForwarder = forwarders.some((f) => f.route.role === 'export');
   const app: RealmApp = {
     name: section.name,
     file: section.file,
@@ -291,7 +317,13 @@ function readApp(
     metrics_logger_interval: reader.number('metrics_logger_interval', settings.daqd.metrics_logger_interval, {
       min: 0,
     }),
-    forwarders,
+    forwarders: forwarders.map((f) => f.forwarder),
+    // With ingest forwarders, Kotori offers exactly the routes they name; otherwise (`http_api = true`)
+    // the standard ingest route, which is Kotori's usual forwarder.
+    ingest_routes: ingestRoutes(
+      forwarders.map((f) => f.route),
+      { section: section.name, file: section.file, line: section.line, realm },
+    ),
   };
   for (const key of APP_KEYS) reader.raw(key);
   return strategy === undefined ? undefined : app;

@@ -1,4 +1,5 @@
 import type { LogLevel } from '../core/log.js';
+import type { ForwarderRoute } from './forwarder-route.js';
 
 export type { LogLevel };
 
@@ -146,6 +147,11 @@ export interface RealmApp {
   /** Seconds between summary lines for this realm. */
   metrics_logger_interval: number;
   forwarders: readonly Forwarder[];
+  /**
+   * HTTP ingest routes, compiled and validated at load: the app's ingest forwarders in file order, or,
+   * without any, the standard route (see `ingestRoutes`). Used only when `http_ingest` is true.
+   */
+  ingest_routes: readonly ForwarderRoute[];
 }
 
 /** Default `[storage] max_open_databases`: 384 file descriptors at most, well below the usual limit of 1024. */

@@ -1,6 +1,5 @@
 import type { RealmApp } from '../config/settings.js';
-import { type ConfigError, NotFoundError, QueryError } from '../core/errors.js';
-import { compileForwarder, type ForwarderRoute } from './forwarder-route.js';
+import { NotFoundError, QueryError } from '../core/errors.js';
 
 /** What a path under `/api/<realm>/` asks for, and with which methods. */
 export type ApiRoute =
@@ -8,40 +7,30 @@ export type ApiRoute =
   | { kind: 'export'; methods: readonly string[]; topic: string; slot: 'data' | 'event'; suffix: string }
   | { kind: 'latest'; methods: readonly string[]; network: string };
 
-/** The ingest routes of one app, compiled once, and the forwarders that could not be. */
-interface AppRoutes {
-  ingest: ForwarderRoute[];
-  problems: ConfigError[];
-}
-
 const EXPORT_FILE = /^(data|event)\.([^/]+)$/;
 const READ_METHODS = ['GET', 'HEAD'];
 
 /**
  * Routes of realm apps.
- * - Ingest (when the app enables it): the app's ingest forwarders (Kotori `source = http:/api/… [POST]`,
- *   `target = mqtt:/…`) in file order, or, without any, the standard route
- *   `/api/<realm>/{address:.*}/{slot:(data|event)}` → `<realm>/{address}/{slot}.json`.
+ * - Ingest (when the app enables it): the app's `ingest_routes`, compiled when the configuration was
+ *   loaded: its ingest forwarders (Kotori `source = http:/api/… [POST]`, `target = mqtt:/…`) in file
+ *   order, or, without any, the standard route `/api/<realm>/{address:.*}/{slot:(data|event)}` →
+ *   `<realm>/{address}/{slot}.json`.
  * - Export (when the app enables it): `/api/<realm>/<address…>/<data|event>.<suffix>` and
  *   `/api/<realm>/<network>/latest`. Kotori's export forwarders (`target = influxdb:/…`) map to these.
  */
 export class ApiRoutes {
-  private readonly compiled = new WeakMap<RealmApp, AppRoutes>();
-
-  constructor(private readonly ctx: { onProblem: (problem: ConfigError) => void }) {}
-
   /**
    * The route a decoded path (`/api/<realm>/…`, split into `segments` after `/api/`) takes in `app`, or a
    * `NotFoundError` saying what the realm offers.
    */
   match(path: string, segments: readonly string[], app: RealmApp): ApiRoute {
     if (app.http_ingest) {
-      for (const route of this.routesOf(app).ingest) {
+      for (const route of app.ingest_routes) {
         const values = route.match(path);
         if (values === undefined) continue;
         const topic = route.target(values);
-        const methods = route.methods.length > 0 ? route.methods : ['POST'];
-        return { kind: 'ingest', methods, topic, slot: slotOf(values['slot'], topic) };
+        return { kind: 'ingest', methods: route.methods, topic, slot: slotOf(values['slot'], topic) };
       }
     }
     if (app.http_export) {
@@ -78,41 +67,6 @@ export class ApiRoutes {
     throw new NotFoundError(
       `no such resource: ${clip(path)}; realm '${app.realm}' offers ${offers.join(', ')}`,
     );
-  }
-
-  private routesOf(app: RealmApp): AppRoutes {
-    let routes = this.compiled.get(app);
-    if (routes !== undefined) return routes;
-    routes = { ingest: [], problems: [] };
-    // With forwarder sections, Kotori offers exactly the routes they name; otherwise (`http_api = true`)
-    // the standard ingest route, which is Kotori's usual forwarder.
-    const ingestForwarders = app.forwarders.filter((f) => /\[[^\]]*\bPOST\b[^\]]*\]\s*$/i.test(f.source));
-    const forwarders =
-      ingestForwarders.length > 0
-        ? ingestForwarders
-        : [
-            {
-              section: app.name,
-              file: app.file,
-              line: app.line,
-              source: `http:/api/${app.realm}/{address:.*}/{slot:(data|event)} [POST]`,
-              target: `mqtt:/${app.realm}/{address}/{slot}.json`,
-            },
-          ];
-    for (const forwarder of forwarders) {
-      try {
-        const route = compileForwarder(forwarder);
-        const ingest =
-          route.targetScheme === 'mqtt' && (route.methods.length === 0 || route.methods.includes('POST'));
-        if (ingest) routes.ingest.push(route);
-      } catch (err) {
-        const problem = err as ConfigError;
-        routes.problems.push(problem);
-        this.ctx.onProblem(problem);
-      }
-    }
-    this.compiled.set(app, routes);
-    return routes;
   }
 }
 

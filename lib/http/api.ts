@@ -48,7 +48,7 @@ const RESTART_WAIT_MS = 5000;
  * waits for it (`RESTART_WAIT_MS` at most, then 503): clients do not retry a 404.
  */
 export function apiRouter(ctx: ApiContext): Router {
-  const routes = new ApiRoutes({ onProblem: (problem) => ctx.log.error(problem.format()) });
+  const routes = new ApiRoutes();
   const router = new Router();
   const largeBodies = new LargeBodyGate();
   router.all('/api/*rest', async (koa) => {

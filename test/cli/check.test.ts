@@ -30,6 +30,33 @@ describe('cli: daqd check', () => {
     ]);
   });
 
+  it('compiles forwarders: an unclosed { or an unknown placeholder is file:line: section.key, exit 78', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    const app = path.join(dir, 'apps-enabled', 'r.ini');
+    await writeFile(main, '[http]\nport = 8080\n');
+    const forwarder = (realm: string, source: string, target: string) =>
+      `[${realm}]\ntype = application\nrealm = ${realm}\napplication = mqttkit\n` +
+      `[${realm}.http]\ntype = application\napplication = kotori.io.protocol.forwarder:boot\nrealm = ${realm}\n` +
+      `source = ${source}\ntarget = ${target}\n`;
+    await writeFile(
+      app,
+      forwarder('a', 'http:/api/a/{address:.*/{slot:(data|event)} [POST]', 'mqtt:/a/{address}.json') +
+        forwarder('b', 'http:/api/b/{address:.*} [POST]', 'mqtt:/b/{node}/data.json') +
+        forwarder(
+          'c',
+          'http:/api/c/{address:.*}/{slot:(data|event)} [POST]',
+          'mqtt:/c/{address}/{slot}.json',
+        ),
+    );
+    const { code, stderr } = await runCli(['check', '--config', main]);
+    expect(stderr.trim().split('\n')).to.deep.equal([
+      `${app}:9: a.http.source: '/api/a/{address:.*/{slot:(data|event)}': unclosed '{' at position 8`,
+      `${app}:20: b.http.target: '{node}' is not a placeholder of the source '/api/b/{address:.*}'`,
+      `${main}: 2 problems found`,
+    ]);
+    expect(code).to.equal(78);
+  });
+
   it('exits 0 and names the realms for a good configuration', async () => {
     const main = path.join(dir, 'daqd.ini');
     await writeFile(main, '[http]\nport = 8080\n');

@@ -96,6 +96,66 @@ describe('config/realm-apps', () => {
     expect([...result.invalidRealms].sort()).to.deep.equal(['bad1', 'bad2', 'bad3']);
   });
 
+  it('compiles forwarders at load: a broken one makes its app invalid, the other realms run', () => {
+    const fwd = (name: string, realm: string, source: string, target: string) =>
+      `[${name}]\ntype = application\napplication = kotori.io.protocol.forwarder:boot\nrealm = ${realm}\nsource = ${source}\ntarget = ${target}`;
+    const result = apps(
+      [
+        '[good]\ntype = application\nrealm = good\napplication = mqttkit',
+        fwd(
+          'good.http',
+          'good',
+          'http:/api/good/{address:.*}/{slot:(data|event)} [POST]',
+          'mqtt:/good/{address}/{slot}.json',
+        ),
+        '[open]\ntype = application\nrealm = open\napplication = mqttkit',
+        fwd(
+          'open.http',
+          'open',
+          'http:/api/open/{address:.*/{slot:(data|event)} [POST]',
+          'mqtt:/open/{address}.json',
+        ),
+        '[unknown]\ntype = application\nrealm = unknown\napplication = mqttkit',
+        fwd(
+          'unknown.http',
+          'unknown',
+          'http:/api/unknown/{address:.*} [POST]',
+          'mqtt:/unknown/{node}/data.json',
+        ),
+      ].join('\n'),
+    );
+    expect(result.problems.map((p) => p.format())).to.deep.equal([
+      "/apps/a.ini:19: open.http.source: '/api/open/{address:.*/{slot:(data|event)}': unclosed '{' at position 11",
+      "/apps/a.ini:30: unknown.http.target: '{node}' is not a placeholder of the source '/api/unknown/{address:.*}'",
+    ]);
+    expect(result.apps.map((a) => a.realm)).to.deep.equal(['good']);
+    expect([...result.invalidRealms].sort()).to.deep.equal(['open', 'unknown']);
+    const routes = result.apps[0]?.ingest_routes ?? [];
+    expect(routes.map((r) => [r.section, r.role])).to.deep.equal([['good.http', 'ingest']]);
+    expect(routes[0]?.target(routes[0].match('/api/good/n/g/x/event') ?? {})).to.equal(
+      'good/n/g/x/event.json',
+    );
+  });
+
+  it('one rule says which forwarders are ingest and export: [POST, PUT] is ingest, [GET] to influxdb export', () => {
+    const { apps: list, problems } = apps(
+      [
+        '[r]\ntype = application\nrealm = r\napplication = mqttkit',
+        '[r.http]\ntype = application\napplication = kotori.io.protocol.forwarder:boot\nrealm = r',
+        'source = http:/api/r/{address:.*}/{slot:(data|event)} [POST, PUT]\ntarget = mqtt:/r/{address}/{slot}.json',
+        '[e]\ntype = application\nrealm = e\napplication = mqttkit',
+        '[e.export]\ntype = application\napplication = kotori.io.protocol.forwarder:boot\nrealm = e',
+        'source = http:/api/e/{address:.*}/{slot:(data|event)}.{suffix} [GET, HEAD]\ntarget = influxdb:/{database}',
+      ].join('\n'),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list.map((a) => [a.realm, a.http_ingest, a.http_export])).to.deep.equal([
+      ['r', true, false],
+      ['e', false, true],
+    ]);
+    expect(list[0]?.ingest_routes.map((r) => r.methods)).to.deep.equal([['POST', 'PUT']]);
+  });
+
   it('ignores sections that are not apps; a key it does not know is no problem', () => {
     const { apps: list, problems } = apps(
       '[notes]\nfoo = bar\n[r]\ntype = application\nrealm = r\napplication = basic\nwhatever = 1\n',

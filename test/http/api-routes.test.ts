@@ -1,12 +1,16 @@
 import { expect } from 'chai';
+import { compileForwarder, ingestRoutes } from '../../lib/config/forwarder-route.js';
 import type { Forwarder, RealmApp } from '../../lib/config/settings.js';
-import { type ConfigError, NotFoundError, QueryError } from '../../lib/core/errors.js';
+import { NotFoundError, QueryError } from '../../lib/core/errors.js';
 import { type ApiRoute, ApiRoutes, pathSegments } from '../../lib/http/api-routes.js';
 
+/** An app as the configuration loads it: its forwarders compiled into ingest routes. */
 function app(realm: string, extra: Partial<RealmApp> = {}): RealmApp {
+  const file = `/apps/${realm}.ini`;
+  const routes = (extra.forwarders ?? []).map((f) => compileForwarder(f));
   return {
     name: realm,
-    file: `/apps/${realm}.ini`,
+    file,
     line: 1,
     realm,
     strategy: 'mqttkit',
@@ -18,6 +22,7 @@ function app(realm: string, extra: Partial<RealmApp> = {}): RealmApp {
     hide_inactive_after_days: 30,
     metrics_logger_interval: 0,
     forwarders: [],
+    ingest_routes: ingestRoutes(routes, { section: realm, file, line: 1, realm }),
     ...extra,
   };
 }
@@ -27,8 +32,7 @@ function forwarder(source: string, target: string): Forwarder {
 }
 
 describe('ApiRoutes', () => {
-  const problems: ConfigError[] = [];
-  const routes = new ApiRoutes({ onProblem: (p) => problems.push(p) });
+  const routes = new ApiRoutes();
   const match = (path: string, realmApp: RealmApp): ApiRoute =>
     routes.match(path, pathSegments(path.slice('/api/'.length)), realmApp);
 
@@ -87,13 +91,16 @@ describe('ApiRoutes', () => {
     expect(match('/api/r/n/ev', realmApp)).to.deep.include({ slot: 'event' });
   });
 
-  it('reports a broken forwarder once and goes on without it', () => {
-    const broken = app('broken', { forwarders: [forwarder('http:/api/{a [POST]', 'mqtt:/x')] });
-    expect(() => match('/api/broken/x/data', broken)).to.throw(NotFoundError);
-    expect(() => match('/api/broken/x/data', broken)).to.throw(NotFoundError);
-    expect(problems.map((p) => p.format())).to.deep.equal([
-      "/apps/x.ini:7: x.http.source: '/api/{a': unclosed '{' at position 6",
-    ]);
+  it('takes the methods of an ingest forwarder as they are written', () => {
+    const put = app('put', {
+      forwarders: [
+        forwarder('http:/api/put/{node}/{slot:(data|event)} [POST, PUT]', 'mqtt:/put/{node}/{slot}.json'),
+      ],
+    });
+    expect(match('/api/put/n/data', put)).to.deep.include({
+      methods: ['POST', 'PUT'],
+      topic: 'put/n/data.json',
+    });
   });
 
   it('offers only the enabled parts: 404 saying what the realm offers', () => {

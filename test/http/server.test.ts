@@ -7,6 +7,7 @@ import { readingsToPoints } from '../../lib/acquire/pipeline.js';
 import { SeriesClock } from '../../lib/acquire/sanitize/series-clock.js';
 import type { Sink } from '../../lib/acquire/sink/sink.js';
 import { ChannelStats } from '../../lib/channel/channel-stats.js';
+import { ingestRoutes } from '../../lib/config/forwarder-route.js';
 import type { RealmApp } from '../../lib/config/settings.js';
 import { StorageError } from '../../lib/core/errors.js';
 import { silentLog } from '../../lib/core/log.js';
@@ -80,6 +81,7 @@ function realmApp(realm: string): RealmApp {
     hide_inactive_after_days: 30,
     metrics_logger_interval: 0,
     forwarders: [],
+    ingest_routes: ingestRoutes([], { section: realm, file: `/apps/${realm}.ini`, line: 1, realm }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
+import { compileForwarder } from '../../lib/config/forwarder-route.js';
 import type { Forwarder } from '../../lib/config/settings.js';
 import { ConfigError } from '../../lib/core/errors.js';
-import { compileForwarder } from '../../lib/http/forwarder-route.js';
 
 function forwarder(source: string, target: string): Forwarder {
   return {

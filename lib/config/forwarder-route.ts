@@ -1,5 +1,15 @@
-import type { Forwarder } from '../config/settings.js';
 import { ConfigError } from '../core/errors.js';
+import type { Forwarder } from './settings.js';
+
+/**
+ * What a forwarder is for daqd:
+ * - `ingest`: HTTP ingest — a `POST` among the source's methods and an `mqtt:` target (Kotori's
+ *   `http-acquisition` forwarder; `[POST, PUT]` counts);
+ * - `export`: HTTP export — a `GET` among the source's methods and an `influxdb:` target (Kotori's
+ *   `data-export` forwarder, served by daqd's fixed export routes);
+ * - `none`: anything else, which daqd does not serve.
+ */
+export type ForwarderRole = 'ingest' | 'export' | 'none';
 
 /**
  * A Kotori forwarder section made into an HTTP route: the `source` address
@@ -14,6 +24,8 @@ export interface ForwarderRoute {
   methods: readonly string[];
   /** The scheme of the target: `mqtt` (ingest) or `influxdb` (export). */
   targetScheme: string;
+  /** What daqd does with it: the one place that says which methods and targets mean ingest. */
+  role: ForwarderRole;
   /** The values a decoded request path matches with, by placeholder name; undefined when it does not match. */
   match(path: string): Record<string, string> | undefined;
   /** The target path filled in (leading `/` removed, as Kotori does for MQTT topics). */
@@ -36,13 +48,16 @@ interface Address {
  * Compiles a forwarder (Pyramid-style placeholders, as Kotori's router reads them): `{name}` matches one
  * path segment, `{name:regex}` the regex (which may span segments, e.g. `.*`). The whole path must
  * match. Placeholders of an `mqtt:` target must all be named in the source. Throws `ConfigError`
- * naming the forwarder's file and line.
+ * naming the forwarder's file, the line of the key (`lineOf`, else the section's line) and the key.
  */
-export function compileForwarder(forwarder: Forwarder): ForwarderRoute {
+export function compileForwarder(
+  forwarder: Forwarder,
+  lineOf: (key: 'source' | 'target') => number = () => forwarder.line,
+): ForwarderRoute {
   const problem = (key: 'source' | 'target', message: string) =>
     new ConfigError(message, {
       file: forwarder.file,
-      line: forwarder.line,
+      line: lineOf(key),
       key: `${forwarder.section}.${key}`,
     });
   const source = parseAddress(forwarder.source);
@@ -72,6 +87,7 @@ export function compileForwarder(forwarder: Forwarder): ForwarderRoute {
     section: forwarder.section,
     methods: source.methods,
     targetScheme,
+    role: roleOf(source.methods, targetScheme),
     match(path) {
       const m = regex.exec(path);
       if (m === null) return undefined;
@@ -81,6 +97,33 @@ export function compileForwarder(forwarder: Forwarder): ForwarderRoute {
     },
     target: (values) => fillTemplate(template, values),
   };
+}
+
+function roleOf(methods: readonly string[], targetScheme: string): ForwarderRole {
+  if (targetScheme === 'mqtt' && methods.includes('POST')) return 'ingest';
+  if (targetScheme === 'influxdb' && methods.includes('GET')) return 'export';
+  return 'none';
+}
+
+/**
+ * The HTTP ingest routes of an app, given its compiled forwarders: the ingest ones in file order, or,
+ * without any, Kotori's usual ingest forwarder, which `http_api = true` stands for:
+ * `/api/<realm>/{address:.*}/{slot:(data|event)}` → `<realm>/{address}/{slot}.json`.
+ */
+export function ingestRoutes(
+  routes: readonly ForwarderRoute[],
+  app: { section: string; file: string; line: number; realm: string },
+): ForwarderRoute[] {
+  const ingest = routes.filter((route) => route.role === 'ingest');
+  if (ingest.length > 0) return ingest;
+  const { realm, ...where } = app;
+  return [
+    compileForwarder({
+      ...where,
+      source: `http:/api/${realm}/{address:.*}/{slot:(data|event)} [POST]`,
+      target: `mqtt:/${realm}/{address}/{slot}.json`,
+    }),
+  ];
 }
 
 function parseAddress(text: string): Address | undefined {
