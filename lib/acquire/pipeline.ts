@@ -2,11 +2,11 @@ import type { RealmApp } from '../config/settings.js';
 import type { Point } from '../core/point.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
-import type { StorageAddress, Topology } from './decode/topology.js';
+import type { DataKind, StorageAddress, Topology } from './decode/topology.js';
 import type { WriteBatcher } from './deliver/batcher.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
-import { topologyToStorage } from './sanitize/storage-address.js';
+import { measurementOf, topologyToStorage } from './sanitize/storage-address.js';
 import type { InboundMessage } from './source/source.js';
 
 /**
@@ -133,8 +133,8 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
 }
 
 /** The `SeriesClock` key of an address's readings or events. */
-function seriesKeyOf(address: StorageAddress, kind: 'data' | 'event'): string {
-  return `${address.database}\u0000${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
+function seriesKeyOf(address: StorageAddress, kind: DataKind): string {
+  return `${address.database}\u0000${measurementOf(address, kind)}`;
 }
 
 /**
@@ -143,7 +143,7 @@ function seriesKeyOf(address: StorageAddress, kind: 'data' | 'event'): string {
  */
 export function readingsToPoints(
   topology: Topology,
-  kind: 'data' | 'event',
+  kind: DataKind,
   readings: readonly Record<string, unknown>[],
   receivedAt: bigint,
   ctx: PipelineContext,
@@ -156,12 +156,12 @@ function addressedPoints(
   topology: Topology,
   address: StorageAddress,
   seriesKey: string,
-  kind: 'data' | 'event',
+  kind: DataKind,
   readings: readonly Record<string, unknown>[],
   receivedAt: bigint,
   ctx: PipelineContext,
 ): PipelineResult & { kind: 'points' } {
-  const measurement = kind === 'event' ? address.eventsMeasurement : address.measurement;
+  const measurement = measurementOf(address, kind);
   const options = { measurement, tagFields: ctx.app.tags, timezone: ctx.timezone, receivedAt, kind };
   const points: Point[] = [];
   for (const reading of readings) {

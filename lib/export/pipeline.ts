@@ -1,5 +1,5 @@
-import type { Topology } from '../acquire/decode/topology.js';
-import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
+import type { DataKind, Topology } from '../acquire/decode/topology.js';
+import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import type { Cell, QueryResult, SeriesQuery, Sink } from '../acquire/sink/sink.js';
 import type { ExportMeta, Format } from './format/format.js';
 import { renderScalar } from './format/scalar.js';
@@ -12,16 +12,12 @@ import { type RowSort, sortRows } from './query/sort.js';
  * order; each stage is its own module. Rows flow through one at a time: nothing here holds a result.
  */
 
-/** The earliest and latest instants a store keeps (InfluxDB 1.x's bounds, inside SQLite's int64). */
-export const EARLIEST = -9223372036854775806n;
-export const LATEST = 9223372036854775806n;
-
 type Row = [bigint, ...Cell[]];
 
 /** One export, as the HTTP layer has read it from the URL. */
 export interface ExportRequest {
   topology: Topology;
-  kind: 'data' | 'event';
+  kind: DataKind;
   /** Inclusive time range, nanoseconds. */
   from: bigint;
   to: bigint;
@@ -68,12 +64,9 @@ export type ExportResult =
     } & ExportAddress);
 
 /** Address stage: the database and measurement of a topology's readings or events. Throws `DecodeError`. */
-export function exportAddress(topology: Topology, kind: 'data' | 'event'): ExportAddress {
+export function exportAddress(topology: Topology, kind: DataKind): ExportAddress {
   const address = topologyToStorage(topology);
-  return {
-    database: address.database,
-    measurement: kind === 'event' ? address.eventsMeasurement : address.measurement,
-  };
+  return { database: address.database, measurement: measurementOf(address, kind) };
 }
 
 /** The human title of an export: `realm / network / gateway / node` (LAN: `realm / node`). */

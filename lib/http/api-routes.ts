@@ -4,7 +4,14 @@ import { NotFoundError, QueryError } from '../core/errors.js';
 /** What a path under `/api/<realm>/` asks for, and with which methods. */
 export type ApiRoute =
   | { kind: 'ingest'; methods: readonly string[]; topic: string; slot: 'data' | 'event' }
-  | { kind: 'export'; methods: readonly string[]; topic: string; slot: 'data' | 'event'; suffix: string }
+  | {
+      kind: 'export';
+      methods: readonly string[];
+      /** The path's segments between the realm and the file: the node's address, for its strategy to read. */
+      address: readonly string[];
+      slot: 'data' | 'event';
+      suffix: string;
+    }
   | { kind: 'latest'; methods: readonly string[]; network: string };
 
 const EXPORT_FILE = /^(data|event)\.([^/]+)$/;
@@ -40,13 +47,11 @@ export class ApiRoutes {
       }
       const file = EXPORT_FILE.exec(last);
       if (file !== null && segments.length >= 3) {
-        const address = segments.slice(1, -1).join('/');
-        const slot = file[1] as 'data' | 'event';
         return {
           kind: 'export',
           methods: READ_METHODS,
-          topic: `${app.realm}/${address}/${slot}.json`,
-          slot,
+          address: segments.slice(1, -1),
+          slot: file[1] as 'data' | 'event',
           suffix: file[2]!,
         };
       }

@@ -1,6 +1,6 @@
+import { EARLIEST_TIME } from '../acquire/sanitize/storage-address.js';
 import { QueryError } from '../core/errors.js';
 import { parseTimeExpression } from '../core/time-expression.js';
-import { EARLIEST } from '../export/pipeline.js';
 import type { FillMode } from '../export/query/fill.js';
 import type { RowSort } from '../export/query/sort.js';
 import { DEFAULT_TO, resolveTimeRange, type TimeRange } from '../export/query/time-range.js';
@@ -90,7 +90,7 @@ export function parseExportParams(
   const to = get('to');
   const range =
     last !== undefined && (from === undefined || from.trim() === '')
-      ? { from: EARLIEST, to: parseTimeExpression(to?.trim() || DEFAULT_TO, { ...options, role: 'to' }) }
+      ? { from: EARLIEST_TIME, to: parseTimeExpression(to?.trim() || DEFAULT_TO, { ...options, role: 'to' }) }
       : resolveTimeRange({ from, to }, options);
 
   const scalar = get('scalar')?.trim();

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import { topicToTopology } from '../acquire/decode/topic.js';
+import { strategyNamed } from '../acquire/decode/strategy/registry.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import type { Sink } from '../acquire/sink/sink.js';
 import type { RealmApp } from '../config/settings.js';
@@ -32,11 +32,11 @@ const INLINE = ['csv', 'txt', 'json', 'html'];
 export async function handleExport(
   koa: Context,
   app: RealmApp,
-  route: { topic: string; slot: 'data' | 'event'; suffix: string },
+  route: { address: readonly string[]; slot: 'data' | 'event'; suffix: string },
   sink: Sink,
   ctx: ExportContext,
 ): Promise<void> {
-  const topology = exportTopology(route.topic, route.slot, app);
+  const topology = exportTopology(route.address, route.slot, app);
   const format = formatForSuffix(route.suffix);
   const params = parseExportParams(new URLSearchParams(koa.querystring), {
     now: nowNs(),
@@ -93,19 +93,19 @@ export async function handleExport(
   });
 }
 
-/** The topology of an export path; 404 unless the path names exactly one node. */
-function exportTopology(topic: string, slot: 'data' | 'event', app: RealmApp): Topology {
-  let topology: Topology;
+/**
+ * The topology of an export path, read by the realm's strategy (the slot is the one ingest writes to:
+ * `data.json`, `event.json`); 404 unless the path names exactly one node.
+ */
+function exportTopology(address: readonly string[], slot: 'data' | 'event', app: RealmApp): Topology {
+  const strategy = strategyNamed(app.strategy);
   try {
-    topology = topicToTopology(topic, app);
+    return strategy.pathToTopology(address, `${slot}.json`, app);
   } catch (err) {
-    throw new NotFoundError(`no such address: ${errorMessage(err)}`);
+    throw new NotFoundError(
+      `no such address: ${errorMessage(err)}; export paths are /api/${app.realm}/${strategy.addressShape}/${slot}.<suffix>`,
+    );
   }
-  if (topology.slot !== `${slot}.json`) {
-    const shape = app.strategy === 'mqttkit' ? '<network>/<gateway>/<node>' : '<node>';
-    throw new NotFoundError(`no such address: export paths are /api/${app.realm}/${shape}/${slot}.<suffix>`);
-  }
-  return topology;
 }
 
 /** An error in the middle of a stream cannot change the status any more: it is logged, and the connection cut. */

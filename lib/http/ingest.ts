@@ -5,7 +5,7 @@ import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { type PipelineContext, readingsToPoints } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
-import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
+import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { DecodeError, errorMessage, NotFoundError, StorageError } from '../core/errors.js';
@@ -80,7 +80,7 @@ export async function handleIngest(
   let headerKey = '';
   if (decoder.remembersHeader) {
     const address = topologyToStorage(topology);
-    headerKey = `${address.database}/${kind === 'event' ? address.eventsMeasurement : address.measurement}`;
+    headerKey = `${address.database}/${measurementOf(address, kind)}`;
   }
   const large = ctx.largeBodies.isLarge(koa.get('Content-Length') || undefined);
   const release = large ? await ctx.largeBodies.enter() : undefined;

@@ -1,10 +1,10 @@
 import type { Context } from 'koa';
-import { topologyToStorage } from '../acquire/sanitize/storage-address.js';
+import { strategyNamed } from '../acquire/decode/strategy/registry.js';
+import { databaseToStorage, EARLIEST_TIME, LATEST_TIME } from '../acquire/sanitize/storage-address.js';
 import type { Cell, Sink } from '../acquire/sink/sink.js';
 import type { RealmApp } from '../config/settings.js';
 import { NotFoundError, QueryError } from '../core/errors.js';
 import { nsToIso } from '../export/format/iso-time.js';
-import { EARLIEST, LATEST } from '../export/pipeline.js';
 
 /** One node's newest reading in the overview. */
 export interface LatestEntry {
@@ -33,20 +33,22 @@ export async function handleLatest(
   now: bigint,
 ): Promise<void> {
   const all = allFlag(koa.query['all']);
-  const lan = app.strategy === 'basic';
-  const { database } = topologyToStorage(
-    lan
-      ? { realm: app.realm, node: network, slot: '' }
-      : { realm: app.realm, network, gateway: 'gateway', node: 'node', slot: '' },
-  );
-  const names = (await sink.measurements(database)).filter((m) =>
-    lan ? m === 'sensors' : m.endsWith('_sensors'),
-  );
+  // The strategy says what the segment names (a network, or for LAN the node); storage addressing
+  // says its database and which of its measurements hold whose readings.
+  const scope = strategyNamed(app.strategy).databaseTopology(app.realm, network);
+  const { database, nodeOf } = databaseToStorage(scope);
+  const nodes = new Map<string, string>();
+  for (const measurement of await sink.measurements(database)) {
+    const node = nodeOf(measurement, 'data');
+    if (node !== undefined) nodes.set(measurement, node);
+  }
+  const names = [...nodes.keys()];
   if (names.length === 0) {
-    throw new NotFoundError(`no data for ${lan ? 'node' : 'network'} '${network}' (database '${database}')`);
+    const what = scope.network === undefined ? 'node' : 'network';
+    throw new NotFoundError(`no data for ${what} '${network}' (database '${database}')`);
   }
   const days = app.hide_inactive_after_days;
-  const from = all || days <= 0 ? EARLIEST : now - BigInt(Math.round(days * 86_400)) * NS_PER_SECOND;
+  const from = all || days <= 0 ? EARLIEST_TIME : now - BigInt(Math.round(days * 86_400)) * NS_PER_SECOND;
 
   const entries: LatestEntry[] = [];
   for (let at = 0; at < names.length; at += PARALLEL) {
@@ -57,7 +59,7 @@ export async function handleLatest(
       const entry = found[i];
       if (entry === undefined) continue;
       entries.push({
-        node: lan ? network : measurement.slice(0, -'_sensors'.length),
+        node: nodes.get(measurement)!,
         measurement,
         ...entry,
       });
@@ -75,7 +77,7 @@ async function newest(
   measurement: string,
   from: bigint,
 ): Promise<Pick<LatestEntry, 'time' | 'data'> | undefined> {
-  const result = await sink.query({ database, measurement, from, to: LATEST, order: 'desc', limit: 1 });
+  const result = await sink.query({ database, measurement, from, to: LATEST_TIME, order: 'desc', limit: 1 });
   for await (const row of result.rows) {
     const entries: [string, number | string | boolean][] = [];
     result.columns.forEach((column, i) => {

@@ -51,7 +51,7 @@ describe('ApiRoutes', () => {
     expect(match('/api/wan/net/gw/node/data.csv', wan)).to.deep.equal({
       kind: 'export',
       methods: ['GET', 'HEAD'],
-      topic: 'wan/net/gw/node/data.json',
+      address: ['net', 'gw', 'node'],
       slot: 'data',
       suffix: 'csv',
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { EARLIEST_TIME } from '../../lib/acquire/sanitize/storage-address.js';
 import { QueryError } from '../../lib/core/errors.js';
-import { EARLIEST } from '../../lib/export/pipeline.js';
 import { parseExportParams } from '../../lib/http/export-params.js';
 
 /** 2026-11-22T12:00:00Z. */
@@ -88,7 +88,7 @@ describe('parseExportParams', () => {
     expect([last.order, last.limit, last.range.from, last.range.to]).to.deep.equal([
       'desc',
       5,
-      EARLIEST,
+      EARLIEST_TIME,
       NOW,
     ]);
     expect(parse('last=5&from=now-1d').range.from).to.equal(NOW - DAY);

@@ -1,5 +1,17 @@
 import { DecodeError } from '../../core/errors.js';
-import type { StorageAddress, Topology } from '../decode/topology.js';
+import type { DatabaseTopology, DataKind, StorageAddress, Topology } from '../decode/topology.js';
+
+/**
+ * The storage addressing of daqd, in one place: which database and measurement a reading goes to (and
+ * is exported and listed from), and the time range a store keeps. Ingest, export and latest all ask here.
+ */
+
+/**
+ * The earliest and latest instants a store keeps, in nanoseconds: InfluxDB 1.x's bounds, MinInt64 + 2
+ * and MaxInt64 - 1 (inside SQLite's int64). Readings outside are refused; queries are clamped to them.
+ */
+export const EARLIEST_TIME = -(2n ** 63n) + 2n;
+export const LATEST_TIME = 2n ** 63n - 2n;
 
 /**
  * Characters InfluxDB 1.x accepts in a database name: Go's `unicode.IsPrint` (letters, marks,
@@ -44,12 +56,55 @@ export function topologyToStorage(t: Topology): StorageAddress {
     checkPart('gateway', t.gateway);
     return address(
       sanitizeName(`${t.realm}_${t.network}`),
-      sanitizeName(`${t.gateway}_${t.node}_sensors`),
-      sanitizeName(`${t.gateway}_${t.node}_events`),
+      sanitizeName(`${t.gateway}_${t.node}${SUFFIX.data}`),
+      sanitizeName(`${t.gateway}_${t.node}${SUFFIX.event}`),
     );
   }
-  return address(sanitizeName(`${t.realm}_${t.node}`), 'sensors', 'events');
+  return address(sanitizeName(`${t.realm}_${t.node}`), LAN_MEASUREMENT.data, LAN_MEASUREMENT.event);
 }
+
+/** The measurement of an address that holds readings of `kind`. */
+export function measurementOf(address: StorageAddress, kind: DataKind): string {
+  return kind === 'event' ? address.eventsMeasurement : address.measurement;
+}
+
+/** The measurements a database shares between nodes, and the node each belongs to. */
+export interface DatabaseStorage {
+  database: string;
+  /**
+   * The node a measurement of this database holds readings of `kind` for (WAN: `<gateway>_<node>` as
+   * stored; LAN: the node), or undefined when it holds something else.
+   */
+  nodeOf(measurement: string, kind: DataKind): string | undefined;
+}
+
+/**
+ * The database of a network (WAN) or a node (LAN), named as `topologyToStorage` names it for each of
+ * its nodes. Pure; throws `DecodeError` only.
+ */
+export function databaseToStorage(t: DatabaseTopology): DatabaseStorage {
+  checkPart('realm', t.realm);
+  if (t.network !== undefined) {
+    checkPart('network', t.network);
+    const { database } = address(sanitizeName(`${t.realm}_${t.network}`), '', '');
+    return {
+      database,
+      nodeOf: (measurement, kind) =>
+        measurement.endsWith(SUFFIX[kind]) ? measurement.slice(0, -SUFFIX[kind].length) : undefined,
+    };
+  }
+  checkPart('node', t.node);
+  const { database } = address(sanitizeName(`${t.realm}_${t.node}`), '', '');
+  return {
+    database,
+    nodeOf: (measurement, kind) => (measurement === LAN_MEASUREMENT[kind] ? t.node : undefined),
+  };
+}
+
+/** WAN measurements are `<gateway>_<node>` and this. */
+const SUFFIX: Readonly<Record<DataKind, string>> = { data: '_sensors', event: '_events' };
+/** LAN measurements (a database per node). */
+const LAN_MEASUREMENT: Readonly<Record<DataKind, string>> = { data: 'sensors', event: 'events' };
 
 /** Kotori's `sanitize_db_identifier`: `/`, `.`, `-` → `_`, then lower case. */
 function sanitizeName(value: string): string {

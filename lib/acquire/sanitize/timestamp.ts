@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { DecodeError } from '../../core/errors.js';
 import { daysInMonth, utcMs, zonedWallToMs } from '../../core/wall-clock.js';
+import { EARLIEST_TIME, LATEST_TIME } from './storage-address.js';
 
 /** A decimal number as text; groups: sign, integer digits, their fraction, fraction-only digits, exponent. */
 const DECIMAL = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
@@ -12,10 +13,6 @@ const DECIMAL = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$/;
  */
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?|(UTC|GMT))?)?$/;
-
-/** InfluxDB 1.x accepts times in [MinInt64 + 2, MaxInt64 - 1] nanoseconds. */
-const MIN_NS = -(2n ** 63n) + 2n;
-const MAX_NS = 2n ** 63n - 2n;
 
 /** Longest digit string and largest exponent an epoch number may have. */
 const MAX_DIGITS = 60;
@@ -131,7 +128,8 @@ function fromIso(m: RegExpExecArray, timezone: string, original: string): bigint
 }
 
 function inRange(original: unknown, ns: bigint): bigint {
-  if (ns < MIN_NS || ns > MAX_NS) throw new DecodeError(`timestamp '${show(original)}' is out of range`);
+  if (ns < EARLIEST_TIME || ns > LATEST_TIME)
+    throw new DecodeError(`timestamp '${show(original)}' is out of range`);
   return ns;
 }
 

@@ -1,14 +1,11 @@
 import { StorageError } from '../../core/errors.js';
+import { EARLIEST_TIME, LATEST_TIME } from '../sanitize/storage-address.js';
 
 /**
  * InfluxQL in and out: quoting, the statements the InfluxDB sink sends, and reading the JSON answers
  * of /query (with their RFC 3339 times). Every identifier and literal goes through `quoteIdentifier` /
  * `quoteLiteral`, so a measurement, field, tag or database name cannot inject InfluxQL.
  */
-
-/** Earliest and latest time InfluxDB 1.x stores (influxql MinTime/MaxTime), nanoseconds. */
-export const INFLUX_MIN_TIME = -9223372036854775806n;
-export const INFLUX_MAX_TIME = 9223372036854775806n;
 
 const IDENTIFIER_SPECIAL = /[\\"\n]/g;
 const LITERAL_SPECIAL = /[\\'\n]/g;
@@ -49,7 +46,7 @@ export interface SelectSpec {
 }
 
 function clampTime(t: bigint): bigint {
-  return t < INFLUX_MIN_TIME ? INFLUX_MIN_TIME : t > INFLUX_MAX_TIME ? INFLUX_MAX_TIME : t;
+  return t < EARLIEST_TIME ? EARLIEST_TIME : t > LATEST_TIME ? LATEST_TIME : t;
 }
 
 /** `SELECT "a"::field,"t"::tag FROM "m" WHERE time >= … AND time <= … [AND "k"::tag = 'v'] ORDER BY time …`. */
