@@ -1,6 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer, type Server } from 'node:net';
@@ -10,11 +8,11 @@ import type { Level } from 'level';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MessageHandler } from '../acquire/source/source.js';
 import type { MainMqttSettings } from '../config/settings.js';
-import { ConfigError, DaqdError, errorMessage } from '../core/errors.js';
+import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
-import { RealmAcl } from './acl.js';
+import { BrokerAccess } from './access-control.js';
+import { AdmissionGate } from './admission.js';
 import { installExactDedupe } from './exact-dedupe.js';
-import { parsePasswordFile } from './password-file.js';
 import { PublishTaps, type TapDone, type TapHold } from './publish-tap.js';
 import { type IncomingPersistence, Qos2Ledger } from './qos2-ledger.js';
 import { openSessionStore } from './session-store.js';
@@ -32,11 +30,6 @@ const levelPersistence = require('aedes-persistence-level') as (
 
 /** MQTT 3.1.1 CONNACK return code 5. */
 const NOT_AUTHORIZED = 5;
-
-/** Who a connected client authenticated as. */
-interface Principal {
-  user: string | undefined;
-}
 
 /** Everything the embedded broker is handed. */
 export interface EmbeddedBrokerContext {
@@ -61,7 +54,7 @@ export interface EmbeddedBrokerContext {
  * Protocol: MQTT 3.1 and 3.1.1 only. aedes 1.2 answers a v5 CONNECT with CONNACK return code 1
  * ("unacceptable protocol version").
  *
- * Access:
+ * Access (`BrokerAccess`, access-control.ts):
  * - no `password_file`: anonymous clients are welcome;
  * - `password_file` (`user:password` lines, plain text): a missing or wrong password gets CONNACK 5
  *   (not authorized);
@@ -70,6 +63,7 @@ export interface EmbeddedBrokerContext {
  *   connection is closed; a subscription outside the granted realms is answered with SUBACK 0x80.
  *   Without an ACL, authenticated clients may publish and subscribe anywhere.
  * - publishing to `$SYS/…` is refused for everyone.
+ * With `admitLater`, clients wait for their CONNACK until `admitClients()` (`AdmissionGate`, admission.ts).
  *
  * daqd's realms do not connect as clients: each opens a tap (`openTap`) that gets the messages of its
  * filters inside the publish path, after the access check and before the publisher is acknowledged
@@ -88,9 +82,8 @@ export class EmbeddedBroker {
   private readonly dir: string;
   private readonly log: Log;
   private readonly taps: PublishTaps;
-  private readonly principals = new WeakMap<Client, Principal>();
-  private passwords: ReadonlyMap<string, string> | undefined;
-  private acl: RealmAcl | undefined;
+  private readonly access: BrokerAccess;
+  private readonly admission: AdmissionGate;
   private db: Level<string, string> | undefined;
   private persistence: BrokerPersistence | undefined;
   private qos2: Qos2Ledger | undefined;
@@ -102,26 +95,21 @@ export class EmbeddedBroker {
   private wss: WebSocketServer | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private admitting: boolean;
-  /** Outside clients waiting for `admitClients()`. */
-  private held: (() => void)[] = [];
 
   constructor(ctx: EmbeddedBrokerContext) {
-    this.admitting = ctx.admitLater !== true;
     this.settings = ctx.settings;
     this.dir = join(ctx.dataDir, 'broker');
     this.log = ctx.log;
     this.taps = new PublishTaps({ log: ctx.log });
+    this.access = new BrokerAccess({ settings: ctx.settings, log: ctx.log });
+    this.admission = new AdmissionGate({ open: ctx.admitLater !== true });
   }
 
   /** Lets outside clients in (see `admitLater`), the held ones first. */
   admitClients(): void {
-    if (this.admitting) return;
-    this.admitting = true;
-    const held = this.held;
-    this.held = [];
-    this.log.info(`embedded broker: accepting clients (${held.length} were waiting)`);
-    for (const resume of held) resume();
+    if (this.admission.isOpen) return;
+    this.log.info(`embedded broker: accepting clients (${this.admission.waiting} were waiting)`);
+    this.admission.open();
   }
 
   private authenticate(
@@ -130,7 +118,7 @@ export class EmbeddedBroker {
     password: Buffer | undefined,
     done: (err: (Error & { returnCode: number }) | null, success: boolean | null) => void,
   ): void {
-    if (this.admit(client, username, password)) {
+    if (this.access.admit(client, username, password)) {
       done(null, true);
       return;
     }
@@ -232,33 +220,14 @@ export class EmbeddedBroker {
    * ACL counts at once, also for clients already connected. A file that cannot be read or has a bad
    * line leaves both as they were, with one error line naming it.
    */
-  async reloadAccess(): Promise<void> {
-    if (this.settings.password_file === undefined && this.settings.acl_file === undefined) return;
-    try {
-      await this.readAccess();
-    } catch (err) {
-      const where = err instanceof ConfigError ? err.format() : errorMessage(err);
-      this.log.error(`embedded broker: ${where}; the access rules in use stay`);
-      return;
-    }
-    this.log.notice(
-      `embedded broker: access files read again (${this.passwords?.size ?? 0} users` +
-        `${this.acl === undefined ? '' : ', realm ACL'})`,
-    );
-  }
-
-  /** Reads both access files, then uses them (both or neither). */
-  private async readAccess(): Promise<void> {
-    const passwords = await this.readAccessFile(this.settings.password_file, parsePasswordFile);
-    const acl = await this.readAccessFile(this.settings.acl_file, RealmAcl.parse);
-    this.passwords = passwords;
-    this.acl = acl;
+  reloadAccess(): Promise<void> {
+    return this.access.reload();
   }
 
   private async open(): Promise<void> {
     const { host, port } = this.settings;
-    await this.readAccess();
-    if (this.acl !== undefined && this.passwords === undefined) {
+    await this.access.load();
+    if (this.access.trustsUserNames) {
       this.log.warning('embedded broker: acl_file without password_file: user names are taken on trust');
     }
     const wsPort = this.settings.websocket_port;
@@ -278,23 +247,8 @@ export class EmbeddedBroker {
     this.log.notice(
       `embedded broker listening on ${where?.host}:${where?.port}` +
         `${ws === undefined ? '' : `, WebSocket on port ${ws.port}`} (MQTT 3.1.1, sessions in ${this.dir}, ` +
-        `${this.passwords === undefined ? 'anonymous access' : `${this.passwords.size} users`}` +
-        `${this.acl === undefined ? '' : ', realm ACL'})`,
+        `${this.access.describe()})`,
     );
-  }
-
-  private async readAccessFile<T>(
-    file: string | undefined,
-    parse: (text: string, file: string) => T,
-  ): Promise<T | undefined> {
-    if (file === undefined) return undefined;
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read: ${errorMessage(err)}`, { file }, { cause: err });
-    }
-    return parse(text, file);
   }
 
   private async openStore(): Promise<void> {
@@ -318,14 +272,10 @@ export class EmbeddedBroker {
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
-        if (!this.admitting) {
-          this.held.push(() => this.authenticate(client, username, password, done));
-          return;
-        }
-        this.authenticate(client, username, password, done);
+        this.admission.pass(() => this.authenticate(client, username, password, done));
       },
       authorizePublish: (client, packet, done) => {
-        const refusal = this.publishRefusal(client, packet.topic);
+        const refusal = this.access.publishRefusal(client, packet.topic);
         if (refusal !== undefined) {
           this.log.notice(
             `embedded broker: client '${client?.id ?? '-'}': publish to '${packet.topic}' refused: ${refusal}`,
@@ -336,13 +286,10 @@ export class EmbeddedBroker {
         this.tapPublished(client, packet, done);
       },
       authorizeSubscribe: (client, subscription, done) => {
-        const principal = this.principals.get(client);
-        if (this.acl === undefined || this.acl.maySubscribe(principal?.user, subscription.topic)) {
-          return done(null, subscription);
-        }
+        const refusal = this.access.subscribeRefusal(client, subscription.topic);
+        if (refusal === undefined) return done(null, subscription);
         this.log.notice(
-          `embedded broker: client '${client.id}': subscription '${subscription.topic}' refused: ` +
-            `realm not granted to user '${principal?.user ?? ''}'`,
+          `embedded broker: client '${client.id}': subscription '${subscription.topic}' refused: ${refusal}`,
         );
         // A negated subscription: SUBACK 0x80 for it, the connection stays up.
         done(null, null);
@@ -400,30 +347,6 @@ export class EmbeddedBroker {
         resolve();
       });
     });
-  }
-
-  /** Whether a CONNECT's credentials let the client in; remembers who it is. */
-  private admit(client: Client, username: string | undefined, password: Buffer | undefined): boolean {
-    const given = password?.toString('utf8');
-    let ok: boolean;
-    if (this.passwords === undefined) ok = true;
-    else {
-      const expected = username === undefined ? undefined : this.passwords.get(username);
-      ok = expected !== undefined && given !== undefined && sameSecret(given, expected);
-    }
-    if (ok) this.principals.set(client, { user: username });
-    return ok;
-  }
-
-  /** Why `client` may not publish to `topic`, or undefined when it may. */
-  private publishRefusal(client: Client | null, topic: string): string | undefined {
-    if (topic.startsWith('$SYS')) return '$SYS topics are reserved';
-    if (this.acl === undefined) return undefined;
-    // No client: a will left over from before a restart, its owner unknown.
-    if (client === null) return 'no client to check the realm grant against';
-    const principal = this.principals.get(client);
-    if (this.acl.mayPublish(principal?.user, topic)) return undefined;
-    return `realm not granted to user '${principal?.user ?? ''}'`;
   }
 
   /**
@@ -517,11 +440,4 @@ function closeServer(server: Server | undefined): Promise<void> {
   return server?.listening === true
     ? new Promise<void>((resolve) => server.close(() => resolve()))
     : Promise.resolve();
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  // timingSafeEqual needs equal lengths; the length itself is not the secret.
-  return a.length === b.length && timingSafeEqual(a, b);
 }
