@@ -7,8 +7,8 @@ import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { errorMessage, NotFoundError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
-import { formatForSuffix } from '../export/format/format.js';
 import { nsToIso } from '../export/format/iso-time.js';
+import { formatForSuffix } from '../export/format/registry.js';
 import { runExport } from '../export/pipeline.js';
 import { parseExportParams } from './export-params.js';
 

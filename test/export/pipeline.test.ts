@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Topology } from '../../lib/acquire/decode/topology.js';
 import type { Cell, QueryResult, SeriesQuery, Sink } from '../../lib/acquire/sink/sink.js';
 import { DecodeError, NotFoundError, QueryError } from '../../lib/core/errors.js';
-import { formatForSuffix } from '../../lib/export/format/format.js';
+import { formatForSuffix } from '../../lib/export/format/registry.js';
 import { type ExportRequest, exportAddress, exportTitle, runExport } from '../../lib/export/pipeline.js';
 
 type Row = [bigint, ...Cell[]];

@@ -1,12 +1,4 @@
 import type { QueryResult } from '../../acquire/sink/sink.js';
-import { QueryError } from '../../core/errors.js';
-import { csvFormat, txtFormat } from './csv.js';
-import { htmlFormat } from './html.js';
-import { jsonFormat } from './json.js';
-import { lpFormat } from './lp.js';
-import { ndjsonFormat } from './ndjson.js';
-import { tsvFormat } from './tsv.js';
-import { xlsxFormat } from './xlsx.js';
 
 /** What a format needs to know about an export besides its rows. */
 export interface ExportMeta {
@@ -35,23 +27,4 @@ export interface Format {
   /** Value for the Content-Type header. */
   contentType: string;
   render(result: QueryResult, meta: ExportMeta): AsyncIterable<string | Uint8Array>;
-}
-
-/** Every export format by suffix. */
-export const formats: ReadonlyMap<string, Format> = new Map(
-  [csvFormat, txtFormat, tsvFormat, jsonFormat, ndjsonFormat, htmlFormat, xlsxFormat, lpFormat].map(
-    (format): [string, Format] => [format.suffix, format],
-  ),
-);
-
-/** The format for a URL suffix (case-insensitive, with or without the dot); `QueryError` naming the known ones. */
-export function formatForSuffix(suffix: string): Format {
-  const key = suffix.replace(/^\./, '').toLowerCase();
-  const format = formats.get(key);
-  if (format === undefined) {
-    const known = [...formats.keys()].sort().join(', ');
-    const shown = suffix.length > 32 ? `${suffix.slice(0, 32)}…` : suffix;
-    throw new QueryError(`unknown export format '${shown}'; known formats: ${known}`);
-  }
-  return format;
 }

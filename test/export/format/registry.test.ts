@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { QueryError } from '../../../lib/core/errors.js';
 import { csvFormat } from '../../../lib/export/format/csv.js';
-import { formatForSuffix, formats } from '../../../lib/export/format/format.js';
+import { formatForSuffix, formats } from '../../../lib/export/format/registry.js';
 import { xlsxFormat } from '../../../lib/export/format/xlsx.js';
+import { describeFormatContract } from './format-contract.js';
 
 describe('export formats registry', () => {
   it('knows every suffix, each under its own name', () => {
@@ -37,4 +38,8 @@ describe('export formats registry', () => {
     expect(() => formatForSuffix('')).to.throw(QueryError);
     expect(() => formatForSuffix('constructor')).to.throw(QueryError);
   });
+});
+
+describe('every registered export format', () => {
+  for (const format of formats.values()) describeFormatContract(format);
 });
