@@ -16,6 +16,7 @@ import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
+import { Metrics } from './core/metrics.js';
 import { HttpServer } from './http/server.js';
 
 /**
@@ -63,6 +64,11 @@ export class Daemon {
     // Before anything listens: a second daqd on the same data_dir says who holds it, and stops.
     this.lock = new DataDirLock({ dir: settings.daqd.data_dir, log });
     await this.lock.acquire();
+    // Fed by the components: the batcher's writes, the HTTP server's requests; read when scraped.
+    const metrics = new Metrics({
+      channels: () => this.supervisor?.channels() ?? [],
+      queueDepth: () => this.batcher?.depth ?? 0,
+    });
     this.http = new HttpServer({
       listen: settings.http.listen,
       port: settings.http.port,
@@ -73,9 +79,8 @@ export class Daemon {
       ready: () => this.watcher !== undefined && this.stopping === undefined,
       channel: (realm) => this.supervisor?.channel(realm),
       restarting: (realm) => this.supervisor?.restarting(realm),
-      channels: () => this.supervisor?.channels() ?? [],
       sink: () => this.sink,
-      batcher: () => this.batcher,
+      metrics,
     });
     await this.http.start();
 
@@ -102,7 +107,7 @@ export class Daemon {
       },
       log: log.child('daqd:storage'),
       deadLetter: new DeadLetterStore({ dataDir: settings.daqd.data_dir }),
-      observeWrite: (seconds, ok) => this.http?.observeWrite(seconds, ok),
+      observeWrite: (seconds, ok) => metrics.observeWrite(seconds, ok),
       spool:
         settings.storage.spool_max_mb > 0
           ? new Spool({

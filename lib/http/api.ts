@@ -3,6 +3,7 @@ import type { Sink } from '../acquire/sink/sink.js';
 import { nowNs } from '../core/clock.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
+import type { Metrics, RouteLabel } from '../core/metrics.js';
 import { ApiRoutes, pathSegments } from './api-routes.js';
 import type { CsvHeaderStore } from './csv-header-store.js';
 import { handleExport } from './export.js';
@@ -10,7 +11,6 @@ import { HttpError } from './http-error.js';
 import { handleIngest, type IngestChannel } from './ingest.js';
 import { LargeBodyGate } from './large-body-gate.js';
 import { handleLatest } from './latest.js';
-import type { HttpMetrics, RouteLabel } from './metrics.js';
 
 /** What the `/api` routes need; the daemon's parts are read lazily, as HTTP starts before them. */
 export interface ApiContext {
@@ -27,7 +27,7 @@ export interface ApiContext {
   restarting?: ((realm: string) => Promise<IngestChannel | undefined> | undefined) | undefined;
   sink: () => Sink | undefined;
   headers: CsvHeaderStore;
-  metrics: HttpMetrics;
+  metrics: Metrics;
 }
 
 /** Koa state the API leaves for the request counter. */

@@ -9,11 +9,11 @@ import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-ad
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { DecodeError, errorMessage, NotFoundError, StorageError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
 import { bodyBytes, bodyChunks } from './body.js';
 import type { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import type { LargeBodyGate } from './large-body-gate.js';
-import type { HttpMetrics } from './metrics.js';
 
 /** What HTTP ingest needs of a realm's channel: its app, and the way into its pipeline. */
 export interface IngestChannel {
@@ -33,7 +33,7 @@ export interface IngestContext {
   /** `[daqd] timezone`, for locating a bad reading (the channel reads times in the same zone). */
   timezone: string;
   headers: CsvHeaderStore;
-  metrics: HttpMetrics;
+  metrics: Metrics;
   /** Large bodies are taken one at a time. */
   largeBodies: LargeBodyGate;
 }

@@ -14,12 +14,12 @@ import {
 } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { LogSummary } from '../core/log-summary.js';
+import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
 import { discardRest } from './body.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import type { IngestChannel } from './ingest.js';
-import { HttpMetrics, type RealmCounters } from './metrics.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
@@ -47,11 +47,9 @@ export interface HttpServerContext {
   channel: (realm: string) => HttpChannel | undefined;
   /** For a realm restarting for a changed app: settles with its new channel once it is back. */
   restarting?: ((realm: string) => Promise<HttpChannel | undefined> | undefined) | undefined;
-  /** Every running channel (for /metrics). */
-  channels: () => readonly HttpChannel[];
   sink: () => Sink | undefined;
-  /** The write batcher, for the queue depth. */
-  batcher: () => { readonly depth: number } | undefined;
+  /** The daemon's metrics: the server counts requests and HTTP ingests there, and serves them on /metrics. */
+  metrics: Metrics;
   /** Routers mounted after the built-in routes. */
   routers?: readonly Router[];
 }
@@ -85,14 +83,13 @@ function errorResponse(err: unknown): ErrorAnswer {
 }
 
 /**
- * daqd's HTTP server (Koa): `/health`, `/metrics` (Prometheus, a registry per server), and the API
+ * daqd's HTTP server (Koa): `/health`, `/metrics` (Prometheus, the daemon's `Metrics`), and the API
  * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`). One error middleware maps errors to status
  * + JSON `{"type": "error", "message": …}`; unknown paths get 404 (not Kotori's 405).
  * `start()` awaits `listen()` so an address in use fails the start.
  */
 export class HttpServer {
   private server: Server | undefined;
-  private metrics: HttpMetrics | undefined;
   /** 5xx answers: the first of a kind is logged, repeats are counted (start-up 503s, a store that is down). */
   private failures: LogSummary | undefined;
 
@@ -104,12 +101,7 @@ export class HttpServer {
   }
 
   async start(): Promise<void> {
-    const { log, settings } = this.ctx;
-    const metrics = new HttpMetrics({
-      channels: () => this.ctx.channels(),
-      queueDepth: () => this.ctx.batcher()?.depth ?? 0,
-    });
-    this.metrics = metrics;
+    const { log, settings, metrics } = this.ctx;
     this.failures = new LogSummary({ log });
     const app = new Koa();
     app.on('error', () => {});
@@ -180,13 +172,8 @@ export class HttpServer {
   }
 
   /** The Prometheus registry's text, as `/metrics` serves it (for tests and embedding). */
-  /** A batch write to the store, for `daqd_storage_write_duration_seconds`. */
-  observeWrite(seconds: number, ok: boolean): void {
-    this.metrics?.observeWrite(seconds, ok);
-  }
-
   async metricsText(): Promise<string> {
-    return (await this.metrics?.render())?.text ?? '';
+    return (await this.ctx.metrics.render()).text;
   }
 
   /**

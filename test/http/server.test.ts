@@ -11,6 +11,7 @@ import { ingestRoutes } from '../../lib/config/forwarder-route.js';
 import type { RealmApp } from '../../lib/config/settings.js';
 import { StorageError } from '../../lib/core/errors.js';
 import { silentLog } from '../../lib/core/log.js';
+import { Metrics } from '../../lib/core/metrics.js';
 import { type HttpChannel, HttpServer, type HttpServerContext } from '../../lib/http/server.js';
 
 interface Ingested {
@@ -102,9 +103,8 @@ describe('HttpServer (in process)', () => {
       },
       ready: () => true,
       channel: (realm) => channels.find((c) => c.app.realm === realm),
-      channels: () => channels,
       sink: () => undefined,
-      batcher: () => ({ depth: 7 }),
+      metrics: new Metrics({ channels: () => channels, queueDepth: () => 7 }),
       ...overrides,
     });
     await server.start();

@@ -12,7 +12,7 @@ export interface RealmCounters {
   };
 }
 
-/** Where `/metrics` reads the daemon's state at scrape time. */
+/** Where the metrics read the daemon's state at scrape time. */
 export interface MetricsSources {
   channels: () => readonly RealmCounters[];
   /** Points accepted but not yet stored (the write batcher's queue). */
@@ -23,17 +23,22 @@ export interface MetricsSources {
 export type RouteLabel = 'ingest' | 'export' | 'latest' | 'health' | 'metrics' | 'other';
 
 /**
- * Prometheus metrics of one daemon, in a registry of its own (several daemons can share a process):
+ * Prometheus metrics of one daemon, in a registry of its own (several daemons can share a process). The
+ * components feed them: the write batcher each write to the store (`observeWrite`), the HTTP server each
+ * request answered (`countRequest`) and each HTTP ingest stored (`observeIngest`); the channels' counters
+ * and the batcher's queue are read when scraped (`MetricsSources`). `/metrics` serves `render()`.
+ *
  * - `daqd_readings_{received,stored,failed,ignored}_total{realm}`: the channels' counters (MQTT and HTTP);
  * - `daqd_error_reports_total{realm,outcome}`: answers on `…/error.json`: `published`, `held_back` by the
  *   rate limit, `no_base_topic` (nowhere to answer);
  * - `daqd_storage_queue_depth`: points waiting for the store;
+ * - `daqd_storage_write_duration_seconds{outcome}`: one batch write to the store, `ok` or `failed`;
  * - `daqd_http_ingest_duration_seconds{realm}`: HTTP ingest from arrival until the readings are stored
  *   (batching wait plus the write), i.e. the write latency a client sees;
  * - `daqd_http_requests_total{route,status}`;
  * - `process_resident_memory_bytes`.
  */
-export class HttpMetrics {
+export class Metrics {
   readonly registry = new Registry();
   private readonly ingestSeconds: Histogram<'realm'>;
   private readonly writeSeconds: Histogram<'outcome'>;
