@@ -3,14 +3,12 @@ import { WriteBatcher } from './acquire/deliver/batcher.js';
 import { DeadLetterStore } from './acquire/deliver/dead-letter.js';
 import { Spool } from './acquire/deliver/spool.js';
 import type { Sink } from './acquire/sink/sink.js';
-import { EmbeddedBrokerSource } from './acquire/source/embedded-broker.js';
-import { MqttSource } from './acquire/source/mqtt.js';
-import type { MessageHandler, Source } from './acquire/source/source.js';
+import { openSources } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
-import type { RealmApp, Settings } from './config/settings.js';
+import type { Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
 import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
@@ -139,7 +137,15 @@ export class Daemon {
       makeChannel: (app) =>
         new Channel({
           app,
-          openSource: (onMessage) => this.sourceFor(app, onMessage),
+          // Where a realm's messages come from: see the source registry.
+          openSources: (handlers) =>
+            openSources({
+              app,
+              mainBroker: settings.mqtt,
+              broker: this.broker,
+              log: this.ctx.log,
+              ...handlers,
+            }),
           timezone: settings.daqd.timezone,
           batcher,
           log: log.child(`daqd:realm:${app.realm}`),
@@ -159,28 +165,6 @@ export class Daemon {
     log.notice(
       `ready: ${this.supervisor.channels().length} realm(s), storage '${this.sink.kind}', http port ${this.http.port}`,
     );
-  }
-
-  /**
-   * Where a realm's messages come from: a tap of the embedded broker when `[mqtt] embedded = true` and
-   * the realm uses that broker; otherwise a connection to its broker (`[<realm>:mqtt]` or `[mqtt]`).
-   */
-  private sourceFor(app: RealmApp, onMessage: MessageHandler): Source {
-    const { mqtt } = this.ctx.settings;
-    const broker = this.broker;
-    if (broker !== undefined && app.mqtt.host === mqtt.host && app.mqtt.port === mqtt.port) {
-      return new EmbeddedBrokerSource({ broker, key: app.realm, topics: app.mqtt_topics, onMessage });
-    }
-    // A realm moved to a broker of its own takes nothing from the embedded broker's tap any more.
-    broker?.closeTap(app.realm);
-    return new MqttSource({
-      settings: app.mqtt,
-      clientId: `${app.mqtt.client_id}-${app.realm}`,
-      topics: app.mqtt_topics,
-      sharedGroup: app.mqtt_shared_group,
-      log: this.ctx.log.child(`daqd:realm:${app.realm}:mqtt`),
-      onMessage,
-    });
   }
 
   /** SIGHUP: re-reads the realm apps and the embedded broker's password and ACL files. */

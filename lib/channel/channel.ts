@@ -10,7 +10,9 @@ import {
   TopicRoutes,
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
-import type { InboundMessage, MessageHandler, Source } from '../acquire/source/source.js';
+import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acquire/source/http.js';
+import type { SourceHandlers } from '../acquire/source/registry.js';
+import { canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
@@ -21,25 +23,29 @@ import { ErrorReporter } from './error-reporter.js';
 export interface ChannelContext {
   app: RealmApp;
   /**
-   * Makes the channel's message source, handing it the channel's handler: a connection to the realm's
-   * broker, or a tap of the embedded broker.
+   * Makes the channel's sources, handing them the channel's handlers: a connection to the realm's
+   * broker or a tap of the embedded broker, HTTP ingest (see `acquire/source/registry.ts`).
    */
-  openSource: (onMessage: MessageHandler) => Source;
+  openSources: (handlers: SourceHandlers) => readonly Source[];
   timezone: string;
   batcher: WriteBatcher;
   log: Log;
 }
 
 /**
- * One realm's acquisition: subscribes to the realm's topics, runs each message through the pipeline
- * and hands the points to the batcher. A message is acknowledged only when its points are stored.
- * A bad message is counted and answered on `<base topic>/error.json`; the channel goes on.
+ * One realm's acquisition: takes the messages of the realm's sources (its topics on its broker, HTTP
+ * bodies), runs each through the pipeline and hands the points to the batcher. A message is
+ * acknowledged only when its points are stored. A bad message is counted and answered on
+ * `<base topic>/error.json` (through a source that can publish); the channel goes on.
  */
 export class Channel {
   readonly stats = new ChannelStats();
   private readonly pipeline: PipelineContext;
   private readonly errors: ErrorReporter;
-  private source: Source | undefined;
+  /** The running sources, in start order; undefined while stopped. */
+  private sources: readonly Source[] | undefined;
+  /** The HTTP source once started; kept after a stop, for requests that reached the realm before. */
+  private http: HttpSource | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: ChannelContext) {
@@ -52,9 +58,11 @@ export class Channel {
     this.errors = new ErrorReporter({
       app: ctx.app,
       publish: (topic, payload) => {
-        const source = this.source;
-        if (source === undefined) return Promise.reject(new Error('the channel is stopped'));
-        return source.publish(topic, payload, { qos: 0 });
+        const sources = this.sources;
+        if (sources === undefined) return Promise.reject(new Error('the channel is stopped'));
+        const publisher = sources.find(canPublish);
+        if (publisher === undefined) return Promise.reject(new Error('no source of the channel can publish'));
+        return publisher.publish(topic, payload, { qos: 0 });
       },
       onPublishError: (topic, err) => {
         ctx.log.debug(`realm '${ctx.app.realm}': cannot publish error to '${topic}': ${errorMessage(err)}`);
@@ -67,16 +75,28 @@ export class Channel {
     return this.ctx.app;
   }
 
-  /** True while the channel's broker connection is up. */
+  /** True while every source of the channel is up (its broker connection first of all). */
   get connected(): boolean {
-    return this.source?.connected ?? false;
+    const sources = this.sources;
+    return sources !== undefined && sources.length > 0 && sources.every((source) => source.connected);
+  }
+
+  /** The channel's HTTP ingest, when its app enables it and the channel has started. */
+  get httpSource(): HttpSource | undefined {
+    return this.http;
   }
 
   async start(): Promise<void> {
     const { app, log } = this.ctx;
-    const source = this.ctx.openSource((message) => this.handleMessage(message));
-    this.source = source;
-    await source.start();
+    const sources = this.ctx.openSources({
+      onMessage: (message) => this.handleMessage(message),
+      intake: this.intake,
+    });
+    this.sources = sources;
+    for (const source of sources) {
+      await source.start();
+      if (source instanceof HttpSource) this.http = source;
+    }
     if (app.metrics_logger_interval > 0) {
       this.summaryTimer = setInterval(
         () => log.info(`realm '${app.realm}': ${this.stats.summarize()}`),
@@ -84,9 +104,12 @@ export class Channel {
       );
       this.summaryTimer.unref();
     }
+    const brokers = sources
+      .filter((source) => !(source instanceof HttpSource))
+      .map((source) => source.origin);
     log.info(
       `realm '${app.realm}': channel started (${app.strategy}; topics ${app.mqtt_topics.join(', ')}; ` +
-        `broker ${source.origin})`,
+        `broker ${brokers.join(', ') || 'none'}${this.http !== undefined ? '; HTTP ingest' : ''})`,
     );
   }
 
@@ -94,10 +117,12 @@ export class Channel {
   async stop(): Promise<void> {
     if (this.summaryTimer !== undefined) clearInterval(this.summaryTimer);
     this.summaryTimer = undefined;
-    const source = this.source;
-    this.source = undefined;
-    if (source === undefined) return;
-    await source.stop();
+    const sources = this.sources;
+    this.sources = undefined;
+    if (sources === undefined) return;
+    // All stop taking at once (in reverse start order), so one source's drain does not keep another
+    // taking messages; then every one has drained.
+    await Promise.all([...sources].reverse().map((source) => source.stop()));
     this.ctx.log.info(`realm '${this.ctx.app.realm}': channel stopped`);
   }
 
@@ -153,6 +178,21 @@ export class Channel {
       );
     }
     this.errors.report(message, err);
+  }
+
+  /** The channel's way in for readings decoded already (its HTTP source's handler). */
+  private readonly intake: ReadingsIntake = {
+    checkReadings: (target, readings) => this.checkReadings(target, readings),
+    ingest: (topology, kind, readings, receivedAt) => this.ingest(topology, kind, readings, receivedAt),
+  };
+
+  /**
+   * Runs readings through decode and sanitize on a scratch clock, storing nothing: throws the
+   * `DecodeError` storing them would (a body is checked whole before any of it is stored).
+   */
+  checkReadings(target: HttpReadingsTarget, readings: readonly Record<string, unknown>[]): void {
+    const scratch = { app: this.ctx.app, timezone: this.ctx.timezone, clock: new SeriesClock() };
+    readingsToPoints(target.topology, target.kind, readings, target.receivedAt, scratch);
   }
 
   /**

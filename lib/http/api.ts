@@ -72,7 +72,6 @@ export function apiRouter(ctx: ApiContext): Router {
     if (route.kind === 'ingest') {
       await handleIngest(koa, channel, route, {
         maxBodySize: ctx.maxBodySize,
-        timezone: ctx.timezone,
         headers: ctx.headers,
         metrics: ctx.metrics,
         largeBodies,

@@ -86,9 +86,9 @@ describe('channel/channel: one message', () => {
     });
     channel = new Channel({
       app: basicApp('lab'),
-      openSource: (onMessage) => {
+      openSources: ({ onMessage }) => {
         source = new HandSource(onMessage);
-        return source;
+        return [source];
       },
       timezone: 'UTC',
       batcher,

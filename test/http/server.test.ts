@@ -6,6 +6,7 @@ import type { Topology } from '../../lib/acquire/decode/topology.js';
 import { readingsToPoints } from '../../lib/acquire/pipeline.js';
 import { SeriesClock } from '../../lib/acquire/sanitize/series-clock.js';
 import type { Sink } from '../../lib/acquire/sink/sink.js';
+import { type HttpReadingsTarget, HttpSource } from '../../lib/acquire/source/http.js';
 import { ChannelStats } from '../../lib/channel/channel-stats.js';
 import { ingestRoutes } from '../../lib/config/forwarder-route.js';
 import type { RealmApp } from '../../lib/config/settings.js';
@@ -28,11 +29,20 @@ interface Ingested {
 class RecordingChannel implements HttpChannel {
   readonly ingested: Ingested[] = [];
   readonly stats = new ChannelStats();
+  readonly httpSource = new HttpSource({ intake: this });
   delay = 0;
   failure: Error | undefined;
   private readonly waiting = new Set<() => void>();
 
   constructor(readonly app: RealmApp) {}
+
+  checkReadings(target: HttpReadingsTarget, readings: readonly Record<string, unknown>[]): void {
+    readingsToPoints(target.topology, target.kind, readings, target.receivedAt, {
+      app: this.app,
+      timezone: 'UTC',
+      clock: new SeriesClock(),
+    });
+  }
 
   async ingest(
     topology: Topology,

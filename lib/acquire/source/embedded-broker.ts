@@ -1,10 +1,12 @@
-import type { MessageHandler, Source } from './source.js';
+import type { MessageHandler, Publisher, Source } from './source.js';
 
 /** What the source needs of the embedded broker (`EmbeddedBroker` has it). */
 export interface BrokerTapPort {
   openTap(key: string, filters: readonly string[], handler: MessageHandler): void;
   pauseTap(key: string): Promise<void>;
   tapOpen(key: string): boolean;
+  /** Lets go of a tap and what it holds (a realm that takes nothing from the embedded broker any more). */
+  closeTap(key: string): void;
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface EmbeddedBrokerSourceContext {
  * session store sits between broker and realm. Stopping pauses the tap: messages published meanwhile
  * are held, unacknowledged, for the realm's next start.
  */
-export class EmbeddedBrokerSource implements Source {
+export class EmbeddedBrokerSource implements Source, Publisher {
   private running = false;
   private stopping: Promise<void> | undefined;
 

@@ -14,7 +14,7 @@ import { closeReason, endConnection, type MqttConnection, reasonName } from './m
 import { MqttInbound } from './mqtt-inbound.js';
 import { type MqttTlsFiles, mqttClientOptions, readTlsFiles } from './mqtt-options.js';
 import { MqttVersionChoice } from './mqtt-version.js';
-import type { MessageHandler, Source } from './source.js';
+import type { MessageHandler, Publisher, Source } from './source.js';
 
 /** Everything an `MqttSource` needs. */
 export interface MqttSourceContext {
@@ -81,7 +81,7 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
  * broker back). MQTT 3.1.1 has no Receive Maximum, and mosquitto 2.0.11 (Debian's) miscounts its
  * in-flight quota under load and sends thousands more; without this, memory grew with its queue.
  */
-export class MqttSource implements Source {
+export class MqttSource implements Source, Publisher {
   private state: State = 'idle';
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;

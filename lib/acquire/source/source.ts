@@ -14,16 +14,32 @@ export interface InboundMessage {
  */
 export type MessageHandler = (message: InboundMessage) => Promise<void>;
 
-/** Where a channel's messages come from: a connection to a broker, or the embedded broker's tap. */
+/**
+ * Where a channel's messages come from: a connection to a broker, the embedded broker's tap, HTTP
+ * ingest. Sources are plug-ins: one file each in `acquire/source/`, listed in `source/registry.ts`.
+ * A source acknowledges a message (MQTT PUBACK, HTTP 2xx) only once its handler has resolved.
+ */
 export interface Source {
   /** True while messages can arrive. */
   readonly connected: boolean;
-  /** Where the messages come from, for the log (`mqtt://host:1883`, `embedded`). */
+  /** Where the messages come from, for the log (`mqtt://host:1883`, `embedded`, `http`). */
   readonly origin: string;
   /** Starts taking messages; resolves once subscribed, or once a first attempt failed (retries go on). */
   start(): Promise<void>;
   /** Stops taking messages and waits until the handlers of those taken have settled. Idempotent. */
   stop(): Promise<void>;
-  /** Publishes a message of daqd's own (an error topic); rejects when it cannot. */
+}
+
+/**
+ * A capability some sources have (a broker connection, the embedded broker): publishing a message of
+ * daqd's own, such as an error report on `<base topic>/error.json`.
+ */
+export interface Publisher {
+  /** Publishes; rejects when it cannot. */
   publish(topic: string, payload: string, options: { qos: 0 | 1 }): Promise<void>;
+}
+
+/** True for a source that can publish (see `Publisher`). */
+export function canPublish(source: Source): source is Source & Publisher {
+  return typeof (source as Partial<Publisher>).publish === 'function';
 }

@@ -1,0 +1,92 @@
+import type { MqttSettings, RealmApp } from '../../config/settings.js';
+import type { Log } from '../../core/log.js';
+import { type BrokerTapPort, EmbeddedBrokerSource } from './embedded-broker.js';
+import { HttpSource, type ReadingsIntake } from './http.js';
+import { MqttSource } from './mqtt.js';
+import type { MessageHandler, Source } from './source.js';
+
+/** What a channel hands its sources: where they deliver what they take. */
+export interface SourceHandlers {
+  /** For sources of messages with a topic (MQTT, the embedded broker). */
+  onMessage: MessageHandler;
+  /** For sources of readings decoded already (HTTP bodies). */
+  intake: ReadingsIntake;
+}
+
+/** Everything a source kind may need to open a realm's source. */
+export interface SourceSetup extends SourceHandlers {
+  app: RealmApp;
+  /** `[mqtt]` host and port: the broker daqd's embedded broker (if any) stands for. */
+  mainBroker: Pick<MqttSettings, 'host' | 'port'>;
+  /** daqd's embedded broker, when `[mqtt] embedded = true`. */
+  broker: BrokerTapPort | undefined;
+  /** daqd's log; a source logs under `daqd:realm:<realm>:<kind>`. */
+  log: Log;
+}
+
+/** A kind of source: opens the realm's source of this kind, or undefined when the realm has none. */
+export interface SourceKind {
+  readonly name: string;
+  open(setup: SourceSetup): Source | undefined;
+}
+
+/** True when the realm's broker is daqd's embedded one. */
+function usesEmbeddedBroker({ app, mainBroker, broker }: SourceSetup): boolean {
+  return broker !== undefined && app.mqtt.host === mainBroker.host && app.mqtt.port === mainBroker.port;
+}
+
+/**
+ * Every kind of source daqd has, one entry each, in the order a channel starts them (and stops them in
+ * reverse). Adding a source is its file in `acquire/source/`, its entry here, and its test.
+ */
+export const SOURCE_KINDS: readonly SourceKind[] = [
+  {
+    // A tap inside daqd's embedded broker, when the realm's broker is that one.
+    name: 'embedded-broker',
+    open: (setup) => {
+      if (!usesEmbeddedBroker(setup)) {
+        // A realm moved to a broker of its own takes nothing from the embedded broker's tap any more.
+        setup.broker?.closeTap(setup.app.realm);
+        return undefined;
+      }
+      const { broker, app, onMessage } = setup;
+      return new EmbeddedBrokerSource({
+        broker: broker!,
+        key: app.realm,
+        topics: app.mqtt_topics,
+        onMessage,
+      });
+    },
+  },
+  {
+    // A client connection to the realm's broker (`[<realm>:mqtt]` or `[mqtt]`) otherwise.
+    name: 'mqtt',
+    open: (setup) => {
+      if (usesEmbeddedBroker(setup)) return undefined;
+      const { app } = setup;
+      return new MqttSource({
+        settings: app.mqtt,
+        clientId: `${app.mqtt.client_id}-${app.realm}`,
+        topics: app.mqtt_topics,
+        sharedGroup: app.mqtt_shared_group,
+        log: setup.log.child(`daqd:realm:${app.realm}:mqtt`),
+        onMessage: setup.onMessage,
+      });
+    },
+  },
+  {
+    // HTTP ingest (`http_api = true` or ingest forwarders in the app).
+    name: 'http',
+    open: (setup) => (setup.app.http_ingest ? new HttpSource({ intake: setup.intake }) : undefined),
+  },
+];
+
+/** The sources of a realm, in `SOURCE_KINDS` order. */
+export function openSources(setup: SourceSetup): Source[] {
+  const sources: Source[] = [];
+  for (const kind of SOURCE_KINDS) {
+    const source = kind.open(setup);
+    if (source !== undefined) sources.push(source);
+  }
+  return sources;
+}
