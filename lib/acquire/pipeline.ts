@@ -13,9 +13,11 @@ import type { InboundMessage } from './source/source.js';
  * The ingest path, in order; this file is the one place that states it. A source (`source/`) brings
  * a message to its realm's channel (`channel/channel.ts`), which runs it through these stages:
  *
- * 1. decode (`decode/`, pure): topic → topology (`topic.ts`, by the realm's strategy), then slot
+ * 1. decode (`decode/`, pure): topic → topology (`topic.ts`, by the realm's strategy, one file each
+ *    in `strategy/`, listed in `strategy/registry.ts`), then slot
  *    and payload → readings (`slot.ts`, the decoders of `registry.ts`).
- * 2. sanitize (`sanitize/`, pure): topology → database and measurement (`storage-address.ts`),
+ * 2. sanitize (`sanitize/`, pure): topology → database and measurement (`storage-address.ts`, the
+ *    one owner of storage addressing, which export and latest ask too),
  *    each reading → a point (`reading.ts`: names, types, time; `series-clock.ts` for readings
  *    without a time).
  * 3. deliver (`deliver/`): the batcher (`batcher.ts`: batches by size and time) writes to the store
