@@ -5,19 +5,23 @@ import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
 import { ndjsonDecoder } from './ndjson.js';
+import { tasmotaDecoder } from './tasmota.js';
 
 /**
  * Every decoder daqd has, one line each. Adding a decoder is its file, its line here and its
  * fixtures in `test/acquire/decode/` (the contract suite runs every decoder listed).
  *
  * Slot decoders are asked in this order, which is Kotori's (`TopicPatterns`): JSON data containers,
- * discrete values, JSON events; the first that takes a slot decodes it. Body decoders (HTTP ingest)
- * are chosen by media type; the first type each lists is the one a 415 answer names.
+ * discrete values, JSON events; the first that takes a slot decodes it. Vendor decoders by slot
+ * (Tasmota's `…SENSOR`/`…STATE`) come after those, so no slot Kotori's own patterns take changes
+ * hands. Body decoders (HTTP ingest) are chosen by media type; the first type each lists is the one
+ * a 415 answer names.
  */
 export const DECODERS: readonly Decoder[] = [
   kotoriJsonDecoder,
   kotoriDiscreteDecoder,
   kotoriJsonEventDecoder,
+  tasmotaDecoder,
   jsonBodyDecoder,
   formDecoder,
   csvDecoder,

@@ -11,12 +11,14 @@ import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './b
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
+import { tasmotaFixtures } from './tasmota.fixtures.js';
 
 /** The fixtures of every registered decoder, by name: a decoder without any fails below. */
 const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   'kotori-json': kotoriJsonFixtures,
   'kotori-discrete': kotoriDiscreteFixtures,
   'kotori-json-event': kotoriJsonEventFixtures,
+  tasmota: tasmotaFixtures,
   'json-body': jsonBodyFixtures,
   form: formFixtures,
   csv: csvFixtures,
@@ -35,11 +37,12 @@ describe('decoder registry', () => {
     for (const decoder of DECODERS) expect(FIXTURES, decoder.name).to.have.property(decoder.name);
   });
 
-  it("asks the slot decoders in Kotori's order: JSON data containers, discrete values, JSON events", () => {
+  it("asks the slot decoders in Kotori's order: JSON data containers, discrete values, JSON events, then vendors", () => {
     expect(SLOT_DECODERS.map((decoder) => decoder.name)).to.deep.equal([
       'kotori-json',
       'kotori-discrete',
       'kotori-json-event',
+      'tasmota',
     ]);
     expect(KNOWN_SLOTS).to.deep.equal([
       'data.json',
@@ -50,6 +53,8 @@ describe('decoder registry', () => {
       'measure/<field>',
       'event.json',
       'event/__json__',
+      'tele/SENSOR',
+      'tele/STATE',
     ]);
   });
 

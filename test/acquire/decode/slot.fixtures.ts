@@ -134,6 +134,32 @@ export const slotCases: SlotCase[] = [
     expected: { kind: 'event', readings: [{ title: 'a' }, { title: 'b' }] },
   },
 
+  // Tasmota (Kotori: a slot ending in SENSOR or STATE), after Kotori's own slots
+  {
+    name: 'Tasmota tele/SENSOR',
+    slot: 'tele/SENSOR',
+    payload: '{"Time": "2017-02-16T10:13:52", "DS18B20": {"Temperature": 20.6}, "TempUnit": "C"}',
+    expected: { kind: 'data', readings: [{ Time: '2017-02-16T10:13:52', 'DS18B20.Temperature': 20.6 }] },
+  },
+  {
+    name: 'Tasmota tele/STATE',
+    slot: 'tele/STATE',
+    payload: '{"Time": "2019-06-02T22:13:07", "POWER": "ON", "Vcc": 3.182}',
+    expected: { kind: 'data', readings: [{ Time: '2019-06-02T22:13:07', 'Device.Vcc': 3.182 }] },
+  },
+  {
+    name: 'a discrete value named SENSOR stays a discrete value',
+    slot: 'data/SENSOR',
+    payload: '21.5',
+    expected: { kind: 'data', readings: [{ SENSOR: 21.5 }] },
+  },
+  {
+    name: 'Tasmota slots are case-sensitive',
+    slot: 'tele/sensor',
+    payload: '{"DS18B20": {"Temperature": 20.6}}',
+    error: /'tele\/sensor' is not a known slot/,
+  },
+
   // Ignored
   {
     name: 'error.json is ignored (loop protection), payload not read',
@@ -148,6 +174,12 @@ export const slotCases: SlotCase[] = [
     expected: { kind: 'ignore', reason: "slot 'data/error.json' carries error reports" },
   },
   {
+    name: 'an error report below a Tasmota slot is ignored too',
+    slot: 'tele/SENSOR/error.json',
+    payload: '{"message": "x"}',
+    expected: { kind: 'ignore', reason: "slot 'tele/SENSOR/error.json' carries error reports" },
+  },
+  {
     name: 'an error slot under a deeper path is ignored too',
     slot: 'a/b/error.json',
     payload: Buffer.from([0xff, 0xfe]),
@@ -160,7 +192,7 @@ export const slotCases: SlotCase[] = [
     slot: 'status',
     payload: Buffer.from([0xff, 0xfe]),
     error:
-      /^slot 'status' is not a known slot \(known: data\.json, message-json, data\/__json__, loop, data\/<field>, measure\/<field>, event\.json, event\/__json__\)$/,
+      /^slot 'status' is not a known slot \(known: data\.json, message-json, data\/__json__, loop, data\/<field>, measure\/<field>, event\.json, event\/__json__, tele\/SENSOR, tele\/STATE\)$/,
   },
   {
     name: 'a name that merely ends like a container is unknown',
