@@ -5,6 +5,12 @@ import {
   strategyForVendor,
   strategyVendors,
 } from '../acquire/decode/strategy/registry.js';
+import {
+  parseTopicTemplate,
+  type TopicTemplate,
+  tagNames,
+} from '../acquire/decode/strategy/topic-template.js';
+import { type NameTemplate, parseNameTemplate } from '../acquire/sanitize/storage-address.js';
 import { ConfigError } from '../core/errors.js';
 import { compileForwarder, type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
@@ -35,6 +41,9 @@ const APP_KEYS = [
   'mqtt_shared_group',
   'hide_inactive_after_days',
   'metrics_logger_interval',
+  'topic_template',
+  'database',
+  'measurement',
 ];
 
 /** Keys of a forwarder section that daqd reads. */
@@ -249,7 +258,21 @@ function readApp(
   // The strategy registry (acquire/decode/strategy/registry.ts) knows the names and entry points.
   let strategy: string | undefined;
   const vendorStrategy = type === 'vendor' ? strategyForVendor(section.name) : undefined;
-  if (entryPoint !== undefined) {
+  const templateText = reader.string('topic_template');
+  let topicTemplate: TopicTemplate | undefined;
+  if (templateText !== undefined) {
+    // A topic template is a strategy of its own (acquire/decode/strategy/template.ts).
+    strategy = 'template';
+    const compiled = parseTopicTemplate(templateText);
+    if ('problem' in compiled) reader.problem('topic_template', compiled.problem);
+    else topicTemplate = compiled.template;
+    if (entryPoint !== undefined) {
+      reader.problem(
+        reader.has('application') ? 'application' : 'app_factory',
+        `'${entryPoint}' and topic_template both name the topic layout: keep one`,
+      );
+    }
+  } else if (entryPoint !== undefined) {
     strategy = strategyForEntryPoint(entryPoint)?.name;
     if (strategy === undefined) {
       reader.problem(
@@ -260,8 +283,8 @@ function readApp(
   } else if (vendorStrategy !== undefined) {
     strategy = vendorStrategy.name;
   } else {
-    const names = STRATEGIES.map((s) => s.name);
-    const choice = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+    const names = STRATEGIES.filter((s) => s.selectedBy === undefined).map((s) => s.name);
+    const choice = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]} (or set topic_template)`;
     reader.problem(
       'application',
       type === 'vendor'
@@ -270,7 +293,8 @@ function readApp(
     );
   }
 
-  const topics = splitList(reader.string('mqtt_topics', `${realm}/#`));
+  // A template subscribes to what it matches (`sensors/{node}/{field}` → `sensors/+/+`).
+  const topics = splitList(reader.string('mqtt_topics', topicTemplate?.filter ?? `${realm}/#`));
   for (const topic of topics) {
     const problem = topicFilterProblem(topic);
     if (problem !== undefined) reader.problem('mqtt_topics', `'${topic}': ${problem}`);
@@ -298,6 +322,13 @@ function readApp(
     reader.problem('mqtt_shared_group', `'${group}' may not contain '/', '+' or '#'`);
   }
   const httpApi = reader.boolean('http_api', false);
+  if (templateText !== undefined && (httpApi || forwarders.length > 0)) {
+    reader.problem(
+      httpApi ? 'http_api' : 'topic_template',
+      'an app with a topic template has no HTTP addressing (a template maps topics, not paths): no http_api, no forwarders',
+    );
+  }
+  const naming = readNaming(reader, topicTemplate, templateText !== undefined);
   const ingestForwarder = forwarders.some((f) => f.route.role === 'ingest');
   const exportForwarder = forwarders.some((f) => f.route.role === 'export');
   const app: RealmApp = {
@@ -306,6 +337,9 @@ function readApp(
     line: section.line,
     realm,
     strategy: strategy ?? 'mqttkit',
+    topic_template: topicTemplate,
+    database: naming.database,
+    measurement: naming.measurement,
     mqtt_topics: topics,
     mqtt,
     mqtt_shared_group: group,
@@ -327,6 +361,37 @@ function readApp(
   };
   for (const key of APP_KEYS) reader.raw(key);
   return strategy === undefined ? undefined : app;
+}
+
+/**
+ * The naming templates of an app (`database = …`, `measurement = …`). Only apps with a topic template
+ * take them: they may use `{realm}`, `{node}`, `{field}`, `{network}`/`{gateway}` when the template has
+ * them, and its tag parts. Elsewhere `database` stays the Kotori vendor key it was (ignored) and
+ * `measurement` is a problem, so that nobody believes an mqttkit or basic app's names changed.
+ */
+function readNaming(
+  reader: SectionReader,
+  template: TopicTemplate | undefined,
+  hasTemplate: boolean,
+): { database?: NameTemplate | undefined; measurement?: NameTemplate | undefined } {
+  if (!hasTemplate) {
+    if (reader.has('measurement')) {
+      reader.problem('measurement', 'only an app with a topic_template takes a naming template');
+    }
+    return {};
+  }
+  if (template === undefined) return {};
+  const wan = template.names.includes('network') ? ['network', 'gateway'] : [];
+  const names = ['realm', ...wan, 'node', 'field', ...tagNames(template.names)];
+  const naming: { database?: NameTemplate; measurement?: NameTemplate } = {};
+  for (const key of ['database', 'measurement'] as const) {
+    const text = reader.string(key);
+    if (text === undefined) continue;
+    const compiled = parseNameTemplate(text, names);
+    if ('problem' in compiled) reader.problem(key, compiled.problem);
+    else naming[key] = compiled.template;
+  }
+  return naming;
 }
 
 /** Why an MQTT topic filter is invalid (MQTT 3.1.1 §4.7), or undefined when it is fine. */

@@ -1,3 +1,5 @@
+import type { TopicTemplate } from '../acquire/decode/strategy/topic-template.js';
+import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
 import type { ForwarderRoute } from './forwarder-route.js';
 
@@ -128,7 +130,16 @@ export interface RealmApp {
    * `acquire/decode/strategy/registry.ts` (`mqttkit`, `basic`), from `application = …`; checked at load.
    */
   strategy: string;
-  /** Subscriptions, MQTT filters. Default `<realm>/#`. */
+  /**
+   * `topic_template = sensors/{node}/{field}`: the topic layout of an app that is neither mqttkit nor
+   * basic (selects the strategy `template`); compiled at load. Unset for mqttkit and basic.
+   */
+  topic_template?: TopicTemplate | undefined;
+  /** `database = {project}_{serial}`: naming template of the database (template apps); unset = default. */
+  database?: NameTemplate | undefined;
+  /** `measurement = data`: naming template of the measurement (template apps); unset = default. */
+  measurement?: NameTemplate | undefined;
+  /** Subscriptions, MQTT filters. Default `<realm>/#`; with a topic template, its filter (`sensors/+/+`). */
   mqtt_topics: readonly string[];
   /** Broker of this realm: `[mqtt]` overlaid with `[<realm>:mqtt]`. */
   mqtt: MqttSettings;

@@ -233,3 +233,87 @@ describe('config/realm-apps', () => {
     });
   });
 });
+
+describe('config/realm-apps: topic and naming templates', () => {
+  it('a topic_template selects the template strategy and gives the subscription', () => {
+    const { apps: list, problems } = apps(
+      [
+        '[sensors]',
+        'type = application',
+        'realm = sensors',
+        'topic_template = sensors/{node}/{field}',
+        '[mysense]',
+        'type = application',
+        'realm = mysense',
+        'topic_template = IoS/{project}/{serial}',
+        'mqtt_topics = IoS/#',
+        'database = {project}_{serial}',
+        'measurement = data',
+      ].join('\n'),
+    );
+    expect(problems.map((p) => p.format())).to.deep.equal([]);
+    const [sensors, mysense] = list;
+    expect(sensors).to.include({ strategy: 'template', database: undefined, measurement: undefined });
+    expect(sensors?.topic_template?.text).to.equal('sensors/{node}/{field}');
+    expect(sensors?.mqtt_topics).to.deep.equal(['sensors/+/+']);
+    expect(mysense?.mqtt_topics).to.deep.equal(['IoS/#']);
+    expect(mysense?.database?.text).to.equal('{project}_{serial}');
+    expect(mysense?.measurement?.text).to.equal('data');
+  });
+
+  it('reports a bad template, a bad naming template and a conflicting strategy as file:line', () => {
+    const {
+      apps: list,
+      problems,
+      invalidRealms,
+    } = apps(
+      [
+        '[a]',
+        'type = application',
+        'realm = a',
+        'topic_template = sensors/{node}/{node}',
+        '[b]',
+        'type = application',
+        'realm = b',
+        'topic_template = IoS/{project}/{serial}',
+        'database = {project}_{serail}',
+        '[c]',
+        'type = application',
+        'realm = c',
+        'application = mqttkit',
+        'topic_template = c/{node}/{field}',
+        '[d]',
+        'type = application',
+        'realm = d',
+        'topic_template = d/{node}/{field}',
+        'http_api = true',
+        '[e]',
+        'type = application',
+        'realm = e',
+        'application = basic',
+        'measurement = data',
+      ].join('\n'),
+    );
+    expect(list).to.deep.equal([]);
+    expect([...invalidRealms].sort()).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
+    expect(problems.map((p) => p.format())).to.deep.equal([
+      "/apps/a.ini:4: a.topic_template: 'sensors/{node}/{node}': part '{node}' appears twice",
+      "/apps/a.ini:9: b.database: '{project}_{serail}': unknown placeholder '{serail}' (known: realm, node, field, project, serial)",
+      "/apps/a.ini:13: c.application: 'mqttkit' and topic_template both name the topic layout: keep one",
+      '/apps/a.ini:19: d.http_api: an app with a topic template has no HTTP addressing (a template maps topics, not paths): no http_api, no forwarders',
+      '/apps/a.ini:24: e.measurement: only an app with a topic_template takes a naming template',
+    ]);
+  });
+
+  it("leaves mqttkit and basic as they were: Kotori's `database` vendor key is still ignored", () => {
+    const {
+      apps: list,
+      problems,
+      warnings,
+    } = apps('[a]\ntype = application\nrealm = a\napplication = mqttkit\ndatabase = whatever\n');
+    expect(problems).to.deep.equal([]);
+    expect(warnings).to.deep.equal([]);
+    expect(list[0]).to.include({ strategy: 'mqttkit', topic_template: undefined, database: undefined });
+    expect(list[0]?.mqtt_topics).to.deep.equal(['a/#']);
+  });
+});

@@ -1,7 +1,7 @@
 import { DecodeError } from '../../core/errors.js';
 import type { DecodedReadings, SlotDecoder, SlotMatch } from './decoder.js';
 import { carriesErrors } from './error-slot.js';
-import { SLOT_DECODERS } from './registry.js';
+import { SLOT_DECODERS, TEMPLATE_SLOT_DECODERS } from './registry.js';
 
 /**
  * What a slot's payload holds. `readings` has one object per reading: a JSON object is a
@@ -40,14 +40,30 @@ export type SlotClass =
 /** The slots daqd takes, for the message that answers an unknown one. */
 export const KNOWN_SLOTS: readonly string[] = SLOT_DECODERS.flatMap((decoder) => decoder.slots);
 
-/** Classifies a slot by name in Kotori's order (see `decodeSlot`). Pure; never throws. */
-export function classifySlot(slot: string): SlotClass {
+/**
+ * Classifies a slot by name in Kotori's order (see `decodeSlot`). Pure; never throws.
+ *
+ * `field` is given for topics read by a topic template only (`Topology.field`): then an empty slot (a
+ * template without `{slot}`) goes straight to the template decoders (plain values), and a slot no
+ * other decoder takes goes to them too, with `field` as the name of the value.
+ */
+export function classifySlot(slot: string, field?: string): SlotClass {
   if (carriesErrors(slot)) {
     return { kind: 'ignore', reason: `slot '${slot}' carries error reports` };
   }
-  for (const decoder of SLOT_DECODERS) {
-    const match = decoder.matchSlot(slot);
-    if (match !== undefined) return { kind: 'decoder', decoder, match };
+  if (field === undefined || slot !== '') {
+    for (const decoder of SLOT_DECODERS) {
+      const match = decoder.matchSlot(slot);
+      if (match !== undefined) return { kind: 'decoder', decoder, match };
+    }
+  }
+  if (field !== undefined) {
+    // The field names the value, whatever the slot (the decoder's own match reads it from a slot).
+    for (const decoder of TEMPLATE_SLOT_DECODERS) {
+      if (decoder.matchSlot(field) !== undefined) {
+        return { kind: 'decoder', decoder, match: { kind: 'data', field } };
+      }
+    }
   }
   return { kind: 'unknown', slot };
 }

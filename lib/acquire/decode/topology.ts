@@ -8,8 +8,18 @@ export interface Topology {
   network?: string | undefined;
   gateway?: string | undefined;
   node: string;
-  /** The rest after the node, e.g. `data.json`, `data/temperature`, `event.json`; may contain `/`. */
+  /**
+   * The rest after the node, e.g. `data.json`, `data/temperature`, `event.json`; may contain `/`.
+   * Empty for a topic template without `{slot}`: its payload is a plain value or a JSON document.
+   */
   slot: string;
+  /**
+   * Topic templates only (`strategy/template.ts`): the field a plain value is stored as, from `{field}`
+   * or the topic's last level. Its presence is what lets the plain-value decoder take the payload.
+   */
+  field?: string | undefined;
+  /** Topic templates only: the template's other named parts (`{project}` → `project`), stored as tags. */
+  tags?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

@@ -33,6 +33,10 @@ const MAX_DATABASE_BYTES = 255;
  *
  * Names are sanitized as Kotori does: `/`, `.` and `-` become `_`, then lower case.
  *
+ * With naming templates (`naming`, apps with a topic template): the database and/or the measurement
+ * are the templates filled with the topology's parts and sanitized the same way; events go to
+ * `<measurement>_events`.
+ *
  * Kotori lets some names through that break later; they are a DecodeError here:
  * - an empty topology part, or one holding control characters or line breaks (no store can take
  *   them: InfluxQL quoted identifiers and line protocol cannot carry a raw newline);
@@ -44,9 +48,10 @@ const MAX_DATABASE_BYTES = 255;
  *   that is not read as an escape. Spaces and commas in a measurement are fine: the line-protocol
  *   writer escapes them.
  */
-export function topologyToStorage(t: Topology): StorageAddress {
+export function topologyToStorage(t: Topology, naming?: StorageNaming): StorageAddress {
   checkPart('realm', t.realm);
   checkPart('node', t.node);
+  if (naming?.database !== undefined || naming?.measurement !== undefined) return namedStorage(t, naming);
 
   if (t.network !== undefined || t.gateway !== undefined) {
     if (t.network === undefined || t.gateway === undefined) {
@@ -61,6 +66,78 @@ export function topologyToStorage(t: Topology): StorageAddress {
     );
   }
   return address(sanitizeName(`${t.realm}_${t.node}`), LAN_MEASUREMENT.data, LAN_MEASUREMENT.event);
+}
+
+/**
+ * An app's naming templates (`database = {project}_{serial}`, `measurement = data`), compiled when the
+ * configuration loads (`parseNameTemplate`). Either may be left out: that name is then the default one.
+ */
+export interface StorageNaming {
+  database?: NameTemplate | undefined;
+  measurement?: NameTemplate | undefined;
+}
+
+/** A naming template: literal text and `{name}` placeholders, in order. */
+export interface NameTemplate {
+  readonly text: string;
+  readonly pieces: readonly ({ literal: string } | { name: string })[];
+}
+
+/** What compiling a naming template gave: the template, or what is wrong with it. */
+export type NameTemplateResult = { template: NameTemplate } | { problem: string };
+
+/**
+ * Compiles a naming template; `names` are the placeholders it may use (the realm, the node, the field and
+ * the named parts of the app's topic template). Pure. `{{`/`}}` are no escapes: names hold no braces.
+ */
+export function parseNameTemplate(text: string, names: readonly string[]): NameTemplateResult {
+  if (text.trim() === '') return { problem: 'empty name' };
+  const pieces: ({ literal: string } | { name: string })[] = [];
+  const pattern = /\{([^{}]*)\}|([^{}]+)|([{}])/g;
+  for (const m of text.matchAll(pattern)) {
+    if (m[3] !== undefined) return { problem: `'${text}': unmatched '${m[3]}'` };
+    if (m[2] !== undefined) {
+      pieces.push({ literal: m[2] });
+      continue;
+    }
+    const name = m[1] ?? '';
+    if (!names.includes(name)) {
+      return { problem: `'${text}': unknown placeholder '{${name}}' (known: ${names.join(', ')})` };
+    }
+    pieces.push({ name });
+  }
+  return { template: { text, pieces } };
+}
+
+/** The address of `t` under naming templates; a name without a template is the default one. */
+function namedStorage(t: Topology, naming: StorageNaming): StorageAddress {
+  const defaults = topologyToStorage(t);
+  const values: Record<string, string | undefined> = {
+    ...t.tags,
+    realm: t.realm,
+    network: t.network,
+    gateway: t.gateway,
+    node: t.node,
+    field: t.field,
+  };
+  const expand = (template: NameTemplate): string =>
+    template.pieces
+      .map((piece) => {
+        if ('literal' in piece) return piece.literal;
+        const value = values[piece.name];
+        if (value === undefined || value === '') {
+          throw new DecodeError(`'${template.text}': no value for '{${piece.name}}'`);
+        }
+        checkPart(piece.name, value);
+        return value;
+      })
+      .join('');
+  const database = naming.database === undefined ? defaults.database : sanitizeName(expand(naming.database));
+  if (naming.measurement === undefined) {
+    return address(database, defaults.measurement, defaults.eventsMeasurement);
+  }
+  const measurement = sanitizeName(expand(naming.measurement));
+  return address(database, measurement, `${measurement}${SUFFIX.event}`);
 }
 
 /** The measurement of an address that holds readings of `kind`. */
@@ -132,4 +209,16 @@ function checkPart(name: string, value: string): void {
   if (CONTROL.test(value)) {
     throw new DecodeError(`${name} ${JSON.stringify(value)} contains control characters or line breaks`);
   }
+}
+
+/**
+ * True when `database` is one of `realm`'s databases by daqd's naming: `<realm>_<rest>` with the
+ * realm sanitized, and the whole name already in sanitized form (lower case, no `/ . -`), so a write
+ * addressed to it (InfluxDB's `/write?db=`) lands where the realm's own readings and exports are.
+ */
+export function realmOwnsDatabase(realm: string, database: string): boolean {
+  const prefix = `${sanitizeName(realm)}_`;
+  return (
+    database.length > prefix.length && database.startsWith(prefix) && sanitizeName(database) === database
+  );
 }

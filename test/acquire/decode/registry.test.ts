@@ -11,6 +11,7 @@ import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './b
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
+import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
 
 /** The fixtures of every registered decoder, by name: a decoder without any fails below. */
@@ -23,6 +24,7 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   form: formFixtures,
   csv: csvFixtures,
   ndjson: ndjsonFixtures,
+  'plain-value': plainValueFixtures,
 };
 
 describe('decoder registry', () => {

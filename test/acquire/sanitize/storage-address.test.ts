@@ -5,6 +5,7 @@ import {
   EARLIEST_TIME,
   LATEST_TIME,
   measurementOf,
+  parseNameTemplate,
   topologyToStorage,
 } from '../../../lib/acquire/sanitize/storage-address.js';
 import { parseTimestamp } from '../../../lib/acquire/sanitize/timestamp.js';
@@ -125,5 +126,70 @@ describe('time bounds', () => {
       order: 'asc',
     });
     expect(statement).to.include(`time >= ${EARLIEST_TIME} AND time <= ${LATEST_TIME}`);
+  });
+});
+
+describe('naming templates (apps with a topic template)', () => {
+  const names = ['realm', 'node', 'field', 'project', 'serial'];
+  function naming(database?: string, measurement?: string) {
+    const compile = (text: string) => {
+      const result = parseNameTemplate(text, names);
+      if ('problem' in result) throw new Error(result.problem);
+      return result.template;
+    };
+    return {
+      database: database === undefined ? undefined : compile(database),
+      measurement: measurement === undefined ? undefined : compile(measurement),
+    };
+  }
+  const mysense: Topology = {
+    realm: 'mysense',
+    node: 'B4E62D-1',
+    slot: '',
+    field: 'B4E62D-1',
+    tags: { project: 'Luchtmeetnet.NL', serial: 'B4E62D-1' },
+  };
+
+  it('fills the database and the measurement, sanitized as Kotori sanitizes names', () => {
+    expect(topologyToStorage(mysense, naming('{project}_{serial}', 'data'))).to.deep.equal({
+      database: 'luchtmeetnet_nl_b4e62d_1',
+      measurement: 'data',
+      eventsMeasurement: 'data_events',
+    });
+  });
+
+  it('keeps the default for a name without a template', () => {
+    expect(topologyToStorage(mysense, naming('{project}'))).to.deep.equal({
+      database: 'luchtmeetnet_nl',
+      measurement: 'sensors',
+      eventsMeasurement: 'events',
+    });
+    expect(topologyToStorage(mysense, naming(undefined, '{field}'))).to.deep.equal({
+      database: 'mysense_b4e62d_1',
+      measurement: 'b4e62d_1',
+      eventsMeasurement: 'b4e62d_1_events',
+    });
+    expect(topologyToStorage(mysense, {})).to.deep.equal(topologyToStorage(mysense));
+  });
+
+  it('refuses a filled name the store cannot take', () => {
+    const quoted = { ...mysense, tags: { project: 'a"b', serial: 's' } };
+    expect(() => topologyToStorage(quoted, naming('{project}'))).to.throw(DecodeError, `may not contain '"'`);
+    const control = { ...mysense, tags: { project: 'a\u0001b', serial: 's' } };
+    expect(() => topologyToStorage(control, naming('{project}'))).to.throw(DecodeError, 'control characters');
+  });
+
+  it('compiles only known placeholders and closed braces', () => {
+    expect(parseNameTemplate('{project}_{serial}', names)).to.have.nested.property('template.text');
+    expect(parseNameTemplate('{projet}', names))
+      .to.have.property('problem')
+      .that.matches(/unknown placeholder '\{projet\}'/);
+    expect(parseNameTemplate('{project', names))
+      .to.have.property('problem')
+      .that.matches(/unmatched '\{'/);
+    expect(parseNameTemplate('a}b', names))
+      .to.have.property('problem')
+      .that.matches(/unmatched '\}'/);
+    expect(parseNameTemplate(' ', names)).to.have.property('problem', 'empty name');
   });
 });

@@ -1,10 +1,13 @@
 import type { DatabaseTopology, Topology } from '../topology.js';
+import type { TopicTemplate } from './topic-template.js';
 
 /** The parts of a realm app a strategy reads topics with (a subset of `RealmApp`). */
 export interface StrategyApp {
   realm: string;
   /** Networks the `channel/<net>-<gw>-<node>` form may address (mqttkit); undefined = any. */
   direct_channel_allowed_networks?: readonly string[] | undefined;
+  /** The app's `topic_template`, compiled when the configuration was loaded (template strategy). */
+  topic_template?: TopicTemplate | undefined;
 }
 
 /**
@@ -18,6 +21,11 @@ export interface Strategy {
   readonly name: string;
   /** Kotori entry points (`application = …` / `app_factory = …`) that select this strategy too. */
   readonly entryPoints: readonly string[];
+  /**
+   * Set when an app key, not `application = …`, selects the strategy (`topic_template`): its name is
+   * then no entry point.
+   */
+  readonly selectedBy?: 'topic_template' | undefined;
   /** Kotori vendor apps (`type = vendor`, the section named after the vendor) of this strategy. */
   readonly vendors: readonly string[];
   /** The address of one node below the realm in topics and HTTP paths, e.g. `<network>/<gateway>/<node>`. */

@@ -9,11 +9,17 @@ import {
   strategyNamed,
   strategyVendors,
 } from '../../../../lib/acquire/decode/strategy/registry.js';
+import { templateStrategy } from '../../../../lib/acquire/decode/strategy/template.js';
 import { DecodeError } from '../../../../lib/core/errors.js';
 
 describe('strategy registry', () => {
-  it('lists mqttkit and basic, in that order', () => {
-    expect(STRATEGIES.map((s) => s.name)).to.deep.equal(['mqttkit', 'basic']);
+  it('lists mqttkit, basic and template, in that order', () => {
+    expect(STRATEGIES.map((s) => s.name)).to.deep.equal(['mqttkit', 'basic', 'template']);
+  });
+
+  it('leaves the template strategy to topic_template: it is no entry point', () => {
+    expect(strategyForEntryPoint('template')).to.equal(undefined);
+    expect(strategyEntryPoints()).to.not.include('template');
   });
 
   it("resolves our short names and Kotori's entry points", () => {
@@ -45,7 +51,7 @@ describe('strategy registry', () => {
   it('finds a strategy by name, and refuses a name it does not know', () => {
     expect(strategyNamed('mqttkit')).to.equal(mqttkitStrategy);
     expect(strategyNamed('basic')).to.equal(basicStrategy);
-    expect(() => strategyNamed('template')).to.throw(Error, "no strategy named 'template'");
+    expect(() => strategyNamed('templates')).to.throw(Error, "no strategy named 'templates'");
   });
 
   it('no name, entry point or vendor belongs to two strategies', () => {
@@ -59,8 +65,9 @@ function sampleAddress(shape: string): string[] {
   return shape.split('/').map((part) => `${part.replace(/[<>]/g, '')}-1`);
 }
 
-describe('every strategy', () => {
-  for (const strategy of STRATEGIES) {
+describe('every strategy with HTTP addressing', () => {
+  // The template strategy maps topics only; template.test.ts shows it refuses paths.
+  for (const strategy of STRATEGIES.filter((s) => s !== templateStrategy)) {
     describe(strategy.name, () => {
       const app = { realm: 'realm-a' };
 
