@@ -3,6 +3,7 @@ import type { Point } from '../core/point.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
 import type { DataKind, StorageAddress, Topology } from './decode/topology.js';
+import { vendorDocuments } from './decode/vendor-document.js';
 import type { WriteBatcher } from './deliver/batcher.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
@@ -15,7 +16,8 @@ import type { InboundMessage } from './source/source.js';
  *
  * 1. decode (`decode/`, pure): topic → topology (`topic.ts`, by the realm's strategy, one file each
  *    in `strategy/`, listed in `strategy/registry.ts`), then slot
- *    and payload → readings (`slot.ts`, the decoders of `registry.ts`).
+ *    and payload → readings (`slot.ts`, the decoders of `registry.ts`); vendor documents among the
+ *    readings of a data container (a TTN uplink) → their readings (`vendor-document.ts`).
  * 2. sanitize (`sanitize/`, pure): topology → database and measurement (`storage-address.ts`, the
  *    one owner of storage addressing, which export and latest ask too),
  *    each reading → a point (`reading.ts`: names, types, time; `series-clock.ts` for readings
@@ -31,16 +33,7 @@ import type { InboundMessage } from './source/source.js';
 
 /** What the pipeline needs of its realm; time comes in with the message. */
 export interface PipelineContext {
-  app: Pick<
-    RealmApp,
-    | 'realm'
-    | 'strategy'
-    | 'direct_channel_allowed_networks'
-    | 'tags'
-    | 'topic_template'
-    | 'database'
-    | 'measurement'
-  >;
+  app: Pick<RealmApp, 'realm' | 'strategy' | 'direct_channel_allowed_networks' | 'tags'>;
   /** IANA zone for zone-less timestamps. */
   timezone: string;
   /** Gives readings without a timestamp strictly increasing times per series. */
@@ -105,8 +98,7 @@ export class TopicRoutes {
 
 function routeOf(topic: string, app: PipelineContext['app']): Route {
   const topology = topicToTopology(topic, app);
-  const slotClass = classifySlot(topology.slot, topology.field);
-  return { topology, slotClass, address: undefined, seriesKeys: undefined };
+  return { topology, slotClass: classifySlot(topology.slot), address: undefined, seriesKeys: undefined };
 }
 
 /** The delivery stage as the pipeline sees it: the batcher's `add` (`deliver/batcher.ts`). */
@@ -126,7 +118,7 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
   const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);
   if (decoded.kind === 'ignore') return decoded;
   if (route.address === undefined || route.seriesKeys === undefined) {
-    route.address = topologyToStorage(route.topology, ctx.app);
+    route.address = topologyToStorage(route.topology);
     route.seriesKeys = {
       data: seriesKeyOf(route.address, 'data'),
       event: seriesKeyOf(route.address, 'event'),
@@ -160,7 +152,7 @@ export function readingsToPoints(
   receivedAt: bigint,
   ctx: PipelineContext,
 ): PipelineResult & { kind: 'points' } {
-  const address = topologyToStorage(topology, ctx.app);
+  const address = topologyToStorage(topology);
   return addressedPoints(topology, address, seriesKeyOf(address, kind), kind, readings, receivedAt, ctx);
 }
 
@@ -176,10 +168,9 @@ function addressedPoints(
   const measurement = measurementOf(address, kind);
   const options = { measurement, tagFields: ctx.app.tags, timezone: ctx.timezone, receivedAt, kind };
   const points: Point[] = [];
-  for (const reading of readings) {
+  // Vendor documents (a TTN uplink) are recognised among the readings, on MQTT and HTTP alike.
+  for (const reading of vendorDocuments(topology.slot, kind, readings)) {
     const { point, timeFromPayload } = readingToPoint(reading, options);
-    // A topic template's named parts are tags; a tag the reading names itself wins.
-    if (topology.tags !== undefined) point.tags = { ...topology.tags, ...point.tags };
     if (!timeFromPayload) point.time = ctx.clock.stamp(seriesKey, point.time);
     points.push(point);
   }

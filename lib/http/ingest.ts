@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { BodyDecoder } from '../acquire/decode/decoder.js';
 import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
+import { slotBodyDecoder } from '../acquire/decode/slot-body.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
@@ -63,7 +64,8 @@ export async function handleIngest(
     throw new NotFoundError(`no such address: ${errorMessage(err)}`);
   }
   const kind = route.slot;
-  const decoder = requestDecoder(koa);
+  // A vendor's own POST (airrohr's `…/custom/airrohr`) is read by its slot's decoder, else by Content-Type.
+  const decoder = slotBodyDecoder(topology.slot) ?? requestDecoder(koa);
   let headerKey = '';
   if (decoder.remembersHeader) {
     const address = topologyToStorage(topology);

@@ -33,6 +33,11 @@ export interface SlotDecoder {
   matchSlot(slot: string): SlotMatch | undefined;
   /** Decodes the payload of a slot it took. */
   decode(slot: string, match: SlotMatch, payload: Buffer): DecodedReadings;
+  /**
+   * True when an HTTP body posted to a slot it takes is its payload too, whatever its Content-Type: a
+   * vendor's own POST (airrohr's `…/custom/airrohr`, stored on slot `custom/airrohr.json` as Kotori does).
+   */
+  readonly takesBodies?: boolean;
 }
 
 /** One reading of a body, with where it is in the body (a line, or for JSON the array index). */
@@ -87,5 +92,19 @@ export interface BodyDecoder {
   decodeBody(body: Buffer, ctx: BodyDecodeContext): Promise<DecodedBody>;
 }
 
+/**
+ * A decoder of one vendor's JSON document, recognised by its shape among the readings of a JSON data
+ * container (`data.json`, on MQTT or posted to `…/data`), as Kotori recognises a TTN uplink.
+ * Pure; `decodeDocument` throws `DecodeError` only and leaves the document as it was.
+ */
+export interface DocumentDecoder {
+  readonly name: string;
+  readonly takes: 'document';
+  /** Whether `document` is this vendor's. Pure; never throws. */
+  recognises(document: Record<string, unknown>): boolean;
+  /** The one reading of a document it recognised. */
+  decodeDocument(document: Record<string, unknown>): Record<string, unknown>;
+}
+
 /** Every kind of decoder the registry holds. */
-export type Decoder = SlotDecoder | BodyDecoder;
+export type Decoder = SlotDecoder | BodyDecoder | DocumentDecoder;

@@ -1,12 +1,13 @@
+import { airrohrDecoder } from './airrohr.js';
 import { csvDecoder } from './csv.js';
-import type { BodyDecoder, Decoder, SlotDecoder } from './decoder.js';
+import type { BodyDecoder, Decoder, DocumentDecoder, SlotDecoder } from './decoder.js';
 import { formDecoder } from './form.js';
 import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
 import { ndjsonDecoder } from './ndjson.js';
-import { plainValueDecoder } from './plain-value.js';
 import { tasmotaDecoder } from './tasmota.js';
+import { ttnDecoder } from './ttn.js';
 
 /**
  * Every decoder daqd has, one line each. Adding a decoder is its file, its line here and its
@@ -23,22 +24,17 @@ export const DECODERS: readonly Decoder[] = [
   kotoriDiscreteDecoder,
   kotoriJsonEventDecoder,
   tasmotaDecoder,
+  airrohrDecoder,
+  ttnDecoder,
   jsonBodyDecoder,
   formDecoder,
   csvDecoder,
   ndjsonDecoder,
-  plainValueDecoder,
 ];
 
-/**
- * Slot decoders asked only for apps with a topic template (`strategy/template.ts`), after all the others:
- * plain values. mqttkit and basic never ask them, so their unknown slots stay errors, as in Kotori.
- */
-export const TEMPLATE_SLOT_DECODERS: readonly SlotDecoder[] = [plainValueDecoder];
-
-/** The slot decoders, in the order they are asked (those only for topic templates left out). */
+/** The slot decoders, in the order they are asked. */
 export const SLOT_DECODERS: readonly SlotDecoder[] = DECODERS.filter(
-  (decoder): decoder is SlotDecoder => decoder.takes === 'slot' && !TEMPLATE_SLOT_DECODERS.includes(decoder),
+  (decoder): decoder is SlotDecoder => decoder.takes === 'slot',
 );
 
 /** The body decoders, in registry order. */
@@ -48,6 +44,14 @@ export const BODY_DECODERS: readonly BodyDecoder[] = DECODERS.filter(
 
 const BY_CONTENT_TYPE = new Map<string, BodyDecoder>(
   BODY_DECODERS.flatMap((decoder) => decoder.contentTypes.map((type) => [type, decoder] as const)),
+);
+
+/**
+ * The document decoders (TTN), asked in this order about each reading of a JSON data container; the
+ * first that recognises one decodes it (see `decode/vendor-document.ts`).
+ */
+export const DOCUMENT_DECODERS: readonly DocumentDecoder[] = DECODERS.filter(
+  (decoder): decoder is DocumentDecoder => decoder.takes === 'document',
 );
 
 /** The decoder of a media type (lower case, no parameters), or undefined when none takes it. */

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import type { BodyDecoder, CsvHeader, Decoder, SlotDecoder } from '../../../lib/acquire/decode/decoder.js';
+import type {
+  BodyDecoder,
+  CsvHeader,
+  Decoder,
+  DocumentDecoder,
+  SlotDecoder,
+} from '../../../lib/acquire/decode/decoder.js';
+import { parseJsonExact } from '../../../lib/acquire/decode/json-exact.js';
 import { DecodeError } from '../../../lib/core/errors.js';
 
 /** One payload and what the decoder must make of it: these readings, or a `DecodeError` matching `error`. */
@@ -76,6 +83,11 @@ export function decoderContract(decoder: Decoder, fixtures: DecoderFixtures): vo
           expect(decoder.matchSlot(example), example).to.not.equal(undefined);
         }
       });
+    } else if (decoder.takes === 'document') {
+      it('recognises every valid document', () => {
+        for (const c of fixtures.valid)
+          expect(decoder.recognises(documentOf(c.payload)), c.name).to.equal(true);
+      });
     } else {
       it('names its media types in lower case, without parameters', () => {
         expect(decoder.contentTypes).to.have.length.above(0);
@@ -95,7 +107,24 @@ async function decodeAll(
   c: DecoderCase,
   payload: Buffer,
 ): Promise<{ kind?: string; readings: Record<string, unknown>[] }> {
-  return decoder.takes === 'slot' ? decodeSlotCase(decoder, c, payload) : decodeBodyCase(decoder, c, payload);
+  if (decoder.takes === 'slot') return decodeSlotCase(decoder, c, payload);
+  if (decoder.takes === 'document') return decodeDocumentCase(decoder, payload);
+  return decodeBodyCase(decoder, c, payload);
+}
+
+/** A document decoder's fixture payload: the JSON object of the document. */
+function documentOf(payload: string | Buffer): Record<string, unknown> {
+  const document = parseJsonExact(bytes(payload).toString('utf8'));
+  expect(document, 'a document fixture is a JSON object').to.be.an('object');
+  return document as Record<string, unknown>;
+}
+
+function decodeDocumentCase(decoder: DocumentDecoder, payload: Buffer) {
+  const document = documentOf(payload);
+  const before = structuredClone(document);
+  const reading = decoder.decodeDocument(document);
+  expect(document, 'the document is left as it was').to.deep.equal(before);
+  return { readings: [reading] };
 }
 
 function decodeSlotCase(decoder: SlotDecoder, c: DecoderCase, payload: Buffer) {

@@ -7,12 +7,13 @@ import {
   SLOT_DECODERS,
 } from '../../../lib/acquire/decode/registry.js';
 import { KNOWN_SLOTS } from '../../../lib/acquire/decode/slot.js';
+import { airrohrFixtures } from './airrohr.fixtures.js';
 import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './body.fixtures.js';
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
-import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
+import { ttnFixtures } from './ttn.fixtures.js';
 
 /** The fixtures of every registered decoder, by name: a decoder without any fails below. */
 const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
@@ -24,7 +25,8 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   form: formFixtures,
   csv: csvFixtures,
   ndjson: ndjsonFixtures,
-  'plain-value': plainValueFixtures,
+  airrohr: airrohrFixtures,
+  ttn: ttnFixtures,
 };
 
 describe('decoder registry', () => {
@@ -45,6 +47,7 @@ describe('decoder registry', () => {
       'kotori-discrete',
       'kotori-json-event',
       'tasmota',
+      'airrohr',
     ]);
     expect(KNOWN_SLOTS).to.deep.equal([
       'data.json',
@@ -57,6 +60,7 @@ describe('decoder registry', () => {
       'event/__json__',
       'tele/SENSOR',
       'tele/STATE',
+      'custom/airrohr.json',
     ]);
   });
 
