@@ -33,7 +33,16 @@ import type { InboundMessage } from './source/source.js';
 
 /** What the pipeline needs of its realm; time comes in with the message. */
 export interface PipelineContext {
-  app: Pick<RealmApp, 'realm' | 'strategy' | 'direct_channel_allowed_networks' | 'tags'>;
+  app: Pick<
+    RealmApp,
+    | 'realm'
+    | 'strategy'
+    | 'direct_channel_allowed_networks'
+    | 'tags'
+    | 'topic_template'
+    | 'database'
+    | 'measurement'
+  >;
   /** IANA zone for zone-less timestamps. */
   timezone: string;
   /** Gives readings without a timestamp strictly increasing times per series. */
@@ -98,7 +107,8 @@ export class TopicRoutes {
 
 function routeOf(topic: string, app: PipelineContext['app']): Route {
   const topology = topicToTopology(topic, app);
-  return { topology, slotClass: classifySlot(topology.slot), address: undefined, seriesKeys: undefined };
+  const slotClass = classifySlot(topology.slot, topology.field);
+  return { topology, slotClass, address: undefined, seriesKeys: undefined };
 }
 
 /** The delivery stage as the pipeline sees it: the batcher's `add` (`deliver/batcher.ts`). */
@@ -118,7 +128,7 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
   const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);
   if (decoded.kind === 'ignore') return decoded;
   if (route.address === undefined || route.seriesKeys === undefined) {
-    route.address = topologyToStorage(route.topology);
+    route.address = topologyToStorage(route.topology, ctx.app);
     route.seriesKeys = {
       data: seriesKeyOf(route.address, 'data'),
       event: seriesKeyOf(route.address, 'event'),
@@ -152,7 +162,7 @@ export function readingsToPoints(
   receivedAt: bigint,
   ctx: PipelineContext,
 ): PipelineResult & { kind: 'points' } {
-  const address = topologyToStorage(topology);
+  const address = topologyToStorage(topology, ctx.app);
   return addressedPoints(topology, address, seriesKeyOf(address, kind), kind, readings, receivedAt, ctx);
 }
 
@@ -171,6 +181,8 @@ function addressedPoints(
   // Vendor documents (a TTN uplink) are recognised among the readings, on MQTT and HTTP alike.
   for (const reading of vendorDocuments(topology.slot, kind, readings)) {
     const { point, timeFromPayload } = readingToPoint(reading, options);
+    // A topic template's named parts are tags; a tag the reading names itself wins.
+    if (topology.tags !== undefined) point.tags = { ...topology.tags, ...point.tags };
     if (!timeFromPayload) point.time = ctx.clock.stamp(seriesKey, point.time);
     points.push(point);
   }

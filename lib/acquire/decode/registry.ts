@@ -6,6 +6,7 @@ import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
 import { ndjsonDecoder } from './ndjson.js';
+import { plainValueDecoder } from './plain-value.js';
 import { tasmotaDecoder } from './tasmota.js';
 import { ttnDecoder } from './ttn.js';
 
@@ -30,11 +31,18 @@ export const DECODERS: readonly Decoder[] = [
   formDecoder,
   csvDecoder,
   ndjsonDecoder,
+  plainValueDecoder,
 ];
 
-/** The slot decoders, in the order they are asked. */
+/**
+ * Slot decoders asked only for apps with a topic template (`strategy/template.ts`), after all the others:
+ * plain values. mqttkit and basic never ask them, so their unknown slots stay errors, as in Kotori.
+ */
+export const TEMPLATE_SLOT_DECODERS: readonly SlotDecoder[] = [plainValueDecoder];
+
+/** The slot decoders, in the order they are asked (those only for topic templates left out). */
 export const SLOT_DECODERS: readonly SlotDecoder[] = DECODERS.filter(
-  (decoder): decoder is SlotDecoder => decoder.takes === 'slot',
+  (decoder): decoder is SlotDecoder => decoder.takes === 'slot' && !TEMPLATE_SLOT_DECODERS.includes(decoder),
 );
 
 /** The body decoders, in registry order. */

@@ -12,6 +12,7 @@ import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './b
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
+import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
 import { ttnFixtures } from './ttn.fixtures.js';
 
@@ -27,6 +28,7 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   ndjson: ndjsonFixtures,
   airrohr: airrohrFixtures,
   ttn: ttnFixtures,
+  'plain-value': plainValueFixtures,
 };
 
 describe('decoder registry', () => {
