@@ -1,5 +1,8 @@
-/** A field value as stored. Numbers are written as floats unless the sink is told otherwise. */
-export type FieldValue = number | string | boolean;
+/**
+ * A field value as stored. A `number` is a float (Kotori's rule: JSON cannot tell 42 from 42.0); a
+ * `bigint` is a signed 64-bit integer, only where the sender said so (line protocol's `42i`).
+ */
+export type FieldValue = number | bigint | string | boolean;
 
 /**
  * One point of the InfluxDB data model, shared by every sink.

@@ -8,7 +8,8 @@ const INTEGER = /^-?\d+$/;
  * A point as one JSON object, the form of every file the delivery stage writes (spool batches, dead
  * letters): `{…head, "measurement", "tags", "fields", "time"}` with `time` the integer nanoseconds as a
  * decimal string (exact). Field numbers are JSON numbers (a double round-trips exactly); NaN, ±Infinity
- * and -0, which JSON cannot carry, are written as `{"number": "NaN"}` etc. `head`: string members
+ * and -0, which JSON cannot carry, are written as `{"number": "NaN"}` etc.; an integer (`bigint`) as
+ * `{"integer": "<digits>"}`, exact whatever its size. `head`: string members
  * written first (a dead letter's `at`, `database`, `reason`).
  */
 export function pointToJson(point: Point, head?: Readonly<Record<string, string>>): string {
@@ -50,6 +51,11 @@ export function jsonToPoint(value: unknown): Point {
       fields.push([key, v]);
       continue;
     }
+    const integer = isRecord(v) ? v['integer'] : undefined;
+    if (typeof integer === 'string' && INTEGER.test(integer)) {
+      fields.push([key, BigInt(integer)]);
+      continue;
+    }
     const text = isRecord(v) ? v['number'] : undefined;
     if (typeof text !== 'string' || !SPECIAL_NUMBERS.has(text))
       throw new Error(`field '${key}' is not a number, string or boolean`);
@@ -76,6 +82,7 @@ function isSpecialNumber(value: unknown): value is number {
 }
 
 function specialNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return { integer: value.toString() };
   if (!isSpecialNumber(value)) return value;
   return { number: Object.is(value, -0) ? '-0' : String(value) };
 }
@@ -83,7 +90,8 @@ function specialNumbers(_key: string, value: unknown): unknown {
 function fieldsToJson(fields: Readonly<Record<string, FieldValue>>): string {
   for (const key in fields) {
     // Rare: only then pay for a replacer call per value.
-    if (isSpecialNumber(fields[key])) return JSON.stringify(fields, specialNumbers);
+    const value = fields[key];
+    if (isSpecialNumber(value) || typeof value === 'bigint') return JSON.stringify(fields, specialNumbers);
   }
   return JSON.stringify(fields);
 }

@@ -121,8 +121,8 @@ function divisorOf(precision: Precision): bigint {
  * Points as an InfluxDB (1.x compatible) line-protocol body. Pure.
  * - Tags are written sorted by key (InfluxDB's advice for write speed); empty tag keys or values are
  *   left out (InfluxDB treats an empty tag as no tag).
- * - Numbers are written as floats (`42`, `1e+21`; never an `i` suffix). NaN and ±Infinity cannot be
- *   stored and are left out, as are empty field keys. Booleans are `true`/`false`.
+ * - Numbers are written as floats (`42`, `1e+21`); only a `bigint` is an integer (`42i`). NaN and
+ *   ±Infinity cannot be stored and are left out, as are empty field keys. Booleans are `true`/`false`.
  * - A point left without fields is skipped.
  * - See `escapeToken` for names InfluxDB 1.x cannot carry exactly (newlines, trailing backslashes).
  * Throws `StorageError` (not retryable) for a point whose measurement cannot be written at all
@@ -151,6 +151,8 @@ export function pointsToLineProtocol(points: readonly Point[]): LineProtocol {
         text = String(value);
       } else if (typeof value === 'string') {
         text = quoteString(value);
+      } else if (typeof value === 'bigint') {
+        text = value.toString() + 'i';
       } else if (typeof value === 'boolean') {
         text = value ? 'true' : 'false';
       } else {

@@ -20,8 +20,11 @@ export interface SeriesQuery {
   limit?: number | undefined;
 }
 
-/** A cell of a result row; `null` where a row has no value for a column. */
-export type Cell = FieldValue | null;
+/**
+ * A cell of a result row; `null` where a row has no value for a column. Integers come back as numbers
+ * (InfluxDB's JSON answers carry them so), never as `bigint`.
+ */
+export type Cell = Exclude<FieldValue, bigint> | null;
 
 /**
  * The answer to a query: the column names first (without `time`), then rows streamed.

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { FieldValue, Point } from '../../core/point.js';
 
 type Db = Database.Database;
-type FieldType = 'float' | 'string' | 'boolean';
+type FieldType = 'float' | 'integer' | 'string' | 'boolean';
 
 /** The range of SQLite's INTEGER, and so of the times the embedded store keeps. */
 export const INT64_MIN = -(2n ** 63n);
@@ -96,7 +96,7 @@ export class SqliteWriter {
     }
     const tags = canonicalTags(point.tags);
     const seriesId = this.seriesId(measurementId, tags);
-    this.pending.push(measurementId, point.time, seriesId, JSON.stringify(point.fields));
+    this.pending.push(measurementId, point.time, seriesId, fieldsJson(point.fields));
     if (this.pending.length === POINTS_PER_STATEMENT * 4) {
       this.insertPoints.run(this.pending);
       this.pending.length = 0;
@@ -160,7 +160,7 @@ function pointProblem(point: Point): string | undefined {
     if (
       typeof value === 'number'
         ? !Number.isFinite(value)
-        : typeof value !== 'string' && typeof value !== 'boolean'
+        : typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'bigint'
     ) {
       return `measurement "${point.measurement}": field "${key}" has an invalid value (${String(value)})`;
     }
@@ -172,7 +172,24 @@ function pointProblem(point: Point): string | undefined {
   return undefined;
 }
 
+/**
+ * The fields as a JSON object. An integer (`bigint`) is written as a JSON number with all its digits;
+ * it reads back as a number (exact up to 2^53, as InfluxDB's JSON answers carry integers).
+ */
+function fieldsJson(fields: Readonly<Record<string, FieldValue>>): string {
+  let integers = false;
+  for (const key in fields) if (typeof fields[key] === 'bigint') integers = true;
+  if (!integers) return JSON.stringify(fields);
+  let out = '';
+  for (const key in fields) {
+    const value = fields[key]!;
+    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`;
+  }
+  return `{${out}}`;
+}
+
 function fieldType(value: FieldValue): FieldType {
+  if (typeof value === 'bigint') return 'integer';
   return typeof value === 'number' ? 'float' : typeof value === 'string' ? 'string' : 'boolean';
 }
 

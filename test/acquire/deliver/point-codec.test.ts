@@ -29,6 +29,26 @@ describe('acquire/deliver/point-codec', () => {
       expect(Object.is(back.fields[key], value), key).to.equal(true);
   });
 
+  it('gives back integers (bigint) exactly, as {"integer": "<digits>"}', () => {
+    const ints: Point = {
+      measurement: 'm',
+      tags: {},
+      fields: { max: 9223372036854775807n, min: -9223372036854775808n, f: 1, nan: Number.NaN },
+      time: 1n,
+    };
+    const text = pointToJson(ints);
+    expect(JSON.parse(text).fields).to.deep.equal({
+      max: { integer: '9223372036854775807' },
+      min: { integer: '-9223372036854775808' },
+      f: 1,
+      nan: { number: 'NaN' },
+    });
+    const back = jsonToPoint(JSON.parse(text));
+    expect(back.fields['max']).to.equal(9223372036854775807n);
+    expect(back.fields['min']).to.equal(-9223372036854775808n);
+    expect(back.fields['f']).to.equal(1);
+  });
+
   it('writes the documented form, special numbers as {"number": …}, head members first', () => {
     const doc = JSON.parse(
       pointToJson({ measurement: 'm', tags: {}, fields: { v: 1, n: Number.NaN }, time: -5n }, { at: 'x' }),

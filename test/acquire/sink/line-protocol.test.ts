@@ -78,6 +78,9 @@ describe('pointsToLineProtocol', () => {
       ['smallest subnormal', 5e-324, '5e-324'],
       ['small negative', -1e-7, '-1e-7'],
       ['beyond 2^53 (shortest round-trip digits)', 2 ** 60, '1152921504606847000'],
+      ['bigint as integer', 42n, '42i'],
+      ['largest int64', 9223372036854775807n, '9223372036854775807i'],
+      ['smallest int64', -9223372036854775808n, '-9223372036854775808i'],
       ['true', true, 'true'],
       ['false', false, 'false'],
     ];

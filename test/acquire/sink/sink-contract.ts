@@ -163,6 +163,24 @@ export function describeSinkContract(
       ]);
     });
 
+    it('stores a bigint as an integer: read back as a number, a float of the same field then conflicts', async () => {
+      await sink.write(db, [point(T0, { n: 42n, big: 9007199254740993n, neg: -7n })]);
+      const rows = await read(await query());
+      // Integers come back as JSON numbers (InfluxDB's answers carry them so): 2^53 + 1 rounds.
+      expect(rows).to.deep.equal([{ time: T0, n: 42, big: 9007199254740992, neg: -7 }]);
+      let error: unknown;
+      try {
+        await sink.write(db, [point(T0 + 1n, { n: 1.5 })]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(StorageError);
+      expect((error as StorageError).retryable).to.equal(false);
+      expect((error as StorageError).message).to.include('field type conflict');
+      await sink.write(db, [point(T0 + 2n, { n: 43n })]);
+      expect((await read(await query())).map((row) => row['n'])).to.deep.equal([42, 43]);
+    });
+
     it('rejects a point whose field type conflicts with a non-retryable StorageError, keeping the rest', async () => {
       await sink.write(db, [point(T0, { v: 1.5 })]);
       let error: unknown;
