@@ -1,0 +1,147 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import mqtt from 'mqtt';
+import { DaemonProcess, freePort, ROOT, runCli } from '../../../support/daqd.js';
+import { eventually } from '../../../support/eventually.js';
+import { type InfluxdProcess, startInfluxd } from '../../../support/influxd.js';
+import { type MosquittoProcess, startMosquitto } from '../../../support/mosquitto.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * Topic templates, plain values and naming templates through a daqd process, with a real mosquitto and
+ * a real influxd: the shipped `telegraf-sensors` app and a MySense-style app.
+ */
+describe('topic templates: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
+  this.timeout(120_000);
+  let broker: MosquittoProcess;
+  let influx: InfluxdProcess;
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+  let publisher: mqtt.MqttClient;
+  const errors: { topic: string; body: Row }[] = [];
+
+  async function select(database: string, measurement: string): Promise<Row[]> {
+    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
+      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
+    };
+    const series = answer.results[0]?.series?.[0];
+    if (series === undefined) return [];
+    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
+  }
+
+  function rows(database: string, measurement: string, n = 1): Promise<Row[]> {
+    return eventually(`${n} row(s) in ${database}.${measurement}`, async () => {
+      const found = await select(database, measurement);
+      return found.length >= n ? found : undefined;
+    });
+  }
+
+  before(async () => {
+    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-template-'));
+    await mkdir(path.join(dir, 'apps'));
+    // The app as shipped.
+    await copyFile(
+      path.join(ROOT, 'apps-available', 'telegraf-sensors.ini'),
+      path.join(dir, 'apps', 'telegraf-sensors.ini'),
+    );
+    await writeFile(
+      path.join(dir, 'apps', 'mysense.ini'),
+      '[mysense]\ntype = application\nrealm = mysense\ntopic_template = IoS/{project}/{serial}\n' +
+        'database = {project}_{serial}\nmeasurement = data\n',
+    );
+    const config = path.join(dir, 'daqd.ini');
+    await writeFile(
+      config,
+      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
+        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-tpl-${path.basename(dir)}\n` +
+        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
+    );
+    publisher = await mqtt.connectAsync(broker.url, { clientId: 'template-test-publisher' });
+    await publisher.subscribeAsync('sensors/+/error.json', { qos: 0 });
+    publisher.on('message', (topic, payload) =>
+      errors.push({ topic, body: JSON.parse(payload.toString()) as Row }),
+    );
+    daemon = new DaemonProcess(config);
+    await daemon.waitFor(/ready: 2 realm/);
+    await daemon.waitFor(/connected to broker[^\n]*-sensors'/);
+    await daemon.waitFor(/connected to broker[^\n]*-mysense'/);
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await publisher?.endAsync();
+    await Promise.all([broker?.stop(), influx?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stores Telegraf's plain values: sensors/livingroom/temperature 21.5 → sensors_livingroom.sensors", async () => {
+    await publisher.publishAsync('sensors/livingroom/temperature', '21.5', { qos: 1 });
+    await publisher.publishAsync('sensors/livingroom/door', 'true', { qos: 1 });
+    await publisher.publishAsync('sensors/livingroom/state', 'heating', { qos: 1 });
+    const found = await rows('sensors_livingroom', 'sensors', 3);
+    expect(found.map((r) => r['temperature']).filter((v) => v !== null)).to.deep.equal([21.5]);
+    expect(found.map((r) => r['door']).filter((v) => v !== null)).to.deep.equal([1]);
+    expect(found.map((r) => r['state']).filter((v) => v !== null)).to.deep.equal(['heating']);
+  });
+
+  it('stores a MySense-style IoS/<project>/<serial> JSON in <project>_<serial>.data, tagged', async () => {
+    await publisher.publishAsync(
+      'IoS/Luchtmeetnet/B4E62D1',
+      JSON.stringify({ time: '2026-12-01T10:00:00Z', temp: 20.1, rh: 55 }),
+      { qos: 1 },
+    );
+    const [row] = await rows('luchtmeetnet_b4e62d1', 'data');
+    expect(row).to.deep.equal({
+      time: '2026-12-01T10:00:00Z',
+      temp: 20.1,
+      rh: 55,
+      project: 'Luchtmeetnet',
+      serial: 'B4E62D1',
+    });
+  });
+
+  it('answers a payload that is no value on <base topic>/error.json, and does not answer that', async () => {
+    await publisher.publishAsync('sensors/kitchen/temperature', 'null', { qos: 1 });
+    const report = await eventually('an error report', async () => errors[0]);
+    expect(report.topic).to.equal('sensors/kitchen/error.json');
+    expect(report.body['message']).to.match(/payload is null, not a value/);
+    // The report came back under sensors/+/+; a marker published after it is stored, and no second
+    // report was made.
+    await publisher.publishAsync('sensors/kitchen/humidity', '40', { qos: 1 });
+    await rows('sensors_kitchen', 'sensors');
+    expect(errors).to.have.length(1);
+  });
+});
+
+describe('cli: daqd check refuses a bad topic or naming template with file:line', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-template-check-'));
+    await mkdir(path.join(dir, 'apps-enabled'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints file:line: section.key: problem and exits 78', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    const app = path.join(dir, 'apps-enabled', 's.ini');
+    await writeFile(main, '[http]\nport = 8080\n');
+    await writeFile(
+      app,
+      '[s]\ntype = application\nrealm = s\ntopic_template = sensors/dev-{node}/{field}\n' +
+        '[m]\ntype = application\nrealm = m\ntopic_template = IoS/{project}/{serial}\ndatabase = {project}_{id}\n',
+    );
+    const { code, stderr } = await runCli(['check', '--config', main]);
+    expect(code).to.equal(78);
+    expect(stderr.trim().split('\n')).to.deep.equal([
+      `${app}:4: s.topic_template: 'sensors/dev-{node}/{field}': level 'dev-{node}' is not a part: write '{name}' as a whole level`,
+      `${app}:9: m.database: '{project}_{id}': unknown placeholder '{id}' (known: realm, node, field, project, serial)`,
+      `${main}: 2 problems found`,
+    ]);
+  });
+});
