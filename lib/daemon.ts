@@ -76,6 +76,7 @@ export class Daemon {
       // The watcher is created once storage is up and every realm's channel has been started.
       ready: () => this.watcher !== undefined && this.stopping === undefined,
       channel: (realm) => this.supervisor?.channel(realm),
+      channels: () => this.supervisor?.channels() ?? [],
       restarting: (realm) => this.supervisor?.restarting(realm),
       sink: () => this.sink,
       metrics,

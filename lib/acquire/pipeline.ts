@@ -122,6 +122,15 @@ export function deliver(result: PipelineResult & { kind: 'points' }, delivery: D
   return delivery.add(result.database, result.points);
 }
 
+/**
+ * Stage 3 for points that arrived as points (InfluxDB line protocol: `decode/line-protocol.ts` reads
+ * them, `sanitize/line-points.ts` checks them, `sanitize/storage-address.ts` says whether the
+ * database is the realm's). Resolves once stored; rejects with `StorageError`.
+ */
+export function deliverPoints(database: string, points: readonly Point[], delivery: Delivery): Promise<void> {
+  return delivery.add(database, points);
+}
+
 /** Stages 1 and 2 for one message: its points. Throws `DecodeError` for a bad topic or payload. */
 export function messageToPoints(message: InboundMessage, ctx: PipelineContext): PipelineResult {
   const route = ctx.routes?.get(message.topic, ctx.app) ?? routeOf(message.topic, ctx.app);

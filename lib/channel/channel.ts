@@ -3,6 +3,7 @@ import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
 import {
   deliver,
+  deliverPoints,
   messageToPoints,
   type PipelineContext,
   type PipelineResult,
@@ -16,6 +17,7 @@ import { canPublish, type InboundMessage, type Source } from '../acquire/source/
 import type { RealmApp } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
+import type { Point } from '../core/point.js';
 import { ChannelStats } from './channel-stats.js';
 import { ErrorReporter } from './error-reporter.js';
 
@@ -184,7 +186,20 @@ export class Channel {
   private readonly intake: ReadingsIntake = {
     checkReadings: (target, readings) => this.checkReadings(target, readings),
     ingest: (topology, kind, readings, receivedAt) => this.ingest(topology, kind, readings, receivedAt),
+    storePoints: (database, points) => this.storePoints(database, points),
   };
+
+  /** Stores points that arrived as points (line protocol) through delivery. Throws `StorageError`. */
+  async storePoints(database: string, points: readonly Point[]): Promise<void> {
+    this.stats.received += points.length;
+    try {
+      await deliverPoints(database, points, this.ctx.batcher);
+      this.stats.stored += points.length;
+    } catch (err) {
+      this.stats.failed += points.length;
+      throw err;
+    }
+  }
 
   /**
    * Runs readings through decode and sanitize on a scratch clock, storing nothing: throws the

@@ -19,6 +19,7 @@ import { type ApiState, apiRouter } from './api.js';
 import { discardRest } from './body.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
+import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
 
 /** What /health reports; computed on request. */
@@ -45,6 +46,8 @@ export interface HttpServerContext {
   ready: () => boolean;
   /** The running channel of a realm. */
   channel: (realm: string) => HttpChannel | undefined;
+  /** Every running channel (InfluxDB's write API finds the realm of a database among them). */
+  channels?: (() => readonly HttpChannel[]) | undefined;
   /** For a realm restarting for a changed app: settles with its new channel once it is back. */
   restarting?: ((realm: string) => Promise<HttpChannel | undefined> | undefined) | undefined;
   sink: () => Sink | undefined;
@@ -154,7 +157,16 @@ export class HttpServer {
       headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
       metrics,
     });
-    for (const r of [router, api, ...(this.ctx.routers ?? [])]) app.use(r.routes()).use(r.allowedMethods());
+    // Before the API: `/api/v2/write` is InfluxDB's, not a realm's.
+    const influx = influxWriteRouter({
+      log,
+      maxBodySize: settings.http.max_body_size,
+      ready: this.ctx.ready,
+      channels: () => this.ctx.channels?.() ?? [],
+    });
+    for (const r of [router, influx, api, ...(this.ctx.routers ?? [])]) {
+      app.use(r.routes()).use(r.allowedMethods());
+    }
 
     this.server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(this.ctx.port, this.ctx.listen);

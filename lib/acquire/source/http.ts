@@ -1,4 +1,5 @@
 import { DecodeError, StorageError } from '../../core/errors.js';
+import type { Point } from '../../core/point.js';
 import type { BodyItem, DecodedBody } from '../decode/decoder.js';
 import type { Topology } from '../decode/topology.js';
 import type { Source } from './source.js';
@@ -25,6 +26,11 @@ export interface ReadingsIntake {
     readings: readonly Record<string, unknown>[],
     receivedAt: bigint,
   ): Promise<number>;
+  /**
+   * Stores points that arrived as points (InfluxDB line protocol) into one of the realm's databases;
+   * resolves once stored. Throws `StorageError`. Absent: the intake takes readings only.
+   */
+  storePoints?(database: string, points: readonly Point[]): Promise<void>;
 }
 
 /** One request body for a realm: its target and its decoded readings. */
@@ -95,6 +101,22 @@ export class HttpSource implements Source {
    */
   ingest(request: HttpBody): Promise<number> {
     const job = this.take(request);
+    this.inFlight.add(job);
+    const forget = () => this.inFlight.delete(job);
+    job.then(forget, forget);
+    return job;
+  }
+
+  /**
+   * Stores points (line protocol, decoded and checked already) into one of the realm's databases;
+   * resolves once stored. Throws `StorageError` (retryable: the store is down and the spool full, or
+   * daqd is stopping; not: the store refused them for good, and they are in the dead-letter store).
+   */
+  storePoints(database: string, points: readonly Point[]): Promise<void> {
+    const { intake } = this.ctx;
+    const job =
+      intake.storePoints?.(database, points) ??
+      Promise.reject(new StorageError('this intake takes no points', false));
     this.inFlight.add(job);
     const forget = () => this.inFlight.delete(job);
     job.then(forget, forget);

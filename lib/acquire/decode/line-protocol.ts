@@ -1,0 +1,261 @@
+/**
+ * InfluxDB line protocol, read exactly as InfluxDB 1.x reads it (`models/points.go`) — the format
+ * Telegraf's `influxdb` and `influxdb_v2` outputs and every InfluxDB client write:
+ *
+ *     measurement[,tag=value…] field=value[,field=value…] [timestamp]
+ *
+ * Escaping (a backslash makes the next character part of the token when the token is scanned; it is
+ * removed when the token is read only before these characters, else kept as it is):
+ * - measurement: `\,` and `\ ` (an `=` needs no escape);
+ * - tag keys, tag values: `\,`, `\ `, `\=`;
+ * - field keys: `\,`, `\ `, `\=`, `\"`;
+ * - string field values (double-quoted, may span lines): `\"` and `\\`; any other backslash is kept.
+ *
+ * Field values: floats (`1`, `-1.5`, `1e3`), integers (`1i`, int64), unsigned integers (`1u`, uint64),
+ * booleans (`t`, `T`, `true`, `True`, `TRUE`, `f`, `F`, `false`, `False`, `FALSE`), strings (`"…"`).
+ * Blank lines and lines starting with `#` are skipped. Pure; reports bad lines, never throws for them.
+ */
+
+/** A field value as written: `float` a JS number, `integer`/`unsigned` exact as BigInt. */
+export type LineFieldValue =
+  | { type: 'float'; value: number }
+  | { type: 'integer'; value: bigint }
+  | { type: 'unsigned'; value: bigint }
+  | { type: 'string'; value: string }
+  | { type: 'boolean'; value: boolean };
+
+/** One line read. `time` is in nanoseconds already; undefined when the line carries none. */
+export interface ParsedLine {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, LineFieldValue>;
+  time: bigint | undefined;
+}
+
+/** A line that cannot be read, as InfluxDB 1.x words it: `unable to parse '<line>': <reason>`. */
+export interface LineProblem {
+  /** 1-based line number. */
+  line: number;
+  /** `unable to parse '…': …`. */
+  message: string;
+}
+
+/** Every line of a body: those read, and those that could not be. */
+export interface ParsedBody {
+  lines: ParsedLine[];
+  problems: LineProblem[];
+}
+
+/** Nanoseconds per unit of a timestamp, by InfluxDB's `precision` names (1.x and 2.x together). */
+const PRECISION_NS: ReadonlyMap<string, bigint> = new Map([
+  ['', 1n],
+  ['n', 1n],
+  ['ns', 1n],
+  ['u', 1_000n],
+  ['us', 1_000n],
+  ['µ', 1_000n],
+  ['ms', 1_000_000n],
+  ['s', 1_000_000_000n],
+  ['m', 60_000_000_000n],
+  ['h', 3_600_000_000_000n],
+]);
+
+/** Nanoseconds per unit of `precision`, or undefined for a precision InfluxDB does not know. */
+export function precisionToNs(precision: string): bigint | undefined {
+  return PRECISION_NS.get(precision);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const FLOAT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const INTEGER = /^-?\d+i$/;
+const UNSIGNED = /^\d+u$/;
+const TIMESTAMP = /^-?\d+$/;
+const TRUE = new Set(['t', 'T', 'true', 'True', 'TRUE']);
+const FALSE = new Set(['f', 'F', 'false', 'False', 'FALSE']);
+
+const MEASUREMENT_ESCAPES = ', ';
+const TAG_ESCAPES = ', =';
+const FIELD_KEY_ESCAPES = ', ="';
+
+class LineError extends Error {}
+
+/**
+ * Reads a line-protocol body. `precisionNs`: nanoseconds per timestamp unit (see `precisionToNs`).
+ * Lines are split at newlines outside string field values.
+ */
+export function parseLineProtocol(text: string, precisionNs: bigint): ParsedBody {
+  const lines: ParsedLine[] = [];
+  const problems: LineProblem[] = [];
+  let lineNo = 0;
+  for (const raw of splitLines(text)) {
+    lineNo++;
+    const line = raw.replace(/^[ \t]+/, '').replace(/[ \t\r]+$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    try {
+      lines.push(parseLine(line, precisionNs));
+    } catch (err) {
+      if (!(err instanceof LineError)) throw err;
+      problems.push({ line: lineNo, message: `unable to parse '${raw}': ${err.message}` });
+    }
+  }
+  return { lines, problems };
+}
+
+/** The lines of a body: `\n` ends a line except inside a quoted string field value. */
+function splitLines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  // Quotes count only in the field section: after the first unescaped space of the line.
+  let spaces = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '\n' && !quoted) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+      spaces = 0;
+      continue;
+    }
+    if (c === ' ' && !quoted) spaces++;
+    else if (c === '"' && spaces === 1) quoted = !quoted;
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}
+
+/**
+ * Scans a token from `at` until one of `stops` outside an escape; returns its raw text and where it ended.
+ */
+function scan(line: string, at: number, stops: string): { raw: string; end: number } {
+  let i = at;
+  while (i < line.length) {
+    const c = line[i]!;
+    if (c === '\\') {
+      i += 2;
+      continue;
+    }
+    if (stops.includes(c)) break;
+    i++;
+  }
+  const end = Math.min(i, line.length);
+  return { raw: line.slice(at, end), end };
+}
+
+/** Removes the backslash before each of `escapes` (InfluxDB keeps every other backslash). */
+function unescapeToken(raw: string, escapes: string): string {
+  if (!raw.includes('\\')) return raw;
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    const next = raw[i + 1];
+    if (c === '\\' && next !== undefined && escapes.includes(next)) {
+      out += next;
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+function parseLine(line: string, precisionNs: bigint): ParsedLine {
+  // Series key: measurement, then `,tag=value` pairs, up to the first unescaped space.
+  const m = scan(line, 0, ', ');
+  const measurement = unescapeToken(m.raw, MEASUREMENT_ESCAPES);
+  if (measurement === '') throw new LineError('missing measurement');
+  let at = m.end;
+  const tags: Record<string, string> = Object.create(null);
+  while (line[at] === ',') {
+    const key = scan(line, at + 1, ',= ');
+    if (line[key.end] !== '=') throw new LineError('missing tag value');
+    const value = scan(line, key.end + 1, ', =');
+    if (line[value.end] === '=') throw new LineError('invalid tag format');
+    const k = unescapeToken(key.raw, TAG_ESCAPES);
+    const v = unescapeToken(value.raw, TAG_ESCAPES);
+    if (k === '') throw new LineError('missing tag key');
+    if (v === '') throw new LineError('missing tag value');
+    if (k in tags) throw new LineError('duplicate tags');
+    tags[k] = v;
+    at = value.end;
+  }
+  if (line[at] !== ' ') throw new LineError('missing fields');
+  while (line[at] === ' ') at++;
+
+  const fields: Record<string, LineFieldValue> = Object.create(null);
+  for (;;) {
+    const key = scan(line, at, ',= ');
+    if (line[key.end] !== '=') throw new LineError('missing field value');
+    const k = unescapeToken(key.raw, FIELD_KEY_ESCAPES);
+    if (k === '') throw new LineError('missing field key');
+    at = key.end + 1;
+    let value: LineFieldValue;
+    if (line[at] === '"') {
+      const { text, end } = quotedString(line, at);
+      value = { type: 'string', value: text };
+      at = end;
+    } else {
+      const v = scan(line, at, ', ');
+      value = scalar(v.raw, k);
+      at = v.end;
+    }
+    fields[k] = value;
+    if (line[at] === ',') {
+      at++;
+      continue;
+    }
+    break;
+  }
+
+  let time: bigint | undefined;
+  if (at < line.length) {
+    if (line[at] !== ' ') throw new LineError('invalid field format');
+    while (line[at] === ' ') at++;
+    const stamp = line.slice(at);
+    if (!TIMESTAMP.test(stamp)) throw new LineError('bad timestamp');
+    time = BigInt(stamp) * precisionNs;
+    if (time < INT64_MIN + 2n || time > INT64_MAX - 1n) throw new LineError('time outside range');
+  }
+  return { measurement, tags: { ...tags }, fields: { ...fields }, time };
+}
+
+/** A double-quoted string from `at` (its opening quote): its text and the index after the closing quote. */
+function quotedString(line: string, at: number): { text: string; end: number } {
+  let out = '';
+  for (let i = at + 1; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) {
+      out += line[i + 1];
+      i++;
+      continue;
+    }
+    if (c === '"') return { text: out, end: i + 1 };
+    out += c;
+  }
+  throw new LineError('unbalanced quotes');
+}
+
+function scalar(raw: string, key: string): LineFieldValue {
+  if (raw === '') throw new LineError(`missing field value for '${key}'`);
+  if (INTEGER.test(raw)) {
+    const value = BigInt(raw.slice(0, -1));
+    if (value < INT64_MIN || value > INT64_MAX) throw new LineError(`integer '${raw}' out of range`);
+    return { type: 'integer', value };
+  }
+  if (UNSIGNED.test(raw)) {
+    const value = BigInt(raw.slice(0, -1));
+    if (value > UINT64_MAX) throw new LineError(`unsigned '${raw}' out of range`);
+    return { type: 'unsigned', value };
+  }
+  if (FLOAT.test(raw)) {
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new LineError(`float '${raw}' out of range`);
+    return { type: 'float', value };
+  }
+  if (TRUE.has(raw)) return { type: 'boolean', value: true };
+  if (FALSE.has(raw)) return { type: 'boolean', value: false };
+  throw new LineError(`invalid field value '${raw}' of '${key}'`);
+}
