@@ -54,8 +54,8 @@ class InfluxAnswer extends Error {
  * - `POST /api/v2/write?bucket=<database>&org=…&precision=<ns|us|ms|s>` (2.x; `Authorization: Token …`);
  * - `GET|HEAD /ping` → 204, for clients that check first.
  *
- * The database (bucket) names the realm: `<realm>_<rest>` of a realm with HTTP ingest on (see
- * `realmOwnsDatabase`), the same database the realm's own readings go to. Credentials are accepted in
+ * The database (bucket) names the realm: `<realm>_<rest>` or `<realm>` of a realm with HTTP ingest on
+ * (see `realmOwnsDatabase`), the databases the realm's own readings go to. Credentials are accepted in
  * every form InfluxDB takes and not checked: daqd's HTTP API has no users (put it behind a proxy).
  *
  * Answers as InfluxDB does: 204 once every point is stored (or spooled); 400 for bad line protocol
@@ -116,9 +116,12 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
         : 'invalid precision; valid precision units are ns, us, ms, and s',
     );
   }
-  const channel = ctx
-    .channels()
-    .find((c) => c.httpSource !== undefined && realmOwnsDatabase(c.app.realm, database));
+  let channel: IngestChannel | undefined;
+  let best = 0;
+  for (const c of ctx.channels()) {
+    const strength = c.httpSource === undefined ? 0 : realmOwnsDatabase(c.app.realm, database);
+    if (strength > best) [channel, best] = [c, strength];
+  }
   if (channel?.httpSource === undefined) {
     throw new InfluxAnswer(
       404,

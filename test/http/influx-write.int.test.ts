@@ -6,12 +6,20 @@ import { expect } from 'chai';
 import { SqliteSink } from '../../lib/acquire/sink/sqlite.js';
 import { silentLog } from '../../lib/core/log.js';
 import { DaemonProcess, freePort } from '../support/daqd.js';
+import { eventually } from '../support/eventually.js';
 import { ApiStack } from './harness.js';
 
 // A realm with HTTP ingest takes InfluxDB writes to its databases `tele_<anything>`.
 const TELE = `[tele]
 type = application
 realm = tele
+application = mqttkit
+http_api = true
+`;
+// Telegraf's outputs write to database `telegraf` unless told otherwise: the realm of that name takes it.
+const TELEGRAF = `[telegraf]
+type = application
+realm = telegraf
 application = mqttkit
 http_api = true
 `;
@@ -40,7 +48,7 @@ const ESCAPES = [
 
 describe('InfluxDB write API (real influxd, daqd process)', function () {
   this.timeout(90_000);
-  const stack = new ApiStack({ tele: TELE, quiet: QUIET });
+  const stack = new ApiStack({ tele: TELE, telegraf: TELEGRAF, quiet: QUIET });
 
   before(() => stack.start());
   after(() => stack.stop());
@@ -242,6 +250,13 @@ describe('InfluxDB write API (real influxd, daqd process)', function () {
     expect(await stack.databases()).not.to.include('tele_precision');
   });
 
+  it("takes Telegraf's default database `telegraf` into the realm `telegraf`", async () => {
+    const body = 'cpu,cpu=cpu-total,host=box usage_idle=97.5,usage_user=1.25 1700000000000000000';
+    const res = await daqdWrite('/write?db=telegraf', gzipSync(body), { 'Content-Encoding': 'gzip' });
+    expect(res.status, await res.text()).to.equal(204);
+    expect(await dump('telegraf')).to.equal(await reference('ref_telegraf', '', body));
+  });
+
   it('answers /ping with 204 as InfluxDB does', async () => {
     const res = await stack.fetch('/ping');
     expect(res.status).to.equal(204);
@@ -253,6 +268,41 @@ describe('InfluxDB write API (real influxd, daqd process)', function () {
 function csvCell(cell: string): string {
   return cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
 }
+
+describe('InfluxDB write API while InfluxDB is down (real influxd, daqd process)', function () {
+  this.timeout(90_000);
+  const stack = new ApiStack({ tele: TELE });
+
+  before(() => stack.start());
+  after(() => stack.stop());
+
+  it('acknowledges a write once spooled and stores it exactly once influxd is back', async () => {
+    await stack.influx.kill();
+    const body = 'outage,site=a n=1i,v=0.5 1700000000000000000\noutage,site=a n=2i,v=1.5 1700000000000000001';
+    const res = await stack.fetch('/write?db=tele_outage', { method: 'POST', body });
+    expect(res.status, await res.text()).to.equal(204);
+    await stack.influx.restart();
+    const rows = await eventually(
+      'the spooled points in influxd',
+      async () => {
+        const found = await stack.select('tele_outage', 'outage');
+        return found.length === 2 ? found : undefined;
+      },
+      30_000,
+    );
+    expect(rows.map((row) => [row['n'], row['v'], row['site']])).to.deep.equal([
+      [1, 0.5, 'a'],
+      [2, 1.5, 'a'],
+    ]);
+    const keys = (await stack.influx.query('SHOW FIELD KEYS FROM "outage"', 'tele_outage')) as {
+      results: { series?: { values: string[][] }[] }[];
+    };
+    expect(keys.results[0]?.series?.[0]?.values).to.deep.equal([
+      ['n', 'integer'],
+      ['v', 'float'],
+    ]);
+  });
+});
 
 /** Digits to cut from a nanosecond timestamp for a v2 precision. */
 function suffixDigits(precision: 'ns' | 'us' | 'ms' | 's'): number {

@@ -212,13 +212,15 @@ function checkPart(name: string, value: string): void {
 }
 
 /**
- * True when `database` is one of `realm`'s databases by daqd's naming: `<realm>_<rest>` with the
- * realm sanitized, and the whole name already in sanitized form (lower case, no `/ . -`), so a write
- * addressed to it (InfluxDB's `/write?db=`) lands where the realm's own readings and exports are.
+ * How strongly `database` is one of `realm`'s databases by daqd's naming, for InfluxDB's
+ * `/write?db=`: the length of the sanitized realm when the database is `<realm>_<rest>` (where the
+ * realm's own readings and exports are) or the realm itself (Telegraf's default database `telegraf`
+ * is the realm `telegraf`), and the whole name is already in sanitized form (lower case, no `/ . -`);
+ * 0 when it is not. Of several realms, the one with the longest name owns the database.
  */
-export function realmOwnsDatabase(realm: string, database: string): boolean {
-  const prefix = `${sanitizeName(realm)}_`;
-  return (
-    database.length > prefix.length && database.startsWith(prefix) && sanitizeName(database) === database
-  );
+export function realmOwnsDatabase(realm: string, database: string): number {
+  const name = sanitizeName(realm);
+  if (sanitizeName(database) !== database) return 0;
+  if (database === name) return name.length;
+  return database.length > name.length + 1 && database.startsWith(`${name}_`) ? name.length : 0;
 }
