@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { SqliteSink } from '../../lib/acquire/sink/sqlite.js';
 import { silentLog } from '../../lib/core/log.js';
-import { DaemonProcess, freePort } from '../support/daqd.js';
+import { DaemonProcess, freePort, ROOT } from '../support/daqd.js';
 import { eventually } from '../support/eventually.js';
 import { ApiStack } from './harness.js';
 
@@ -16,13 +17,8 @@ realm = tele
 application = mqttkit
 http_api = true
 `;
-// Telegraf's outputs write to database `telegraf` unless told otherwise: the realm of that name takes it.
-const TELEGRAF = `[telegraf]
-type = application
-realm = telegraf
-application = mqttkit
-http_api = true
-`;
+// Telegraf's outputs write to database `telegraf` unless told otherwise: the shipped app, realm `telegraf`.
+const TELEGRAF = readFileSync(path.join(ROOT, 'apps-available/telegraf.ini'), 'utf8');
 const QUIET = `[quiet]
 type = application
 realm = quiet
