@@ -89,12 +89,13 @@ export function parseLineProtocol(text: string, precisionNs: bigint): ParsedBody
   const lines: ParsedLine[] = [];
   const problems: LineProblem[] = [];
   let lineNo = 0;
+  const memo: { last?: SeriesMemo } = {};
   for (const raw of splitLines(text)) {
     lineNo++;
     const line = raw.replace(/^[ \t]+/, '').replace(/[ \t\r]+$/, '');
     if (line === '' || line.startsWith('#')) continue;
     try {
-      lines.push(parseLine(line, precisionNs));
+      lines.push(parseLine(line, precisionNs, memo));
     } catch (err) {
       if (!(err instanceof LineError)) throw err;
       problems.push({ line: lineNo, message: `unable to parse '${raw}': ${err.message}` });
@@ -105,46 +106,56 @@ export function parseLineProtocol(text: string, precisionNs: bigint): ParsedBody
 
 /** The lines of a body: `\n` ends a line except inside a quoted string field value. */
 function splitLines(text: string): string[] {
+  // Most bodies hold neither quotes nor backslashes: every newline ends a line.
+  if (!text.includes('"') && !text.includes('\\')) return text.split('\n');
   const out: string[] = [];
   let start = 0;
   let quoted = false;
   // Quotes count only in the field section: after the first unescaped space of the line.
   let spaces = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) {
       i++;
       continue;
     }
-    if (c === '\n' && !quoted) {
+    if (c === NEWLINE && !quoted) {
       out.push(text.slice(start, i));
       start = i + 1;
       spaces = 0;
       continue;
     }
-    if (c === ' ' && !quoted) spaces++;
-    else if (c === '"' && spaces === 1) quoted = !quoted;
+    if (c === SPACE && !quoted) spaces++;
+    else if (c === QUOTE && spaces === 1) quoted = !quoted;
   }
   if (start < text.length) out.push(text.slice(start));
   return out;
 }
 
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const EQUALS = 0x3d;
+
 /**
- * Scans a token from `at` until one of `stops` outside an escape; returns its raw text and where it ended.
+ * Where a token from `at` ends: at a space or comma (and `=` when `stopAtEquals`) outside an escape,
+ * or at the end of the line.
  */
-function scan(line: string, at: number, stops: string): { raw: string; end: number } {
+function scan(line: string, at: number, stopAtEquals: boolean): number {
   let i = at;
-  while (i < line.length) {
-    const c = line[i]!;
-    if (c === '\\') {
+  const n = line.length;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === BACKSLASH) {
       i += 2;
       continue;
     }
-    if (stops.includes(c)) break;
+    if (c === SPACE || c === COMMA || (stopAtEquals && c === EQUALS)) return i;
     i++;
   }
-  const end = Math.min(i, line.length);
-  return { raw: line.slice(at, end), end };
+  return n;
 }
 
 /** Removes the backslash before each of `escapes` (InfluxDB keeps every other backslash). */
@@ -162,48 +173,67 @@ function unescapeToken(raw: string, escapes: string): string {
   return out;
 }
 
-function parseLine(line: string, precisionNs: bigint): ParsedLine {
-  // Series key: measurement, then `,tag=value` pairs, up to the first unescaped space.
-  const m = scan(line, 0, ', ');
-  const measurement = unescapeToken(m.raw, MEASUREMENT_ESCAPES);
-  if (measurement === '') throw new LineError('missing measurement');
-  let at = m.end;
-  const tags: Record<string, string> = Object.create(null);
-  while (line[at] === ',') {
-    const key = scan(line, at + 1, ',= ');
-    if (line[key.end] !== '=') throw new LineError('missing tag value');
-    const value = scan(line, key.end + 1, ', =');
-    if (line[value.end] === '=') throw new LineError('invalid tag format');
-    const k = unescapeToken(key.raw, TAG_ESCAPES);
-    const v = unescapeToken(value.raw, TAG_ESCAPES);
-    if (k === '') throw new LineError('missing tag key');
-    if (v === '') throw new LineError('missing tag value');
-    if (k in tags) throw new LineError('duplicate tags');
-    tags[k] = v;
-    at = value.end;
-  }
-  if (line[at] !== ' ') throw new LineError('missing fields');
-  while (line[at] === ' ') at++;
+/** The measurement and tags of the line before, reused while lines share their series key. */
+interface SeriesMemo {
+  raw: string;
+  measurement: string;
+  tags: Record<string, string>;
+}
 
-  const fields: Record<string, LineFieldValue> = Object.create(null);
+function parseLine(line: string, precisionNs: bigint, memo: { last?: SeriesMemo }): ParsedLine {
+  // Series key: measurement, then `,tag=value` pairs, up to the first unescaped space.
+  let at: number;
+  let measurement: string;
+  let tags: Record<string, string>;
+  const last = memo.last;
+  if (last !== undefined && line.startsWith(last.raw) && line.charCodeAt(last.raw.length) === SPACE) {
+    ({ measurement, tags } = last);
+    at = last.raw.length;
+  } else {
+    const m = scan(line, 0, false);
+    measurement = unescapeToken(line.slice(0, m), MEASUREMENT_ESCAPES);
+    if (measurement === '') throw new LineError('missing measurement');
+    at = m;
+    const tagList: [string, string][] = [];
+    while (line.charCodeAt(at) === COMMA) {
+      const keyEnd = scan(line, at + 1, true);
+      if (line.charCodeAt(keyEnd) !== EQUALS) throw new LineError('missing tag value');
+      const valueEnd = scan(line, keyEnd + 1, true);
+      if (line.charCodeAt(valueEnd) === EQUALS) throw new LineError('invalid tag format');
+      const k = unescapeToken(line.slice(at + 1, keyEnd), TAG_ESCAPES);
+      const v = unescapeToken(line.slice(keyEnd + 1, valueEnd), TAG_ESCAPES);
+      if (k === '') throw new LineError('missing tag key');
+      if (v === '') throw new LineError('missing tag value');
+      if (tagList.some(([known]) => known === k)) throw new LineError('duplicate tags');
+      tagList.push([k, v]);
+      at = valueEnd;
+    }
+    // fromEntries defines own properties: a name like `__proto__` stays a name.
+    tags = Object.fromEntries(tagList);
+    memo.last = { raw: line.slice(0, at), measurement, tags };
+  }
+  if (line.charCodeAt(at) !== SPACE) throw new LineError('missing fields');
+  while (line.charCodeAt(at) === SPACE) at++;
+
+  const fieldList: [string, LineFieldValue][] = [];
   for (;;) {
-    const key = scan(line, at, ',= ');
-    if (line[key.end] !== '=') throw new LineError('missing field value');
-    const k = unescapeToken(key.raw, FIELD_KEY_ESCAPES);
+    const keyEnd = scan(line, at, true);
+    if (line.charCodeAt(keyEnd) !== EQUALS) throw new LineError('missing field value');
+    const k = unescapeToken(line.slice(at, keyEnd), FIELD_KEY_ESCAPES);
     if (k === '') throw new LineError('missing field key');
-    at = key.end + 1;
+    at = keyEnd + 1;
     let value: LineFieldValue;
-    if (line[at] === '"') {
+    if (line.charCodeAt(at) === QUOTE) {
       const { text, end } = quotedString(line, at);
       value = { type: 'string', value: text };
       at = end;
     } else {
-      const v = scan(line, at, ', ');
-      value = scalar(v.raw, k);
-      at = v.end;
+      const end = scan(line, at, false);
+      value = scalar(line.slice(at, end), k);
+      at = end;
     }
-    fields[k] = value;
-    if (line[at] === ',') {
+    fieldList.push([k, value]);
+    if (line.charCodeAt(at) === COMMA) {
       at++;
       continue;
     }
@@ -212,40 +242,51 @@ function parseLine(line: string, precisionNs: bigint): ParsedLine {
 
   let time: bigint | undefined;
   if (at < line.length) {
-    if (line[at] !== ' ') throw new LineError('invalid field format');
-    while (line[at] === ' ') at++;
+    if (line.charCodeAt(at) !== SPACE) throw new LineError('invalid field format');
+    while (line.charCodeAt(at) === SPACE) at++;
     const stamp = line.slice(at);
     if (!TIMESTAMP.test(stamp)) throw new LineError('bad timestamp');
     time = BigInt(stamp) * precisionNs;
     if (time < INT64_MIN + 2n || time > INT64_MAX - 1n) throw new LineError('time outside range');
   }
-  return { measurement, tags: { ...tags }, fields: { ...fields }, time };
+  return { measurement, tags, fields: Object.fromEntries(fieldList), time };
 }
 
 /** A double-quoted string from `at` (its opening quote): its text and the index after the closing quote. */
 function quotedString(line: string, at: number): { text: string; end: number } {
   let out = '';
-  for (let i = at + 1; i < line.length; i++) {
-    const c = line[i]!;
-    if (c === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) {
-      out += line[i + 1];
-      i++;
+  let from = at + 1;
+  for (let i = from; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === BACKSLASH) {
+      const next = line.charCodeAt(i + 1);
+      if (next === QUOTE || next === BACKSLASH) {
+        out += line.slice(from, i);
+        from = i + 1;
+        i++;
+      }
       continue;
     }
-    if (c === '"') return { text: out, end: i + 1 };
-    out += c;
+    if (c === QUOTE) return { text: out + line.slice(from, i), end: i + 1 };
   }
   throw new LineError('unbalanced quotes');
 }
 
 function scalar(raw: string, key: string): LineFieldValue {
   if (raw === '') throw new LineError(`missing field value for '${key}'`);
-  if (INTEGER.test(raw)) {
+  const last = raw.charCodeAt(raw.length - 1);
+  // A float ends in a digit or a dot; tried first, as most values are floats.
+  if (((last >= 0x30 && last <= 0x39) || last === 0x2e) && FLOAT.test(raw)) {
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new LineError(`float '${raw}' out of range`);
+    return { type: 'float', value };
+  }
+  if (last === 0x69 && INTEGER.test(raw)) {
     const value = BigInt(raw.slice(0, -1));
     if (value < INT64_MIN || value > INT64_MAX) throw new LineError(`integer '${raw}' out of range`);
     return { type: 'integer', value };
   }
-  if (UNSIGNED.test(raw)) {
+  if (last === 0x75 && UNSIGNED.test(raw)) {
     const value = BigInt(raw.slice(0, -1));
     if (value > UINT64_MAX) throw new LineError(`unsigned '${raw}' out of range`);
     return { type: 'unsigned', value };
