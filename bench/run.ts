@@ -7,12 +7,13 @@ import type { ScenarioResult } from './result.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { exportScenario } from './scenarios/export.js';
 import { httpIngest } from './scenarios/http-ingest.js';
+import { lineProtocolScenario } from './scenarios/line-protocol.js';
 import { mqttToInflux } from './scenarios/mqtt-influx.js';
 import { findBinary, startInfluxd, startMosquitto } from './services.js';
 import { formatTable } from './table.js';
 import { type Check, checkTargets } from './targets.js';
 
-const SCENARIOS = ['1a', '1b', '2', '3', '4'] as const;
+const SCENARIOS = ['1a', '1b', '2', '3', '4', '5'] as const;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -68,7 +69,8 @@ async function main(argv: readonly string[]): Promise<number> {
       if (id === '1a' || id === '1b') results.push(await mqttToInflux(ctx, id));
       else if (id === '2') results.push(await httpIngest(ctx));
       else if (id === '3') results.push(await exportScenario(ctx));
-      else results.push(await embeddedScenario(ctx));
+      else if (id === '4') results.push(await embeddedScenario(ctx));
+      else results.push(await lineProtocolScenario(ctx));
       log(`  (${((performance.now() - at) / 1000).toFixed(0)} s)`);
     }
   } finally {

@@ -67,6 +67,13 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     'MB',
     (v) => v < csvMegabytes(results),
   );
+  add(
+    '5: line protocol through daqd /write ≥ 50% of InfluxDB /write',
+    figure(results, '5', 'ratio to InfluxDB /write'),
+    '%',
+    (v) => v >= 50,
+  );
+  add('5: no loss', maxRun(results, '5', 'readings not stored'), 'readings', (v) => v === 0);
   // Not a target of the issue, but daqd's promise in every mode: embedded mode loses nothing either.
   add('4: no loss', maxRun(results, '4', '1a lost or duplicated readings'), 'readings', (v) => v === 0);
   add(
