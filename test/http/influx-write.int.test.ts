@@ -253,6 +253,28 @@ describe('InfluxDB write API (real influxd, daqd process)', function () {
     expect(await dump('telegraf')).to.equal(await reference('ref_telegraf', '', body));
   });
 
+  it("takes line protocol as text/plain on a node's path: the node's database and measurement, the line's time", async () => {
+    const res = await stack.post(
+      '/api/tele/lpnet/gw/node-1/data',
+      'text/plain; charset=utf-8',
+      'anything,site=roof temperature=21.5,count=3i 1700000000123456789\nanything v=oops',
+    );
+    expect(res.status).to.equal(400);
+    expect(await res.json()).to.deep.equal({
+      type: 'error',
+      message: "line 2: unable to parse 'anything v=oops': invalid field value 'oops' of 'v'",
+    });
+    const ok = await stack.post(
+      '/api/tele/lpnet/gw/node-1/data',
+      'text/plain; charset=utf-8',
+      'anything,site=roof temperature=21.5,count=3i 1700000000123456789',
+    );
+    expect(ok.status, await ok.text()).to.equal(200);
+    expect(await stack.select('tele_lpnet', 'gw_node_1_sensors')).to.deep.equal([
+      { time: '2023-11-14T22:13:20.123456789Z', count: 3, site: 'roof', temperature: 21.5 },
+    ]);
+  });
+
   it('answers /ping with 204 as InfluxDB does', async () => {
     const res = await stack.fetch('/ping');
     expect(res.status).to.equal(204);

@@ -5,6 +5,7 @@ import { formDecoder } from './form.js';
 import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
+import { lineProtocolDecoder } from './line-protocol-body.js';
 import { ndjsonDecoder } from './ndjson.js';
 import { plainValueDecoder } from './plain-value.js';
 import { tasmotaDecoder } from './tasmota.js';
@@ -31,6 +32,7 @@ export const DECODERS: readonly Decoder[] = [
   formDecoder,
   csvDecoder,
   ndjsonDecoder,
+  lineProtocolDecoder,
   plainValueDecoder,
 ];
 

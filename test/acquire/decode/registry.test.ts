@@ -12,6 +12,7 @@ import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './b
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
+import { lineProtocolFixtures } from './line-protocol.fixtures.js';
 import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
 import { ttnFixtures } from './ttn.fixtures.js';
@@ -26,6 +27,7 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   form: formFixtures,
   csv: csvFixtures,
   ndjson: ndjsonFixtures,
+  'line-protocol': lineProtocolFixtures,
   airrohr: airrohrFixtures,
   ttn: ttnFixtures,
   'plain-value': plainValueFixtures,
@@ -75,7 +77,7 @@ describe('decoder registry', () => {
     expect(bodyDecoderFor('application/octet-stream')).to.equal(undefined);
   });
 
-  it('takes the media types HTTP ingest always took', () => {
+  it('takes the media types HTTP ingest always took, and line protocol as text/plain', () => {
     const taken = Object.fromEntries(
       BODY_DECODERS.flatMap((decoder) => decoder.contentTypes.map((type) => [type, decoder.name])),
     );
@@ -88,6 +90,8 @@ describe('decoder registry', () => {
       'application/ndjson': 'ndjson',
       'application/jsonl': 'ndjson',
       'application/x-jsonlines': 'ndjson',
+      // InfluxDB line protocol, as its clients send it.
+      'text/plain': 'line-protocol',
     });
   });
 });
