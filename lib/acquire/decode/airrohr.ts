@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SlotDecoder, SlotMatch } from './decoder.js';
-import { parseJsonExact } from './json-exact.js';
+import { parseJsonPayload } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { parseNumericText } from './numeric-text.js';
 import { slotPayloadText } from './payload-text.js';
@@ -19,13 +19,7 @@ const AIRROHR_SLOT = 'airrohr.json';
 export function airrohrReading(slot: string, payload: Buffer): Record<string, unknown> {
   const text = slotPayloadText(slot, payload);
   if (text.trim() === '') throw new DecodeError(`slot '${slot}': airrohr payload is empty`);
-  let document: unknown;
-  try {
-    document = parseJsonExact(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`slot '${slot}': airrohr payload is not valid JSON: ${detail}`, { cause: err });
-  }
+  const document = parseJsonPayload(text, `slot '${slot}': airrohr payload`);
   if (!isJsonObject(document)) {
     throw new DecodeError(`slot '${slot}': airrohr payload is ${what(document)}, not a JSON object`);
   }

@@ -1,4 +1,5 @@
 import { getUnsafeNumberReason, parse, UnsafeNumberReason } from 'lossless-json';
+import { DecodeError } from '../../core/errors.js';
 
 /**
  * A number literal with 16 or more digits (a `.` may sit between two of them). A double keeps every
@@ -47,4 +48,17 @@ function exactNumber(literal: string): number | bigint | string {
     return Number(literal);
   }
   return INTEGER.test(literal) ? BigInt(literal) : literal;
+}
+
+/**
+ * `parseJsonExact` for a payload: a text that is not JSON is a `DecodeError` saying
+ * `<what> is not valid JSON: <JSON.parse's reason>` (`what` e.g. `slot 'data.json': payload`).
+ */
+export function parseJsonPayload(text: string, what: string): unknown {
+  try {
+    return parseJsonExact(text);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new DecodeError(`${what} is not valid JSON: ${detail}`, { cause: err });
+  }
 }

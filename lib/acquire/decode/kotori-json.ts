@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SlotDecoder, SlotMatch } from './decoder.js';
-import { parseJsonExact } from './json-exact.js';
+import { parseJsonPayload } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { slotPayloadText } from './payload-text.js';
 
@@ -50,13 +50,7 @@ function hasSuffix(slot: string, name: string): boolean {
 
 function jsonReadings(slot: string, payload: Buffer): Record<string, unknown>[] {
   const text = slotPayloadText(slot, payload);
-  let value: unknown;
-  try {
-    value = parseJsonExact(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`slot '${slot}': payload is not valid JSON: ${detail}`, { cause: err });
-  }
+  const value = parseJsonPayload(text, `slot '${slot}': payload`);
   if (isJsonObject(value)) return [value];
   if (Array.isArray(value)) {
     if (value.length === 0) throw new DecodeError(`slot '${slot}': payload is an empty JSON array`);

@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SlotDecoder } from './decoder.js';
-import { parseJsonExact } from './json-exact.js';
+import { parseJsonPayload } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { parseNumericText } from './numeric-text.js';
 import { slotPayloadText } from './payload-text.js';
@@ -51,13 +51,7 @@ export const plainValueDecoder: SlotDecoder = {
 };
 
 function jsonReadings(where: string, text: string): Record<string, unknown>[] {
-  let value: unknown;
-  try {
-    value = parseJsonExact(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`${where}: payload is not valid JSON: ${detail}`, { cause: err });
-  }
+  const value = parseJsonPayload(text, `${where}: payload`);
   if (isJsonObject(value)) return [value];
   if (!Array.isArray(value)) {
     throw new DecodeError(

@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SlotDecoder, SlotMatch } from './decoder.js';
-import { parseJsonExact } from './json-exact.js';
+import { parseJsonPayload } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { slotPayloadText } from './payload-text.js';
 
@@ -61,13 +61,7 @@ export const tasmotaDecoder: SlotDecoder = {
 
 function tasmotaMessage(slot: string, payload: Buffer): Record<string, unknown> {
   const text = slotPayloadText(slot, payload);
-  let value: unknown;
-  try {
-    value = parseJsonExact(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new DecodeError(`slot '${slot}': payload is not valid JSON: ${detail}`, { cause: err });
-  }
+  const value = parseJsonPayload(text, `slot '${slot}': payload`);
   if (!isJsonObject(value)) {
     throw new DecodeError(`slot '${slot}': payload is ${describeJson(value)}, not a JSON object`);
   }
