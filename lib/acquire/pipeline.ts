@@ -1,10 +1,13 @@
 import type { RealmApp } from '../config/settings.js';
 import type { Point } from '../core/point.js';
+import { appDecoding, decodeLinePayload } from './decode/app-decoder.js';
+import { carriesErrors } from './decode/error-slot.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
 import type { DataKind, StorageAddress, Topology } from './decode/topology.js';
 import { vendorDocuments } from './decode/vendor-document.js';
 import type { WriteBatcher } from './deliver/batcher.js';
+import { lineToPoint } from './sanitize/line-points.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
 import { measurementOf, topologyToStorage } from './sanitize/storage-address.js';
@@ -42,6 +45,7 @@ export interface PipelineContext {
     | 'topic_template'
     | 'database'
     | 'measurement'
+    | 'decoder'
   >;
   /** IANA zone for zone-less timestamps. */
   timezone: string;
@@ -62,7 +66,8 @@ export type PipelineResult =
 /** Everything about a topic that does not depend on the payload. */
 interface Route {
   readonly topology: Topology;
-  readonly slotClass: SlotClass;
+  /** The slot's decoder, or `lines`: the app's `decoder = line-protocol` (points as written). */
+  readonly slotClass: SlotClass | { kind: 'lines' };
   /**
    * Worked out the first time a payload of the topic decodes, so that a bad payload is reported
    * before a bad address, as when each stage runs in turn.
@@ -107,8 +112,24 @@ export class TopicRoutes {
 
 function routeOf(topic: string, app: PipelineContext['app']): Route {
   const topology = topicToTopology(topic, app);
-  const slotClass = classifySlot(topology.slot, topology.field);
+  const slotClass =
+    app.decoder === undefined
+      ? classifySlot(topology.slot, topology.field)
+      : appSlotClass(app.decoder, topology);
   return { topology, slotClass, address: undefined, seriesKeys: undefined };
+}
+
+/**
+ * The slot class of a topic of an app with `decoder = <name>` (`decode/app-decoder.ts`): that decoder,
+ * whatever the slot; a slot carrying error reports is still ignored (Kotori's loop protection).
+ */
+function appSlotClass(name: string, topology: Topology): Route['slotClass'] {
+  if (carriesErrors(topology.slot)) {
+    return { kind: 'ignore', reason: `slot '${topology.slot}' carries error reports` };
+  }
+  const decoding = appDecoding(name, topology.slot, topology.field);
+  if (decoding.kind === 'lines') return decoding;
+  return { kind: 'decoder', decoder: decoding.decoder, match: decoding.match };
 }
 
 /** The delivery stage as the pipeline sees it: the batcher's `add` (`deliver/batcher.ts`). */
@@ -134,6 +155,7 @@ export function deliverPoints(database: string, points: readonly Point[], delive
 /** Stages 1 and 2 for one message: its points. Throws `DecodeError` for a bad topic or payload. */
 export function messageToPoints(message: InboundMessage, ctx: PipelineContext): PipelineResult {
   const route = ctx.routes?.get(message.topic, ctx.app) ?? routeOf(message.topic, ctx.app);
+  if (route.slotClass.kind === 'lines') return linePoints(route, message, ctx);
   const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);
   if (decoded.kind === 'ignore') return decoded;
   if (route.address === undefined || route.seriesKeys === undefined) {
@@ -153,6 +175,24 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
     message.receivedAt,
     ctx,
   );
+}
+
+/**
+ * A line-protocol payload (`decoder = line-protocol`): its lines as points exactly as written
+ * (measurement, tags, fields and their types; a line without a time gets the receive time, as InfluxDB
+ * stamps it), stored in the database the topic is addressed to (the realm's strategy or topic template,
+ * and the app's `database = …`); the line's own measurement is kept. The topic adds no tags.
+ */
+function linePoints(
+  route: Route,
+  message: InboundMessage,
+  ctx: PipelineContext,
+): PipelineResult & { kind: 'points' } {
+  const { topology } = route;
+  const lines = decodeLinePayload(topology.slot, topology.field, message.payload);
+  route.address ??= topologyToStorage(topology, ctx.app);
+  const points = lines.map((line) => lineToPoint(line, message.receivedAt));
+  return { kind: 'points', topology, database: route.address.database, points };
 }
 
 /** The `SeriesClock` key of an address's readings or events. */

@@ -1,3 +1,4 @@
+import { appDecoderProblem } from '../acquire/decode/app-decoder.js';
 import {
   STRATEGIES,
   strategyEntryPoints,
@@ -44,6 +45,7 @@ const APP_KEYS = [
   'topic_template',
   'database',
   'measurement',
+  'decoder',
 ];
 
 /** Keys of a forwarder section that daqd reads. */
@@ -329,6 +331,7 @@ function readApp(
     );
   }
   const naming = readNaming(reader, topicTemplate, templateText !== undefined);
+  const decoder = readDecoder(reader);
   const ingestForwarder = forwarders.some((f) => f.route.role === 'ingest');
   const exportForwarder = forwarders.some((f) => f.route.role === 'export');
   const app: RealmApp = {
@@ -340,6 +343,7 @@ function readApp(
     topic_template: topicTemplate,
     database: naming.database,
     measurement: naming.measurement,
+    decoder,
     mqtt_topics: topics,
     mqtt,
     mqtt_shared_group: group,
@@ -392,6 +396,22 @@ function readNaming(
     else naming[key] = compiled.template;
   }
   return naming;
+}
+
+/**
+ * `decoder = <name>`: a decoder of the registry (`acquire/decode/registry.ts`) that reads MQTT payloads
+ * (`acquire/decode/app-decoder.ts`); an unknown name is a problem naming the known ones.
+ */
+function readDecoder(reader: SectionReader): string | undefined {
+  const name = reader.string('decoder');
+  if (name === undefined) return undefined;
+  const wrong = appDecoderProblem(name);
+  if (wrong === undefined) return name;
+  reader.problem(
+    'decoder',
+    `${wrong.problem} (known: ${wrong.known.join(', ')})${didYouMean(name, wrong.known)}`,
+  );
+  return undefined;
 }
 
 /** Why an MQTT topic filter is invalid (MQTT 3.1.1 §4.7), or undefined when it is fine. */

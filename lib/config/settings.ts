@@ -139,6 +139,11 @@ export interface RealmApp {
   database?: NameTemplate | undefined;
   /** `measurement = data`: naming template of the measurement (template apps); unset = default. */
   measurement?: NameTemplate | undefined;
+  /**
+   * `decoder = ttn`: the decoder of `acquire/decode/registry.ts` that takes every MQTT message of the
+   * realm instead of slot matching (see `acquire/decode/app-decoder.ts`); checked at load. Unset = slots.
+   */
+  decoder?: string | undefined;
   /** Subscriptions, MQTT filters. Default `<realm>/#`; with a topic template, its filter (`sensors/+/+`). */
   mqtt_topics: readonly string[];
   /** Broker of this realm: `[mqtt]` overlaid with `[<realm>:mqtt]`. */

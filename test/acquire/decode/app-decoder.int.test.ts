@@ -1,0 +1,181 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import mqtt from 'mqtt';
+import { APP_DECODER_NAMES } from '../../../lib/acquire/decode/app-decoder.js';
+import { DaemonProcess, freePort, ROOT, runCli } from '../../support/daqd.js';
+import { eventually } from '../../support/eventually.js';
+import { type InfluxdProcess, startInfluxd } from '../../support/influxd.js';
+import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
+import { TTN_UPLINK } from './ttn.fixtures.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * The app key `decoder = …` through a daqd process, with a real mosquitto and a real influxd: the shipped
+ * `ttn-mqtt` app (TTN v3 uplinks on `v3/<app>@<tenant>/devices/<device>/up`) and line protocol as MQTT
+ * payloads on an mqttkit realm.
+ */
+describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
+  this.timeout(120_000);
+  let broker: MosquittoProcess;
+  let influx: InfluxdProcess;
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+  let publisher: mqtt.MqttClient;
+  const errors: { topic: string; body: Row }[] = [];
+
+  async function select(database: string, measurement: string): Promise<Row[]> {
+    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
+      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
+    };
+    const series = answer.results[0]?.series?.[0];
+    if (series === undefined) return [];
+    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
+  }
+
+  function rows(database: string, measurement: string, n = 1): Promise<Row[]> {
+    return eventually(`${n} row(s) in ${database}.${measurement}`, async () => {
+      const found = await select(database, measurement);
+      return found.length >= n ? found : undefined;
+    });
+  }
+
+  before(async () => {
+    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-app-decoder-'));
+    await mkdir(path.join(dir, 'apps'));
+    // The app as shipped.
+    await copyFile(path.join(ROOT, 'apps-available', 'ttn-mqtt.ini'), path.join(dir, 'apps', 'ttn-mqtt.ini'));
+    await writeFile(
+      path.join(dir, 'apps', 'lp.ini'),
+      '[lp]\ntype = application\nrealm = lp\napplication = mqttkit\ndecoder = line-protocol\n',
+    );
+    const config = path.join(dir, 'daqd.ini');
+    await writeFile(
+      config,
+      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
+        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-dec-${path.basename(dir)}\n` +
+        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
+    );
+    publisher = await mqtt.connectAsync(broker.url, { clientId: 'app-decoder-test-publisher' });
+    await publisher.subscribeAsync('#', { qos: 0 });
+    publisher.on('message', (topic, payload) => {
+      if (topic.endsWith('error.json')) errors.push({ topic, body: JSON.parse(payload.toString()) as Row });
+    });
+    daemon = new DaemonProcess(config);
+    await daemon.waitFor(/ready: 2 realm/);
+    await daemon.waitFor(/connected to broker[^\n]*-ttn-mqtt'/);
+    await daemon.waitFor(/connected to broker[^\n]*-lp'/);
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await publisher?.endAsync();
+    await Promise.all([broker?.stop(), influx?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores a TTN v3 uplink from v3/<app>@<tenant>/devices/<device>/up as the webhook does', async () => {
+    await publisher.publishAsync('v3/apiary@ttn/devices/hive-scale-7/up', JSON.stringify(TTN_UPLINK), {
+      qos: 1,
+    });
+    const found = await rows('ttn_mqtt_hive_scale_7', 'sensors');
+    expect(found).to.deep.equal([
+      {
+        time: '2024-05-17T08:15:42.123456789Z',
+        application: 'apiary@ttn',
+        device_id: 'hive-scale-7',
+        temperature_1: 22.8,
+        relative_humidity_2: 40,
+        weight: 31.25,
+        bw: 125,
+        sf: 9,
+        freq: 867.3,
+        counter: 1042,
+        gtw_count: 2,
+        'gw_garden-gw_rssi': -97,
+        'gw_garden-gw_snr': 8.25,
+        'gw_church-tower_rssi': -118,
+        'gw_church-tower_snr': -9.5,
+      },
+    ]);
+  });
+
+  it('answers a message that is not an uplink on error.json and stores nothing of it', async () => {
+    await publisher.publishAsync('v3/apiary@ttn/devices/broken-1/up', '{"temperature": 21}', { qos: 1 });
+    const report = await eventually('an error report', async () =>
+      errors.find((e) => e.topic.startsWith('v3/apiary@ttn/devices/broken-1/')),
+    );
+    expect(report.topic).to.equal('v3/apiary@ttn/devices/broken-1/error.json');
+    expect(report.body['message']).to.match(/payload is not a 'ttn' document/);
+    const shown = (await influx.query('SHOW DATABASES')) as {
+      results: { series?: { values: [string][] }[] }[];
+    };
+    const databases = (shown.results[0]?.series?.[0]?.values ?? []).map(([name]) => name);
+    expect(databases).to.include('ttn_mqtt_hive_scale_7');
+    expect(databases).not.to.include('ttn_mqtt_broken_1');
+  });
+
+  it("stores line protocol published on an mqttkit topic as written, in the topic's database", async () => {
+    await publisher.publishAsync(
+      'lp/lab/gw-1/node-1/lp',
+      'weather,site=roof temp=21.5,count=3i,ok=true,note="a b" 1700000000000000123\n' +
+        'weather,site=cellar temp=12 1700000000000000456',
+      { qos: 1 },
+    );
+    const found = await rows('lp_lab', 'weather', 2);
+    expect(found).to.deep.equal([
+      { time: '2023-11-14T22:13:20.000000123Z', count: 3, note: 'a b', ok: true, site: 'roof', temp: 21.5 },
+      { time: '2023-11-14T22:13:20.000000456Z', count: null, note: null, ok: null, site: 'cellar', temp: 12 },
+    ]);
+    // Types as written: count is an integer field, temp a float.
+    const types = (await influx.query('SHOW FIELD KEYS FROM "weather"', 'lp_lab')) as {
+      results: { series?: { values: [string, string][] }[] }[];
+    };
+    expect(Object.fromEntries(types.results[0]?.series?.[0]?.values ?? [])).to.deep.equal({
+      count: 'integer',
+      note: 'string',
+      ok: 'boolean',
+      temp: 'float',
+    });
+  });
+
+  it('answers a bad line on error.json naming it, and stores none of the payload', async () => {
+    await publisher.publishAsync('lp/lab/gw-1/node-2/lp', 'good v=1 1\nbad v=', { qos: 1 });
+    const report = await eventually('an error report', async () =>
+      errors.find((e) => e.topic.startsWith('lp/lab/gw-1/node-2/')),
+    );
+    expect(report.topic).to.equal('lp/lab/gw-1/node-2/error.json');
+    expect(report.body['message']).to.match(/^slot 'lp': line 2: /);
+    expect(await select('lp_lab', 'good')).to.deep.equal([]);
+  });
+});
+
+describe('cli: daqd check refuses an unknown decoder with file:line', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'daqd-decoder-check-'));
+    await mkdir(path.join(dir, 'apps-enabled'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints file:line: section.decoder: unknown decoder, with a did-you-mean, and exits 78', async () => {
+    const main = path.join(dir, 'daqd.ini');
+    const app = path.join(dir, 'apps-enabled', 't.ini');
+    await writeFile(main, '[http]\nport = 8080\n');
+    await writeFile(
+      app,
+      '[t]\ntype = application\nrealm = t\ntopic_template = v3/{application}/devices/{node}/up\ndecoder = tnn\n',
+    );
+    const { code, stderr } = await runCli(['check', '--config', main]);
+    expect(code).to.equal(78);
+    expect(stderr.trim().split('\n')).to.deep.equal([
+      `${app}:5: t.decoder: unknown decoder 'tnn' (known: ${APP_DECODER_NAMES.join(', ')}) (did you mean 'ttn'?)`,
+      `${main}: 1 problem found`,
+    ]);
+  });
+});
