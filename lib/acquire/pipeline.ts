@@ -2,6 +2,7 @@ import type { RealmApp } from '../config/settings.js';
 import type { Point } from '../core/point.js';
 import { appDecoding, decodeLinePayload } from './decode/app-decoder.js';
 import { carriesErrors } from './decode/error-slot.js';
+import { seriesOf } from './decode/series.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
 import type { DataKind, StorageAddress, Topology } from './decode/topology.js';
@@ -10,7 +11,7 @@ import type { WriteBatcher } from './deliver/batcher.js';
 import { lineToPoint } from './sanitize/line-points.js';
 import { readingToPoint } from './sanitize/reading.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
-import { measurementOf, topologyToStorage } from './sanitize/storage-address.js';
+import { measurementOf, seriesMeasurement, topologyToStorage } from './sanitize/storage-address.js';
 import type { InboundMessage } from './source/source.js';
 
 /**
@@ -195,6 +196,13 @@ function linePoints(
   return { kind: 'points', topology, database: route.address.database, points };
 }
 
+/** True when every key of `reading` with a value is a tag field: no field would be left to store. */
+function onlyTags(reading: Record<string, unknown>, tagFields: readonly string[]): boolean {
+  return Object.entries(reading).every(
+    ([key, value]) => value === null || value === undefined || tagFields.includes(key),
+  );
+}
+
 /** The `SeriesClock` key of an address's readings or events. */
 function seriesKeyOf(address: StorageAddress, kind: DataKind): string {
   return `${address.database}\u0000${measurementOf(address, kind)}`;
@@ -229,10 +237,18 @@ function addressedPoints(
   const points: Point[] = [];
   // Vendor documents (a TTN uplink) are recognised among the readings, on MQTT and HTTP alike.
   for (const reading of vendorDocuments(topology.slot, kind, readings)) {
-    const { point, timeFromPayload } = readingToPoint(reading, options);
+    // A reading that names its series (MySense's `info`, `data`) has that measurement, same database.
+    const series = seriesOf(reading);
+    // A series with only tags (MySense's info holding just its label) is no reading of its own.
+    if (series !== undefined && onlyTags(reading, options.tagFields)) continue;
+    const measured = series === undefined ? options : { ...options, measurement: seriesMeasurement(series) };
+    const { point, timeFromPayload } = readingToPoint(reading, measured);
     // A topic template's named parts are tags; a tag the reading names itself wins.
     if (topology.tags !== undefined) point.tags = { ...topology.tags, ...point.tags };
-    if (!timeFromPayload) point.time = ctx.clock.stamp(seriesKey, point.time);
+    if (!timeFromPayload) {
+      const key = series === undefined ? seriesKey : `${address.database}\u0000${measured.measurement}`;
+      point.time = ctx.clock.stamp(key, point.time);
+    }
     points.push(point);
   }
   return { kind: 'points', topology, database: address.database, points };

@@ -104,6 +104,12 @@ export interface DocumentDecoder {
   recognises(document: Record<string, unknown>): boolean;
   /** The one reading of a document it recognised. */
   decodeDocument(document: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Set by a vendor that writes several series per document (MySense: `info` and `data`): the readings
+   * of a document it recognised, each naming its measurement (`decode/series.ts`). Asked instead of
+   * `decodeDocument` where it is set.
+   */
+  decodeSeries?(document: Record<string, unknown>): Record<string, unknown>[];
 }
 
 /** Every kind of decoder the registry holds. */

@@ -6,6 +6,7 @@ import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
 import { lineProtocolDecoder } from './line-protocol-body.js';
+import { mysenseDecoder } from './mysense.js';
 import { ndjsonDecoder } from './ndjson.js';
 import { plainValueDecoder } from './plain-value.js';
 import { tasmotaDecoder } from './tasmota.js';
@@ -28,6 +29,7 @@ export const DECODERS: readonly Decoder[] = [
   tasmotaDecoder,
   airrohrDecoder,
   ttnDecoder,
+  mysenseDecoder,
   jsonBodyDecoder,
   formDecoder,
   csvDecoder,
@@ -57,7 +59,7 @@ const BY_CONTENT_TYPE = new Map<string, BodyDecoder>(
 );
 
 /**
- * The document decoders (TTN), asked in this order about each reading of a JSON data container; the
+ * The document decoders (TTN, MySense), asked in this order about each reading of a JSON data container; the
  * first that recognises one decodes it (see `decode/vendor-document.ts`).
  */
 export const DOCUMENT_DECODERS: readonly DocumentDecoder[] = DECODERS.filter(

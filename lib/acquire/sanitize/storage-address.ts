@@ -140,6 +140,19 @@ function namedStorage(t: Topology, naming: StorageNaming): StorageAddress {
   return address(database, measurement, `${measurement}${SUFFIX.event}`);
 }
 
+/**
+ * The measurement of a reading that names its series (`decode/series.ts`: MySense's `info` and `data`),
+ * sanitized like every name; its database is the address's. Pure; throws `DecodeError` only.
+ */
+export function seriesMeasurement(series: string): string {
+  checkPart('series', series);
+  const measurement = sanitizeName(series);
+  if (measurement.includes('\\')) {
+    throw new DecodeError(`measurement name '${measurement}' may not contain '\\'`);
+  }
+  return measurement;
+}
+
 /** The measurement of an address that holds readings of `kind`. */
 export function measurementOf(address: StorageAddress, kind: DataKind): string {
   return kind === 'event' ? address.eventsMeasurement : address.measurement;

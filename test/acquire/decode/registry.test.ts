@@ -13,6 +13,7 @@ import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
 import { lineProtocolFixtures } from './line-protocol.fixtures.js';
+import { mysenseFixtures } from './mysense.fixtures.js';
 import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
 import { ttnFixtures } from './ttn.fixtures.js';
@@ -30,6 +31,7 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   'line-protocol': lineProtocolFixtures,
   airrohr: airrohrFixtures,
   ttn: ttnFixtures,
+  mysense: mysenseFixtures,
   'plain-value': plainValueFixtures,
 };
 
