@@ -12,6 +12,7 @@ import {
 } from '../../../lib/acquire/decode/strategy/topic-template.js';
 import { messageToPoints, type PipelineContext, TopicRoutes } from '../../../lib/acquire/pipeline.js';
 import { SeriesClock } from '../../../lib/acquire/sanitize/series-clock.js';
+import { parseNameTemplate } from '../../../lib/acquire/sanitize/storage-address.js';
 import { DEFAULT_TAG_FIELDS } from '../../../lib/config/settings.js';
 import { DecodeError } from '../../../lib/core/errors.js';
 import { TTN_UPLINK, TTN_UPLINK_READING } from './ttn.fixtures.js';
@@ -157,13 +158,20 @@ describe('acquire/decode/app-decoder (the app key decoder = …)', () => {
     });
 
     it('uses the database naming template of a template app for line protocol', () => {
+      const names = parseNameTemplate('{node}_lines', ['realm', 'node', 'field']);
+      if ('problem' in names) throw new Error(names.problem);
       const ctx = context({
         strategy: 'template',
         topic_template: template('lp/{node}'),
+        database: names.template,
         decoder: 'line-protocol',
       });
-      const result = run(ctx, 'lp/Kitchen.1', 'm v=1 1');
-      expect(result).to.include({ kind: 'points', database: 'r_kitchen_1' });
+      const result = run(ctx, 'lp/Kitchen.1', 'm,room=k v=1 1');
+      if (result.kind !== 'points') throw new Error('expected points');
+      expect(result.database).to.equal('kitchen_1_lines');
+      expect(result.points).to.deep.equal([
+        { measurement: 'm', tags: { room: 'k' }, fields: { v: 1 }, time: 1n },
+      ]);
     });
 
     it('still ignores error.json (loop protection) and refuses a bad payload', () => {
