@@ -34,7 +34,7 @@ application = mqttkit
 const ESCAPES = [
   String.raw`weather\ station,loc\,ation=us\ west,ta\=g=v\=al temp\ c=21.5,hum\,x=55i,st\=at="a \"quoted\" str\\ing, with = signs" 1700000000123456789`,
   String.raw`m=eq\,ual,path=C:\temp\dir f\x=1.5e3,neg=-42i,big=9223372036854775807i,small=-9223372036854775808i 1700000000123456790`,
-  String.raw`bools a=t,b=T,c=true,d=True,e=TRUE,f=f,g=F,h=false,i=False,j=FALSE 1700000000000000001`,
+  'bools a=t,b=T,c=true,d=True,e=TRUE,f=f,g=F,h=false,i=False,j=FALSE 1700000000000000001',
   'multi s="line one\nline two",e="",u="ünïcödé ☃" 1700000000000000002',
   String.raw`back\slash,t\ag=v\al fi\eld="x\y" 1700000000000000003`,
   '# a comment line',
