@@ -1,6 +1,7 @@
 import type { RealmApp } from '../config/settings.js';
 import type { Point } from '../core/point.js';
 import { appDecoding, decodeLinePayload } from './decode/app-decoder.js';
+import { csvLinesSlotClass } from './decode/csv-lines.js';
 import { carriesErrors } from './decode/error-slot.js';
 import { seriesOf } from './decode/series.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
@@ -46,6 +47,7 @@ export interface PipelineContext {
     | 'topic_template'
     | 'database'
     | 'measurement'
+    | 'csv_fields'
     | 'decoder'
   >;
   /** IANA zone for zone-less timestamps. */
@@ -61,7 +63,14 @@ export interface PipelineContext {
 
 /** Points ready for one database, or why the message carries nothing to store. */
 export type PipelineResult =
-  | { kind: 'points'; topology: Topology; database: string; points: Point[] }
+  | {
+      kind: 'points';
+      topology: Topology;
+      database: string;
+      points: Point[];
+      /** Parts of the payload left out, each with why (CSV lines with another field count). */
+      skipped?: readonly string[] | undefined;
+    }
   | { kind: 'ignore'; reason: string };
 
 /** Everything about a topic that does not depend on the payload. */
@@ -113,6 +122,11 @@ export class TopicRoutes {
 
 function routeOf(topic: string, app: PipelineContext['app']): Route {
   const topology = topicToTopology(topic, app);
+  if (app.csv_fields !== undefined) {
+    // `csv_fields = …`: every payload is CSV lines (`decode/csv-lines.ts`), error reports still skipped.
+    const slotClass = csvLinesSlotClass(topology.slot, app.csv_fields, topology.field);
+    return { topology, slotClass, address: undefined, seriesKeys: undefined };
+  }
   const slotClass =
     app.decoder === undefined
       ? classifySlot(topology.slot, topology.field)
@@ -167,7 +181,7 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
     };
   }
   const { address, seriesKeys } = route;
-  return addressedPoints(
+  const result = addressedPoints(
     route.topology,
     address,
     seriesKeys[decoded.kind],
@@ -176,6 +190,8 @@ export function messageToPoints(message: InboundMessage, ctx: PipelineContext): 
     message.receivedAt,
     ctx,
   );
+  if (decoded.skipped !== undefined && decoded.skipped.length > 0) result.skipped = decoded.skipped;
+  return result;
 }
 
 /**

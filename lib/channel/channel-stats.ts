@@ -4,6 +4,8 @@ export class ChannelStats {
   stored = 0;
   failed = 0;
   ignored = 0;
+  /** Parts of stored messages left out (CSV lines with another field count), counted one by one. */
+  skipped = 0;
   /** Error reports published, held back by the rate limit, or without a topic to go to. */
   errorReports = { published: 0, heldBack: 0, noBaseTopic: 0 };
   private last = { received: 0, stored: 0, failed: 0, heldBack: 0, at: Date.now() };

@@ -15,7 +15,7 @@ import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acq
 import type { SourceHandlers } from '../acquire/source/registry.js';
 import { canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
-import { DaqdError, errorMessage } from '../core/errors.js';
+import { DaqdError, DecodeError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import { ChannelStats } from './channel-stats.js';
@@ -157,10 +157,11 @@ export class Channel {
       }
       return Promise.resolve();
     }
-    const database = result.database;
+    const { database, skipped } = result;
     return deliver(result, this.ctx.batcher).then(
       () => {
         this.stats.stored++;
+        if (skipped !== undefined) this.partlySkipped(message, skipped);
       },
       (err: unknown) => this.failed(message, database, err),
     );
@@ -180,6 +181,20 @@ export class Channel {
       );
     }
     this.errors.report(message, err);
+  }
+
+  /**
+   * A message stored but for some of its parts (CSV lines with another field count): those are counted
+   * and answered on the error topic, naming the first; the rest of the message is stored.
+   */
+  private partlySkipped(message: InboundMessage, skipped: readonly string[]): void {
+    this.stats.skipped += skipped.length;
+    const first = skipped[0] ?? '';
+    const more = skipped.length > 1 ? ` (and ${skipped.length - 1} more)` : '';
+    if (this.ctx.log.isDebug()) {
+      this.ctx.log.debug(`realm '${this.ctx.app.realm}': '${message.topic}': skipped ${skipped.join('; ')}`);
+    }
+    this.errors.report(message, new DecodeError(`skipped ${skipped.length} line(s): ${first}${more}`));
   }
 
   /** The channel's way in for readings decoded already (its HTTP source's handler). */

@@ -1,4 +1,6 @@
 import { appDecoderProblem } from '../acquire/decode/app-decoder.js';
+import { parseCsvFields } from '../acquire/decode/csv-lines.js';
+import type { CsvColumn } from '../acquire/decode/decoder.js';
 import {
   STRATEGIES,
   strategyEntryPoints,
@@ -45,6 +47,7 @@ const APP_KEYS = [
   'topic_template',
   'database',
   'measurement',
+  'csv_fields',
   'decoder',
 ];
 
@@ -332,6 +335,7 @@ function readApp(
   }
   const naming = readNaming(reader, topicTemplate, templateText !== undefined);
   const decoder = readDecoder(reader);
+  const csvFields = readCsvFields(reader, templateText !== undefined);
   const ingestForwarder = forwarders.some((f) => f.route.role === 'ingest');
   const exportForwarder = forwarders.some((f) => f.route.role === 'export');
   const app: RealmApp = {
@@ -344,6 +348,7 @@ function readApp(
     database: naming.database,
     measurement: naming.measurement,
     decoder,
+    csv_fields: csvFields,
     mqtt_topics: topics,
     mqtt,
     mqtt_shared_group: group,
@@ -396,6 +401,29 @@ function readNaming(
     else naming[key] = compiled.template;
   }
   return naming;
+}
+
+/**
+ * `csv_fields = …` (CSV lines over MQTT, `acquire/decode/csv-lines.ts`): a preset name or a column list.
+ * Template apps only, so that mqttkit and basic slots stay decoded as in Kotori.
+ */
+function readCsvFields(reader: SectionReader, hasTemplate: boolean): CsvColumn[] | undefined {
+  const text = reader.string('csv_fields');
+  if (text === undefined) return undefined;
+  if (!hasTemplate) {
+    reader.problem('csv_fields', 'only an app with a topic_template takes csv_fields');
+    return undefined;
+  }
+  if (reader.has('decoder')) {
+    reader.problem('csv_fields', 'csv_fields and decoder both say how payloads are read: keep one');
+    return undefined;
+  }
+  const parsed = parseCsvFields(text);
+  if ('problem' in parsed) {
+    reader.problem('csv_fields', parsed.problem);
+    return undefined;
+  }
+  return parsed.columns;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CsvColumn } from '../acquire/decode/decoder.js';
 import type { TopicTemplate } from '../acquire/decode/strategy/topic-template.js';
 import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
@@ -144,6 +145,11 @@ export interface RealmApp {
    * realm instead of slot matching (see `acquire/decode/app-decoder.ts`); checked at load. Unset = slots.
    */
   decoder?: string | undefined;
+  /**
+   * `csv_fields = isems` or `csv_fields = a, b, status?:hex`: every MQTT payload of the app is CSV lines
+   * without a header, its cells named by these columns (`acquire/decode/csv-lines.ts`); template apps only.
+   */
+  csv_fields?: readonly CsvColumn[] | undefined;
   /** Subscriptions, MQTT filters. Default `<realm>/#`; with a topic template, its filter (`sensors/+/+`). */
   mqtt_topics: readonly string[];
   /** Broker of this realm: `[mqtt]` overlaid with `[<realm>:mqtt]`. */

@@ -12,12 +12,25 @@ export interface SlotMatch {
   kind: 'data' | 'event';
   /** The field a payload of one value is stored as (`data/<field>`). */
   field?: string | undefined;
+  /** The columns of the app's `csv_fields` (CSV lines over MQTT, `decode/csv-lines.ts`). */
+  columns?: readonly CsvColumn[] | undefined;
+}
+
+/** One column of CSV lines without a header (`csv_fields = a, b, status?:hex`). */
+export interface CsvColumn {
+  name: string;
+  /** `:hex`: the cell is a hexadecimal number (`300` → 768), as ISEMS writes its status. */
+  hex: boolean;
+  /** `?`: a line may end before it (only trailing columns are optional). */
+  optional: boolean;
 }
 
 /** The readings of one payload. */
 export interface DecodedReadings {
   kind: 'data' | 'event';
   readings: Record<string, unknown>[];
+  /** Parts of the payload left out, each with why (CSV lines with another field count). */
+  skipped?: readonly string[] | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { airrohrDecoder } from './airrohr.js';
 import { csvDecoder } from './csv.js';
+import { csvLinesDecoder } from './csv-lines.js';
 import type { BodyDecoder, Decoder, DocumentDecoder, SlotDecoder } from './decoder.js';
 import { formDecoder } from './form.js';
 import { jsonBodyDecoder } from './json-body.js';
@@ -36,6 +37,7 @@ export const DECODERS: readonly Decoder[] = [
   ndjsonDecoder,
   lineProtocolDecoder,
   plainValueDecoder,
+  csvLinesDecoder,
 ];
 
 /**
@@ -44,9 +46,18 @@ export const DECODERS: readonly Decoder[] = [
  */
 export const TEMPLATE_SLOT_DECODERS: readonly SlotDecoder[] = [plainValueDecoder];
 
-/** The slot decoders, in the order they are asked (those only for topic templates left out). */
+/**
+ * Slot decoders asked only when an app's own key configures them, never by slot name: CSV lines
+ * (`csv_fields = …`, `decode/csv-lines.ts`).
+ */
+export const CONFIGURED_SLOT_DECODERS: readonly SlotDecoder[] = [csvLinesDecoder];
+
+/** The slot decoders, in the order they are asked (those only for topic templates or app keys left out). */
 export const SLOT_DECODERS: readonly SlotDecoder[] = DECODERS.filter(
-  (decoder): decoder is SlotDecoder => decoder.takes === 'slot' && !TEMPLATE_SLOT_DECODERS.includes(decoder),
+  (decoder): decoder is SlotDecoder =>
+    decoder.takes === 'slot' &&
+    !TEMPLATE_SLOT_DECODERS.includes(decoder) &&
+    !CONFIGURED_SLOT_DECODERS.includes(decoder),
 );
 
 /** The body decoders, in registry order. */

@@ -5,6 +5,7 @@ import type {
   Decoder,
   DocumentDecoder,
   SlotDecoder,
+  SlotMatch,
 } from '../../../lib/acquire/decode/decoder.js';
 import { parseJsonExact } from '../../../lib/acquire/decode/json-exact.js';
 import { DecodeError } from '../../../lib/core/errors.js';
@@ -16,6 +17,8 @@ export interface DecoderCase {
   payload: string | Buffer;
   /** Slot decoders: the slot the payload came on. */
   slot?: string;
+  /** Slot decoders configured by an app key (CSV lines): the match the app gives, not the slot's own. */
+  match?: SlotMatch;
   /** Body decoders that remember a header: the channel's header before this body. */
   header?: CsvHeader;
   expected?: Record<string, unknown>[];
@@ -130,7 +133,7 @@ function decodeDocumentCase(decoder: DocumentDecoder, payload: Buffer) {
 
 function decodeSlotCase(decoder: SlotDecoder, c: DecoderCase, payload: Buffer) {
   const slot = c.slot ?? decoder.slots[0]!;
-  const match = decoder.matchSlot(slot);
+  const match = c.match ?? decoder.matchSlot(slot);
   expect(match, `'${decoder.name}' takes slot '${slot}'`).to.not.equal(undefined);
   return decoder.decode(slot, match!, payload);
 }

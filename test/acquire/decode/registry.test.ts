@@ -9,6 +9,7 @@ import {
 import { KNOWN_SLOTS } from '../../../lib/acquire/decode/slot.js';
 import { airrohrFixtures } from './airrohr.fixtures.js';
 import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './body.fixtures.js';
+import { csvLinesFixtures } from './csv-lines.fixtures.js';
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
@@ -33,6 +34,7 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   ttn: ttnFixtures,
   mysense: mysenseFixtures,
   'plain-value': plainValueFixtures,
+  'csv-lines': csvLinesFixtures,
 };
 
 describe('decoder registry', () => {
