@@ -8,6 +8,8 @@ export interface RealmCounters {
     stored: number;
     failed: number;
     ignored: number;
+    /** Parts of stored messages left out (CSV lines); channels without such parts may leave it out. */
+    skipped?: number;
     errorReports: { published: number; heldBack: number; noBaseTopic: number };
   };
 }
@@ -61,6 +63,11 @@ export class Metrics {
     perRealm('daqd_readings_received_total', 'Readings received (MQTT and HTTP)', (c) => c.stats.received);
     perRealm('daqd_readings_stored_total', 'Readings stored', (c) => c.stats.stored);
     perRealm('daqd_readings_failed_total', 'Readings refused or not stored', (c) => c.stats.failed);
+    perRealm(
+      'daqd_readings_skipped_total',
+      'Parts of stored messages left out (CSV lines with another field count)',
+      (c) => c.stats.skipped ?? 0,
+    );
     perRealm(
       'daqd_readings_ignored_total',
       'Messages on error topics, never handled (loop protection)',

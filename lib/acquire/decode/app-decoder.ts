@@ -86,7 +86,7 @@ function documentSlotDecoder(decoder: DocumentDecoder): SlotDecoder {
       );
       const documents = Array.isArray(value) ? value : [value];
       if (documents.length === 0) throw new DecodeError(`${where}: payload is an empty JSON array`);
-      const readings = documents.map((document: unknown, index) => {
+      const readings = documents.flatMap((document: unknown, index) => {
         const item = Array.isArray(value) ? `item ${index} of ` : '';
         if (!isJsonObject(document)) {
           throw new DecodeError(`${where}: ${item}payload is ${describeJson(document)}, not a JSON object`);
@@ -94,7 +94,8 @@ function documentSlotDecoder(decoder: DocumentDecoder): SlotDecoder {
         if (!decoder.recognises(document)) {
           throw new DecodeError(`${where}: ${item}payload is not a '${decoder.name}' document`);
         }
-        return decoder.decodeDocument(document);
+        // A vendor with several series per document (MySense: info and data) gives them all.
+        return decoder.decodeSeries?.(document) ?? [decoder.decodeDocument(document)];
       });
       return { kind: 'data', readings };
     },

@@ -32,6 +32,7 @@ describe('CSV lines over MQTT: ISEMS csvlog → InfluxDB (real mosquitto, real i
   let dir: string;
   let daemon: DaemonProcess | undefined;
   let publisher: mqtt.MqttClient;
+  let httpPort: number;
   const errors: { topic: string; body: Row }[] = [];
 
   async function select(query: string, database: string): Promise<Row[]> {
@@ -53,13 +54,14 @@ describe('CSV lines over MQTT: ISEMS csvlog → InfluxDB (real mosquitto, real i
   before(async () => {
     [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
     dir = await mkdtemp(path.join(tmpdir(), 'daqd-isems-'));
+    httpPort = await freePort();
     await mkdir(path.join(dir, 'apps'));
     await copyFile(path.join(ROOT, 'apps-available', 'isems.ini'), path.join(dir, 'apps', 'isems.ini'));
     const config = path.join(dir, 'daqd.ini');
     await writeFile(
       config,
       `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-isems-${path.basename(dir)}\n` +
+        `[http]\nport = ${httpPort}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-isems-${path.basename(dir)}\n` +
         `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
     );
     publisher = await mqtt.connectAsync(broker.url, { clientId: 'isems-test-publisher' });
@@ -114,6 +116,8 @@ describe('CSV lines over MQTT: ISEMS csvlog → InfluxDB (real mosquitto, real i
     const report = await eventually('an error report', async () => errors[0]);
     expect(report.topic).to.equal('/isems/Elektra-Dach/error.json');
     expect(report.body['message']).to.match(/skipped 1 line\(s\): line 3: 4 fields, expected 18 to 19/);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).to.include('daqd_readings_skipped_total{realm="isems"} 1\n');
   });
 
   it('stores the same log again as the same points: only a new line adds one', async () => {

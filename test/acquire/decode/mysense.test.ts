@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { appDecoding } from '../../../lib/acquire/decode/app-decoder.js';
+import { decodeSlotPayload } from '../../../lib/acquire/decode/slot.js';
 import { parseTopicTemplate } from '../../../lib/acquire/decode/strategy/topic-template.js';
 import { vendorDocuments } from '../../../lib/acquire/decode/vendor-document.js';
 import { messageToPoints, type PipelineContext } from '../../../lib/acquire/pipeline.js';
@@ -102,6 +104,17 @@ describe('MySense telegrams', () => {
         time: 1_494_778_772_000_000_000n,
       },
     ]);
+  });
+
+  it('give both series with the app key decoder = mysense too', () => {
+    const decoding = appDecoding('mysense', '', 'test_sense');
+    if (decoding.kind !== 'readings') throw new Error('expected readings');
+    const slotClass = { kind: 'decoder' as const, decoder: decoding.decoder, match: decoding.match };
+    const payload = Buffer.from(JSON.stringify(MYSENSE_TELEGRAM));
+    expect(decodeSlotPayload('', slotClass, payload)).to.deep.equal({
+      kind: 'data',
+      readings: [MYSENSE_INFO, MYSENSE_DATA],
+    });
   });
 
   it('refuse a malformed telegram instead of storing its raw fields', () => {
