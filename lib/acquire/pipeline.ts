@@ -3,6 +3,7 @@ import type { Point } from '../core/point.js';
 import { appDecoding, decodeLinePayload } from './decode/app-decoder.js';
 import { csvLinesSlotClass } from './decode/csv-lines.js';
 import { carriesErrors } from './decode/error-slot.js';
+import type { ParsedLine } from './decode/line-protocol.js';
 import { seriesOf } from './decode/series.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
 import { topicToTopology } from './decode/topic.js';
@@ -208,8 +209,32 @@ function linePoints(
   const { topology } = route;
   const lines = decodeLinePayload(topology.slot, topology.field, message.payload);
   route.address ??= topologyToStorage(topology, ctx.app);
-  const points = lines.map((line) => lineToPoint(line, message.receivedAt));
-  return { kind: 'points', topology, database: route.address.database, points };
+  return linePointsOf(topology, route.address.database, lines, message.receivedAt);
+}
+
+/**
+ * Stages 1 and 2 for a line-protocol body posted to a node's path of an app with
+ * `decoder = line-protocol` (HTTP ingest): its points as `linePoints` makes them from an MQTT payload.
+ * Throws `DecodeError`.
+ */
+export function linesToPoints(
+  topology: Topology,
+  payload: Buffer,
+  receivedAt: bigint,
+  app: PipelineContext['app'],
+): PipelineResult & { kind: 'points' } {
+  const lines = decodeLinePayload(topology.slot, topology.field, payload);
+  return linePointsOf(topology, topologyToStorage(topology, app).database, lines, receivedAt);
+}
+
+function linePointsOf(
+  topology: Topology,
+  database: string,
+  lines: readonly ParsedLine[],
+  receivedAt: bigint,
+): PipelineResult & { kind: 'points' } {
+  const points = lines.map((line) => lineToPoint(line, receivedAt));
+  return { kind: 'points', topology, database, points };
 }
 
 /** True when every key of `reading` with a value is a tag field: no field would be left to store. */

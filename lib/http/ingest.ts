@@ -1,9 +1,11 @@
 import type { Context } from 'koa';
+import { readsLineProtocol } from '../acquire/decode/app-decoder.js';
 import type { BodyDecoder } from '../acquire/decode/decoder.js';
 import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
 import { slotBodyDecoder } from '../acquire/decode/slot-body.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
+import { linesToPoints } from '../acquire/pipeline.js';
 import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import { type HttpSource, StoreInterruptedError } from '../acquire/source/http.js';
 import type { RealmApp } from '../config/settings.js';
@@ -64,6 +66,10 @@ export async function handleIngest(
     throw new NotFoundError(`no such address: ${errorMessage(err)}`);
   }
   const kind = route.slot;
+  if (readsLineProtocol(app.decoder)) {
+    await ingestLines(koa, channel, topology, receivedAt, started, ctx);
+    return;
+  }
   // A vendor's own POST (airrohr's `…/custom/airrohr`) is read by its slot's decoder, else by Content-Type.
   const decoder = slotBodyDecoder(topology.slot) ?? requestDecoder(koa);
   let headerKey = '';
@@ -122,6 +128,29 @@ async function ingestBody(
     ...body.messages.map((message) => ({ type: 'info', message })),
     { type: 'info', message: `Received #${count} readings` },
   ];
+}
+
+/**
+ * A body posted to an app with `decoder = line-protocol`: line protocol whatever its Content-Type, its
+ * lines stored as written in the node's database (`acquire/pipeline.ts` `linesToPoints`, as on MQTT);
+ * 200 with Kotori's message once stored. A bad line is a 400 naming it; nothing of the body is stored.
+ */
+async function ingestLines(
+  koa: Context,
+  channel: IngestChannel,
+  topology: Topology,
+  receivedAt: bigint,
+  started: number,
+  ctx: IngestContext,
+): Promise<void> {
+  const http = channel.httpSource;
+  if (http === undefined) throw new NotFoundError(`realm '${channel.app.realm}' takes no HTTP ingest`);
+  const bytes = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize));
+  const { database, points } = linesToPoints(topology, bytes, receivedAt, channel.app);
+  await http.storePoints(database, points);
+  ctx.metrics.observeIngest(channel.app.realm, (performance.now() - started) / 1000);
+  koa.status = 200;
+  koa.body = [{ type: 'info', message: `Received #${points.length} readings` }];
 }
 
 /** The body's decoder from `Content-Type`: 415 when it is missing, not one we read, or not UTF-8. */

@@ -22,12 +22,19 @@ import { DECODERS, decoderNamed } from './registry.js';
  * - the other body decoders (JSON, form, CSV, NDJSON) read HTTP bodies only: naming one is a
  *   configuration problem (`appDecoderProblem`).
  *
- * HTTP ingest is not changed by the key: bodies are read by their Content-Type as before.
+ * HTTP ingest: with `line-protocol`, a body posted to a node's path is line protocol whatever its
+ * Content-Type, stored as written in that node's database, as on MQTT (`http/ingest.ts`); the other
+ * decoders do not read HTTP bodies, which are read by their Content-Type as before.
  */
 export type AppDecoding = { kind: 'readings'; decoder: SlotDecoder; match: SlotMatch } | { kind: 'lines' };
 
 /** The decoder that reads MQTT payloads as line protocol when an app names it. */
 const LINE_PROTOCOL = 'line-protocol';
+
+/** True when `decoder = <name>` reads every payload (and HTTP body) as line protocol. */
+export function readsLineProtocol(name: string | undefined): boolean {
+  return name === LINE_PROTOCOL;
+}
 
 /** The names `decoder = …` may take, in registry order. */
 export const APP_DECODER_NAMES: readonly string[] = DECODERS.filter(
@@ -55,7 +62,7 @@ export function appDecoderProblem(name: string): { problem: string; known: reado
  * `name` was checked at load (`appDecoderProblem`): an unknown one is a programming error (plain `Error`).
  */
 export function appDecoding(name: string, slot: string, field: string | undefined): AppDecoding {
-  if (name === LINE_PROTOCOL) return { kind: 'lines' };
+  if (readsLineProtocol(name)) return { kind: 'lines' };
   const decoder = decoderNamed(name);
   if (decoder === undefined || decoder.takes === 'body') throw new Error(`no MQTT decoder named '${name}'`);
   if (decoder.takes === 'document') {

@@ -24,6 +24,7 @@ describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd p
   let dir: string;
   let daemon: DaemonProcess | undefined;
   let publisher: mqtt.MqttClient;
+  let httpPort = 0;
   const errors: { topic: string; body: Row }[] = [];
 
   async function select(database: string, measurement: string): Promise<Row[]> {
@@ -52,11 +53,16 @@ describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd p
       path.join(dir, 'apps', 'lp.ini'),
       '[lp]\ntype = application\nrealm = lp\napplication = mqttkit\ndecoder = line-protocol\n',
     );
+    await writeFile(
+      path.join(dir, 'apps', 'lph.ini'),
+      '[lph]\ntype = application\nrealm = lph\napplication = basic\nhttp_api = true\ndecoder = line-protocol\n',
+    );
+    httpPort = await freePort();
     const config = path.join(dir, 'daqd.ini');
     await writeFile(
       config,
       `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-dec-${path.basename(dir)}\n` +
+        `[http]\nlisten = 127.0.0.1\nport = ${httpPort}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-dec-${path.basename(dir)}\n` +
         `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
     );
     publisher = await mqtt.connectAsync(broker.url, { clientId: 'app-decoder-test-publisher' });
@@ -65,9 +71,10 @@ describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd p
       if (topic.endsWith('error.json')) errors.push({ topic, body: JSON.parse(payload.toString()) as Row });
     });
     daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 2 realm/);
+    await daemon.waitFor(/ready: 3 realm/);
     await daemon.waitFor(/connected to broker[^\n]*-ttn-mqtt'/);
     await daemon.waitFor(/connected to broker[^\n]*-lp'/);
+    await daemon.waitFor(/connected to broker[^\n]*-lph'/);
   });
 
   after(async () => {
@@ -150,6 +157,30 @@ describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd p
     expect(report.topic).to.equal('lp/lab/gw-1/node-2/error.json');
     expect(report.body['message']).to.match(/^slot 'lp': line 2: /);
     expect(await select('lp_lab', 'good')).to.deep.equal([]);
+  });
+
+  it('reads a body posted to a node of such an app as line protocol too, whatever its Content-Type', async () => {
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${httpPort}/api/lph/node-1/data`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+      });
+    const res = await post(
+      'cpu,host=a usage=0.25,n=7i 1700000000000000789\ncpu,host=b usage=0.5 1700000000000000790',
+    );
+    expect(res.status, await res.clone().text()).to.equal(200);
+    expect(await res.json()).to.deep.equal([{ type: 'info', message: 'Received #2 readings' }]);
+    const found = await rows('lph_node_1', 'cpu', 2);
+    expect(found).to.deep.equal([
+      { time: '2023-11-14T22:13:20.000000789Z', host: 'a', n: 7, usage: 0.25 },
+      { time: '2023-11-14T22:13:20.00000079Z', host: 'b', n: null, usage: 0.5 },
+    ]);
+
+    const bad = await post('disk free=1 1\ndisk free=');
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as Row)['message']).to.match(/line 2: /);
+    expect(await select('lph_node_1', 'disk')).to.deep.equal([]);
   });
 });
 
