@@ -4,7 +4,7 @@ import { parseJsonPayload } from './json-exact.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { type ParsedLine, parseLineProtocol } from './line-protocol.js';
 import { slotPayloadText } from './payload-text.js';
-import { DECODERS, decoderNamed } from './registry.js';
+import { CONFIGURED_SLOT_DECODERS, DECODERS, decoderNamed } from './registry.js';
 
 /**
  * The app key `decoder = <name>`: one decoder of `decode/registry.ts` takes every MQTT message of the
@@ -38,7 +38,9 @@ export function readsLineProtocol(name: string | undefined): boolean {
 
 /** The names `decoder = …` may take, in registry order. */
 export const APP_DECODER_NAMES: readonly string[] = DECODERS.filter(
-  (decoder) => decoder.takes !== 'body' || decoder.name === LINE_PROTOCOL,
+  (decoder) =>
+    (decoder.takes !== 'body' || decoder.name === LINE_PROTOCOL) &&
+    !(CONFIGURED_SLOT_DECODERS as readonly unknown[]).includes(decoder),
 ).map((decoder) => decoder.name);
 
 /**
@@ -48,6 +50,12 @@ export const APP_DECODER_NAMES: readonly string[] = DECODERS.filter(
 export function appDecoderProblem(name: string): { problem: string; known: readonly string[] } | undefined {
   const decoder = decoderNamed(name);
   if (decoder === undefined) return { problem: `unknown decoder '${name}'`, known: APP_DECODER_NAMES };
+  if ((CONFIGURED_SLOT_DECODERS as readonly unknown[]).includes(decoder)) {
+    return {
+      problem: `decoder '${name}' is chosen by its own app key (csv_fields), not by decoder`,
+      known: APP_DECODER_NAMES,
+    };
+  }
   if (!APP_DECODER_NAMES.includes(name)) {
     return {
       problem: `decoder '${name}' reads HTTP bodies only (chosen by their Content-Type), not MQTT payloads`,

@@ -59,6 +59,10 @@ describe('acquire/decode/app-decoder (the app key decoder = …)', () => {
       expect(appDecoderProblem('tnn')?.problem).to.equal("unknown decoder 'tnn'");
       expect(appDecoderProblem('csv')?.problem).to.match(/^decoder 'csv' reads HTTP bodies only/);
       expect(APP_DECODER_NAMES).not.to.include('csv');
+      expect(appDecoderProblem('csv-lines')?.problem).to.equal(
+        "decoder 'csv-lines' is chosen by its own app key (csv_fields), not by decoder",
+      );
+      expect(APP_DECODER_NAMES).not.to.include('csv-lines');
     });
   });
 
