@@ -152,19 +152,11 @@ function appSlotClass(name: string, topology: Topology): Route['slotClass'] {
 export type Delivery = Pick<WriteBatcher, 'add'>;
 
 /**
- * Stage 3: hands a message's points to delivery. Resolves once they are stored (in the store or the
+ * Stage 3: hands points for one database to delivery: a message's or a body's points, or points that
+ * arrived as points (InfluxDB line protocol). Resolves once they are stored (in the store or the
  * durable spool): only then may the reading be acknowledged. Rejects with `StorageError`.
  */
-export function deliver(result: PipelineResult & { kind: 'points' }, delivery: Delivery): Promise<void> {
-  return delivery.add(result.database, result.points);
-}
-
-/**
- * Stage 3 for points that arrived as points (InfluxDB line protocol: `decode/line-protocol.ts` reads
- * them, `sanitize/line-points.ts` checks them, `sanitize/storage-address.ts` says whether the
- * database is the realm's). Resolves once stored; rejects with `StorageError`.
- */
-export function deliverPoints(database: string, points: readonly Point[], delivery: Delivery): Promise<void> {
+export function deliver(database: string, points: readonly Point[], delivery: Delivery): Promise<void> {
   return delivery.add(database, points);
 }
 

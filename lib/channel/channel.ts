@@ -3,7 +3,6 @@ import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
 import {
   deliver,
-  deliverPoints,
   messageToPoints,
   type PipelineContext,
   type PipelineResult,
@@ -158,7 +157,7 @@ export class Channel {
       return Promise.resolve();
     }
     const { database, skipped } = result;
-    return deliver(result, this.ctx.batcher).then(
+    return deliver(result.database, result.points, this.ctx.batcher).then(
       () => {
         this.stats.stored++;
         if (skipped !== undefined) this.partlySkipped(message, skipped);
@@ -205,15 +204,8 @@ export class Channel {
   };
 
   /** Stores points that arrived as points (line protocol) through delivery. Throws `StorageError`. */
-  async storePoints(database: string, points: readonly Point[]): Promise<void> {
-    this.stats.received += points.length;
-    try {
-      await deliverPoints(database, points, this.ctx.batcher);
-      this.stats.stored += points.length;
-    } catch (err) {
-      this.stats.failed += points.length;
-      throw err;
-    }
+  storePoints(database: string, points: readonly Point[]): Promise<void> {
+    return this.counted(points.length, () => deliver(database, points, this.ctx.batcher));
   }
 
   /**
@@ -235,14 +227,21 @@ export class Channel {
     readings: readonly Record<string, unknown>[],
     receivedAt: bigint,
   ): Promise<number> {
-    this.stats.received += readings.length;
-    try {
+    await this.counted(readings.length, () => {
       const result = readingsToPoints(topology, kind, readings, receivedAt, this.pipeline);
-      await deliver(result, this.ctx.batcher);
-      this.stats.stored += readings.length;
-      return readings.length;
+      return deliver(result.database, result.points, this.ctx.batcher);
+    });
+    return readings.length;
+  }
+
+  /** Counts `count` readings received, then stored or failed as `store` settles; rethrows its error. */
+  private async counted(count: number, store: () => Promise<void>): Promise<void> {
+    this.stats.received += count;
+    try {
+      await store();
+      this.stats.stored += count;
     } catch (err) {
-      this.stats.failed += readings.length;
+      this.stats.failed += count;
       throw err;
     }
   }

@@ -108,7 +108,7 @@ describe('acquire/pipeline', () => {
         context(),
       );
       if (result.kind !== 'points') expect.fail(`nothing to store: ${result.reason}`);
-      await deliver(result, batcher);
+      await deliver(result.database, result.points, batcher);
       expect(sink.writes).to.deep.equal([{ database: 'acme_net_1', values: [7] }]);
       sink.poison.add(8);
       const rejected = messageToPoints(
@@ -116,7 +116,7 @@ describe('acquire/pipeline', () => {
         context(),
       );
       if (rejected.kind !== 'points') expect.fail('nothing to store');
-      const err = await deliver(rejected, batcher).then(
+      const err = await deliver(rejected.database, rejected.points, batcher).then(
         () => undefined,
         (e: unknown) => e,
       );
