@@ -1,11 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { Level } from 'level';
-import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { MessageHandler } from '../acquire/source/source.js';
 import type { MainMqttSettings } from '../config/settings.js';
 import { DaqdError, errorMessage } from '../core/errors.js';
@@ -13,6 +10,7 @@ import type { Log } from '../core/log.js';
 import { BrokerAccess } from './access-control.js';
 import { AdmissionGate } from './admission.js';
 import { installExactDedupe } from './exact-dedupe.js';
+import { BrokerListeners } from './listeners.js';
 import { PublishTaps, type TapDone, type TapHold } from './publish-tap.js';
 import { type IncomingPersistence, Qos2Ledger } from './qos2-ledger.js';
 import { openSessionStore } from './session-store.js';
@@ -90,9 +88,7 @@ export class EmbeddedBroker {
   /** Per client, the hand-over still waiting for the QoS 2 ledger: later messages go after it. */
   private readonly handing = new WeakMap<Client, Promise<void>>();
   private broker: Aedes | undefined;
-  private server: Server | undefined;
-  private wsHttp: HttpServer | undefined;
-  private wss: WebSocketServer | undefined;
+  private readonly listeners: BrokerListeners;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -103,6 +99,7 @@ export class EmbeddedBroker {
     this.taps = new PublishTaps({ log: ctx.log });
     this.access = new BrokerAccess({ settings: ctx.settings, log: ctx.log });
     this.admission = new AdmissionGate({ open: ctx.admitLater !== true });
+    this.listeners = new BrokerListeners({ log: ctx.log });
   }
 
   /** Lets outside clients in (see `admitLater`), the held ones first. */
@@ -177,14 +174,12 @@ export class EmbeddedBroker {
 
   /** Where the broker listens once started (the OS's port when `settings.port` is 0). */
   address(): { host: string; port: number } | undefined {
-    const address = this.server?.address() as AddressInfo | null | undefined;
-    return address ? { host: address.address, port: address.port } : undefined;
+    return this.listeners.address();
   }
 
   /** Where the WebSocket listener listens once started; undefined when `websocket_port` is 0. */
   websocketAddress(): { host: string; port: number } | undefined {
-    const address = this.wsHttp?.address() as AddressInfo | null | undefined;
-    return address ? { host: address.address, port: address.port } : undefined;
+    return this.listeners.websocketAddress();
   }
 
   /**
@@ -230,14 +225,9 @@ export class EmbeddedBroker {
     if (this.access.trustsUserNames) {
       this.log.warning('embedded broker: acl_file without password_file: user names are taken on trust');
     }
-    const wsPort = this.settings.websocket_port;
     try {
       await this.openStore();
-      const listens = [this.listen(this.tcpServer(), host, port, '')];
-      if (wsPort > 0) listens.push(this.listen(this.websocketServer(), host, wsPort, ' (WebSocket)'));
-      // Both are awaited before anything is closed again, so a failed start leaves no listener behind.
-      const failed = (await Promise.allSettled(listens)).find((r) => r.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
+      await this.listeners.open(this.broker!, host, port, this.settings.websocket_port);
     } catch (err) {
       await this.close();
       throw err;
@@ -307,48 +297,6 @@ export class EmbeddedBroker {
     emitter.on('error', (err: Error) => this.log.error(`embedded broker: ${err.message}`));
   }
 
-  private tcpServer(): Server {
-    const broker = this.broker!;
-    this.server = createServer((socket) => broker.handle(socket));
-    return this.server;
-  }
-
-  /** An HTTP server that upgrades to WebSocket and hands each connection to aedes as a stream. */
-  private websocketServer(): HttpServer {
-    const broker = this.broker!;
-    const http = createHttpServer((_request, response) => {
-      response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
-      response.end('MQTT over WebSocket only\n');
-    });
-    const wss = new WebSocketServer({ server: http });
-    // aedes takes the stream's errors from here on, as it does a TCP socket's.
-    wss.on('connection', (socket, request) => broker.handle(createWebSocketStream(socket), request));
-    // The HTTP server's listen errors are handled in `listen`; ws re-emits them here as well.
-    wss.on('error', () => undefined);
-    this.wsHttp = http;
-    this.wss = wss;
-    return http;
-  }
-
-  private listen(server: Server, host: string, port: number, what: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.message;
-        reject(
-          new DaqdError('broker', `embedded broker: cannot listen on ${host}:${port}${what}: ${reason}`, {
-            cause: err,
-          }),
-        );
-      };
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.log.error(`embedded broker${what}: ${err.message}`));
-        resolve();
-      });
-    });
-  }
-
   /**
    * Hands an admitted publish to the taps. QoS 2 (exactly once, see `Qos2Ledger`): a packet the session
    * store still holds was taken and stored before, so only its PUBREC is repeated; any other goes
@@ -407,26 +355,16 @@ export class EmbeddedBroker {
   }
 
   private async close(): Promise<void> {
-    const { server, wsHttp, wss, broker, persistence, db } = this;
-    this.server = undefined;
-    this.wsHttp = undefined;
-    this.wss = undefined;
+    const { broker, persistence, db } = this;
     this.broker = undefined;
     this.persistence = undefined;
     this.qos2 = undefined;
     this.db = undefined;
     // Held messages stay unacknowledged: their publishers send them again after the restart.
     this.taps.abort(new DaqdError('broker', 'embedded broker is stopping'));
-    // Stop accepting first; a server's close completes once aedes has closed every client.
-    const serversClosed = Promise.all([server, wsHttp].map(closeServer));
-    const wssClosed = new Promise<void>((resolve) =>
-      wss === undefined ? resolve() : wss.close(() => resolve()),
-    );
-    if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()));
-    // Whatever aedes did not close: a handshake that completed while it closed, a plain HTTP request.
-    for (const socket of wss?.clients ?? []) socket.terminate();
-    wsHttp?.closeAllConnections();
-    await Promise.all([serversClosed, wssClosed]);
+    await this.listeners.close(async () => {
+      if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    });
     try {
       if (persistence !== undefined) await persistence.destroy();
       else await db?.close();
@@ -434,10 +372,4 @@ export class EmbeddedBroker {
       this.log.warning(`embedded broker: closing session store: ${errorMessage(err)}`);
     }
   }
-}
-
-function closeServer(server: Server | undefined): Promise<void> {
-  return server?.listening === true
-    ? new Promise<void>((resolve) => server.close(() => resolve()))
-    : Promise.resolve();
 }

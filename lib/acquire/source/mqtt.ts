@@ -1,18 +1,13 @@
-import mqtt, {
-  ErrorWithSubackPacket,
-  type IConnackPacket,
-  type IPublishPacket,
-  type ISubscriptionMap,
-  type MqttClient,
-  type Packet,
-} from 'mqtt';
+import mqtt, { type IConnackPacket, type MqttClient, type Packet } from 'mqtt';
 import type { MqttSettings } from '../../config/settings.js';
-import { backoffDelay } from '../../core/backoff-delay.js';
 import { DaqdError, errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
-import { closeReason, endConnection, type MqttConnection, reasonName } from './mqtt-connection.js';
+import { closeReason, endConnection, type MqttConnection } from './mqtt-connection.js';
 import { MqttInbound } from './mqtt-inbound.js';
 import { type MqttTlsFiles, mqttClientOptions, readTlsFiles } from './mqtt-options.js';
+import { ReconnectSchedule } from './mqtt-reconnect.js';
+import { ResumedRetained } from './mqtt-retained.js';
+import { subscribeFilters } from './mqtt-subscribe.js';
 import { MqttVersionChoice } from './mqtt-version.js';
 import type { MessageHandler, Publisher, Source } from './source.js';
 
@@ -49,14 +44,6 @@ export interface MqttStopOptions {
 
 /** `start()` returns by then at the latest, connected or not (e.g. a broker that drops SYNs). */
 const START_WAIT_MS = 5_000;
-/** Retry delays (ms): the first about RETRY_BASE, doubling up to RETRY_MAX, with jitter. */
-const RETRY_BASE = 500;
-const RETRY_MAX = 30_000;
-/**
- * A connection that lasted this long resets the backoff. A shorter one does not, so a broker that
- * accepts and then drops us (e.g. another client with our id) is retried ever more slowly.
- */
-const STABLE_MS = 30_000;
 
 type State = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -92,18 +79,14 @@ export class MqttSource implements Source, Publisher {
   private subscribed = false;
   /** What the current outage was logged as; undefined while connected. */
   private outage: string | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly reconnect = new ReconnectSchedule(() => this.connect());
   private releaseStart: (() => void) | undefined;
   /** Takes the PUBLISHes: receive window, handlers in flight, their PUBACKs. */
   private readonly inbound: MqttInbound;
-  /** An MQTT 3.1.1 connection whose session the broker resumed: see `skipRetained`. */
-  private resumedV4: MqttConnection | undefined;
-  /** Retained messages passed over on `resumedV4`. */
-  private retainedSkipped = 0;
+  /** Passes over the retained messages a resumed MQTT 3.1.1 session sends again. */
+  private readonly retained: ResumedRetained;
   /** A connection ended on purpose (`recycle`), so its close is not logged as a loss. */
   private recycled: MqttConnection | undefined;
-  /** Failed or short-lived connections in a row: the step on the backoff schedule. */
-  private failures = 0;
   private tls: MqttTlsFiles = {};
   private readonly url: string;
   private readonly filters: readonly string[];
@@ -114,6 +97,7 @@ export class MqttSource implements Source, Publisher {
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     this.url = `${settings.protocol}://${host}:${settings.port}`;
     this.filters = ctx.sharedGroup ? ctx.topics.map((t) => `$share/${ctx.sharedGroup}/${t}`) : ctx.topics;
+    this.retained = new ResumedRetained({ log: ctx.log, url: this.url });
     this.inbound = new MqttInbound({
       log: ctx.log,
       onMessage: ctx.onMessage,
@@ -215,8 +199,7 @@ export class MqttSource implements Source, Publisher {
       return;
     }
     this.state = 'stopping';
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.reconnect.cancel();
     this.startDone();
     // Packets MQTT.js still holds are passed over unacknowledged now (see MqttInbound.onPublish).
     this.inbound.resume(this.conn);
@@ -231,7 +214,6 @@ export class MqttSource implements Source, Publisher {
   }
 
   private connect(): void {
-    this.retryTimer = undefined;
     if (this.state !== 'running') return;
     const version = this.protocol.version;
     let client: MqttClient;
@@ -242,7 +224,7 @@ export class MqttSource implements Source, Publisher {
       // MQTT.js refused its options (a configuration problem): say so, and do not throw from a timer.
       this.ctx.log.error(`mqtt: cannot connect to ${this.url}: ${errorMessage(err)}`);
       this.startDone();
-      this.retry(RETRY_MAX);
+      this.reconnect.slowest();
       return;
     }
     const conn: MqttConnection = {
@@ -260,7 +242,7 @@ export class MqttSource implements Source, Publisher {
     };
     this.conn = conn;
     client.handleMessage = (packet, callback) => {
-      if (packet.retain && conn === this.resumedV4) this.skipRetained(packet, callback);
+      if (this.retained.passesOver(conn, packet)) this.retained.skip(packet, callback);
       else this.inbound.onPublish(conn, packet, callback);
     };
     client.on('packetreceive', (packet: Packet) => {
@@ -282,8 +264,7 @@ export class MqttSource implements Source, Publisher {
     if (conn !== this.conn) return;
     conn.up = true;
     conn.upSince = Date.now();
-    this.resumedV4 = conn.version === 4 && connack.sessionPresent ? conn : undefined;
-    this.retainedSkipped = 0;
+    this.retained.connected(conn, connack.sessionPresent);
     if (this.state !== 'running') return;
     if (conn.version === 4 && this.protocol.guessed) {
       this.ctx.log.notice(`mqtt: broker ${this.url} closes MQTT 5 connections; using MQTT 3.1.1`);
@@ -308,55 +289,17 @@ export class MqttSource implements Source, Publisher {
     else this.startDone();
   }
 
-  /**
-   * Passes over (acknowledges, does not handle) a retained message on a resumed MQTT 3.1.1 session.
-   * Each run subscribes again (see `onConnect`), and a 3.1.1 broker then sends every retained message
-   * of the filters anew, RETAIN set (MQTT 3.1.1, 3.8.4): a reading the session delivered before, which
-   * would be stored once more, with a new receive time, on every restart. What the session queued
-   * meanwhile comes with RETAIN cleared (3.3.1.3) and is handled as usual. MQTT 5 asks the broker not
-   * to send them at all (`rh = 1`). One case 3.1.1 cannot tell apart: a filter added to the app since
-   * the session was made has its retained messages passed over too.
-   */
-  private skipRetained(packet: IPublishPacket, callback: () => void): void {
-    if (this.retainedSkipped++ === 0) {
-      this.ctx.log.info(
-        `mqtt: passing over the retained messages broker ${this.url} sends again on subscribing ` +
-          '(MQTT 3.1.1, session resumed: daqd has had them)',
-      );
-    } else if (this.ctx.log.isDebug()) {
-      this.ctx.log.debug(`mqtt: retained message on '${packet.topic}' passed over`);
-    }
-    // MQTT.js sends the PUBACK.
-    callback();
-  }
-
   private subscribe(conn: MqttConnection): void {
-    if (this.filters.length === 0) {
-      this.subscribed = true;
-      this.startDone();
-      return;
-    }
-    const map: ISubscriptionMap = {};
-    for (const filter of this.filters) map[filter] = conn.version === 5 ? { qos: 1, rh: 1 } : { qos: 1 };
-    conn.client.subscribe(map, (err, granted) => {
-      if (conn !== this.conn) return;
-      let codes: readonly number[];
-      if (err instanceof ErrorWithSubackPacket) codes = err.packet.granted as number[];
-      else if (err) {
-        // The connection went away; the next one subscribes again.
-        this.ctx.log.debug(`mqtt: subscribe interrupted: ${err.message}`);
-        return;
-      } else codes = (granted ?? []).map((g) => g.qos);
-      this.filters.forEach((filter, i) => {
-        const code = codes[i] ?? 0;
-        if (code >= 0x80) {
-          const reason = reasonName(code);
-          this.ctx.log.error(`mqtt: broker ${this.url} refused the subscription '${filter}' (${reason})`);
-        }
-      });
-      this.subscribed = true;
-      this.ctx.log.debug(`mqtt: subscribed ${this.filters.map((f) => `'${f}'`).join(', ')}`);
-      this.startDone();
+    subscribeFilters({
+      conn,
+      filters: this.filters,
+      url: this.url,
+      log: this.ctx.log,
+      current: () => conn === this.conn,
+      subscribed: () => {
+        this.subscribed = true;
+        this.startDone();
+      },
     });
   }
 
@@ -384,7 +327,7 @@ export class MqttSource implements Source, Publisher {
     if (this.state !== 'running') return;
 
     if (conn.up) {
-      if (Date.now() - conn.upSince >= STABLE_MS) this.failures = 0;
+      this.reconnect.ended(conn.upSince);
       if (conn !== this.recycled) {
         this.ctx.log.warning(
           `mqtt: lost connection to broker ${this.url} (${closeReason(conn)}); reconnecting`,
@@ -393,21 +336,21 @@ export class MqttSource implements Source, Publisher {
       this.recycled = undefined;
       this.outage = 'unreachable';
       this.protocol.connectionLost();
-      this.retry(this.nextDelay());
+      this.reconnect.backoff();
       return;
     }
 
     const fallback = this.protocol.notAccepted(conn);
     if (fallback === 'refused') {
       this.ctx.log.notice(`mqtt: broker ${this.url} does not support MQTT 5; using MQTT 3.1.1`);
-      this.retry(0);
+      this.reconnect.after(0);
       return;
     }
     if (fallback === 'guessed') {
       this.ctx.log.debug(
         `mqtt: broker ${this.url} closed the connection after an MQTT 5 CONNECT; trying 3.1.1`,
       );
-      this.retry(0);
+      this.reconnect.after(0);
       return;
     }
 
@@ -425,15 +368,6 @@ export class MqttSource implements Source, Publisher {
       this.ctx.log.debug(`mqtt: still cannot connect to ${this.url} (${closeReason(conn)})`);
     }
     this.startDone();
-    this.retry(this.nextDelay());
-  }
-
-  private nextDelay(): number {
-    return backoffDelay(this.failures++, RETRY_BASE, RETRY_MAX);
-  }
-
-  private retry(delayMs: number): void {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), delayMs);
+    this.reconnect.backoff();
   }
 }
