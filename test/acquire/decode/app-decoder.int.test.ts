@@ -1,16 +1,14 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import { APP_DECODER_NAMES } from '../../../lib/acquire/decode/app-decoder.js';
-import { DaemonProcess, freePort, ROOT, runCli } from '../../support/daqd.js';
+import { runCli } from '../../support/daqd.js';
+import { type DaqdStack, type ErrorReport, type Row, startDaqdStack } from '../../support/daqd-stack.js';
 import { eventually } from '../../support/eventually.js';
-import { type InfluxdProcess, startInfluxd } from '../../support/influxd.js';
-import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
+import type { InfluxdProcess } from '../../support/influxd.js';
 import { TTN_UPLINK } from './ttn.fixtures.js';
-
-type Row = Record<string, unknown>;
 
 /**
  * The app key `decoder = …` through a daqd process, with a real mosquitto and a real influxd: the shipped
@@ -19,69 +17,36 @@ type Row = Record<string, unknown>;
  */
 describe('decoder = …: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
   this.timeout(120_000);
-  let broker: MosquittoProcess;
+  let stack: DaqdStack;
   let influx: InfluxdProcess;
-  let dir: string;
-  let daemon: DaemonProcess | undefined;
   let publisher: mqtt.MqttClient;
   let httpPort = 0;
-  const errors: { topic: string; body: Row }[] = [];
-
-  async function select(database: string, measurement: string): Promise<Row[]> {
-    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
-      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-    };
-    const series = answer.results[0]?.series?.[0];
-    if (series === undefined) return [];
-    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
-
-  function rows(database: string, measurement: string, n = 1): Promise<Row[]> {
-    return eventually(`${n} row(s) in ${database}.${measurement}`, async () => {
-      const found = await select(database, measurement);
-      return found.length >= n ? found : undefined;
-    });
-  }
+  let errors: ErrorReport[];
+  const select = (database: string, measurement: string) => stack.select(database, measurement);
+  const rows = (database: string, measurement: string, n?: number) => stack.rows(database, measurement, n);
 
   before(async () => {
-    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-app-decoder-'));
-    await mkdir(path.join(dir, 'apps'));
-    // The app as shipped.
-    await copyFile(path.join(ROOT, 'apps-available', 'ttn-mqtt.ini'), path.join(dir, 'apps', 'ttn-mqtt.ini'));
-    await writeFile(
-      path.join(dir, 'apps', 'lp.ini'),
-      '[lp]\ntype = application\nrealm = lp\napplication = mqttkit\ndecoder = line-protocol\n',
-    );
-    await writeFile(
-      path.join(dir, 'apps', 'lph.ini'),
-      '[lph]\ntype = application\nrealm = lph\napplication = basic\nhttp_api = true\ndecoder = line-protocol\n',
-    );
-    httpPort = await freePort();
-    const config = path.join(dir, 'daqd.ini');
-    await writeFile(
-      config,
-      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nlisten = 127.0.0.1\nport = ${httpPort}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-dec-${path.basename(dir)}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
-    );
-    publisher = await mqtt.connectAsync(broker.url, { clientId: 'app-decoder-test-publisher' });
-    await publisher.subscribeAsync('#', { qos: 0 });
-    publisher.on('message', (topic, payload) => {
-      if (topic.endsWith('error.json')) errors.push({ topic, body: JSON.parse(payload.toString()) as Row });
+    stack = await startDaqdStack({
+      name: 'app-decoder',
+      shipped: ['ttn-mqtt.ini'],
+      apps: {
+        'lp.ini': '[lp]\ntype = application\nrealm = lp\napplication = mqttkit\ndecoder = line-protocol\n',
+        'lph.ini':
+          '[lph]\ntype = application\nrealm = lph\napplication = basic\nhttp_api = true\ndecoder = line-protocol\n',
+      },
+      errorTopics: '#',
+      readyWhen: [
+        /ready: 3 realm/,
+        /connected to broker[^\n]*-ttn-mqtt'/,
+        /connected to broker[^\n]*-lp'/,
+        /connected to broker[^\n]*-lph'/,
+      ],
     });
-    daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 3 realm/);
-    await daemon.waitFor(/connected to broker[^\n]*-ttn-mqtt'/);
-    await daemon.waitFor(/connected to broker[^\n]*-lp'/);
-    await daemon.waitFor(/connected to broker[^\n]*-lph'/);
+    ({ influx, publisher, httpPort, errors } = stack);
   });
 
   after(async () => {
-    await daemon?.stop();
-    await publisher?.endAsync();
-    await Promise.all([broker?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('stores a TTN v3 uplink from v3/<app>@<tenant>/devices/<device>/up as the webhook does', async () => {

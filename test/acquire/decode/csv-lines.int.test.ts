@@ -1,15 +1,8 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import mqtt from 'mqtt';
-import { DaemonProcess, freePort, ROOT } from '../../support/daqd.js';
+import type mqtt from 'mqtt';
+import { type DaqdStack, type ErrorReport, startDaqdStack } from '../../support/daqd-stack.js';
 import { eventually } from '../../support/eventually.js';
-import { type InfluxdProcess, startInfluxd } from '../../support/influxd.js';
-import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
 import { ISEMS_LINE } from './csv-lines.fixtures.js';
-
-type Row = Record<string, unknown>;
 
 /** Three good lines of one node (the second without status) and one with another field count. */
 const LOG = [
@@ -27,58 +20,25 @@ const LOG = [
  */
 describe('CSV lines over MQTT: ISEMS csvlog → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
   this.timeout(120_000);
-  let broker: MosquittoProcess;
-  let influx: InfluxdProcess;
-  let dir: string;
-  let daemon: DaemonProcess | undefined;
+  let stack: DaqdStack;
   let publisher: mqtt.MqttClient;
   let httpPort: number;
-  const errors: { topic: string; body: Row }[] = [];
-
-  async function select(query: string, database: string): Promise<Row[]> {
-    const answer = (await influx.query(query, database)) as {
-      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-    };
-    const series = answer.results[0]?.series?.[0];
-    if (series === undefined) return [];
-    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
-
-  function rows(database: string, n: number): Promise<Row[]> {
-    return eventually(`${n} row(s) in ${database}.sensors`, async () => {
-      const found = await select('SELECT * FROM "sensors"', database);
-      return found.length >= n ? found : undefined;
-    });
-  }
+  let errors: ErrorReport[];
+  const select = (query: string, database: string) => stack.query(query, database);
+  const rows = (database: string, n: number) => stack.rows(database, 'sensors', n);
 
   before(async () => {
-    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-isems-'));
-    httpPort = await freePort();
-    await mkdir(path.join(dir, 'apps'));
-    await copyFile(path.join(ROOT, 'apps-available', 'isems.ini'), path.join(dir, 'apps', 'isems.ini'));
-    const config = path.join(dir, 'daqd.ini');
-    await writeFile(
-      config,
-      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${httpPort}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-isems-${path.basename(dir)}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
-    );
-    publisher = await mqtt.connectAsync(broker.url, { clientId: 'isems-test-publisher' });
-    await publisher.subscribeAsync('/isems/+/error.json', { qos: 0 });
-    publisher.on('message', (topic, payload) =>
-      errors.push({ topic, body: JSON.parse(payload.toString()) as Row }),
-    );
-    daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 1 realm/);
-    await daemon.waitFor(/connected to broker[^\n]*-isems'/);
+    stack = await startDaqdStack({
+      name: 'isems',
+      shipped: ['isems.ini'],
+      errorTopics: '/isems/+/error.json',
+      readyWhen: [/ready: 1 realm/, /connected to broker[^\n]*-isems'/],
+    });
+    ({ publisher, httpPort, errors } = stack);
   });
 
   after(async () => {
-    await daemon?.stop();
-    await publisher?.endAsync();
-    await Promise.all([broker?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('stores every good line of a log once, at its own timestamp, and answers the bad one', async () => {

@@ -1,15 +1,9 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import mqtt from 'mqtt';
-import { DaemonProcess, freePort, ROOT } from '../../support/daqd.js';
+import type mqtt from 'mqtt';
+import { type DaqdStack, type ErrorReport, startDaqdStack } from '../../support/daqd-stack.js';
 import { eventually } from '../../support/eventually.js';
-import { type InfluxdProcess, startInfluxd } from '../../support/influxd.js';
-import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
+import type { InfluxdProcess } from '../../support/influxd.js';
 import { MYSENSE_TELEGRAM } from './mysense.fixtures.js';
-
-type Row = Record<string, unknown>;
 
 /**
  * MySense end to end: the shipped `apps-available/mysense.ini` in a daqd process, MySense's documented
@@ -17,56 +11,24 @@ type Row = Record<string, unknown>;
  */
 describe('MySense: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
   this.timeout(120_000);
-  let broker: MosquittoProcess;
+  let stack: DaqdStack;
   let influx: InfluxdProcess;
-  let dir: string;
-  let daemon: DaemonProcess | undefined;
   let publisher: mqtt.MqttClient;
-  const errors: { topic: string; body: Row }[] = [];
-
-  async function select(database: string, measurement: string): Promise<Row[]> {
-    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
-      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-    };
-    const series = answer.results[0]?.series?.[0];
-    if (series === undefined) return [];
-    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
-
-  function rows(database: string, measurement: string, n = 1): Promise<Row[]> {
-    return eventually(`${n} row(s) in ${database}.${measurement}`, async () => {
-      const found = await select(database, measurement);
-      return found.length >= n ? found : undefined;
-    });
-  }
+  let errors: ErrorReport[];
+  const rows = (database: string, measurement: string, n?: number) => stack.rows(database, measurement, n);
 
   before(async () => {
-    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-mysense-'));
-    await mkdir(path.join(dir, 'apps'));
-    await copyFile(path.join(ROOT, 'apps-available', 'mysense.ini'), path.join(dir, 'apps', 'mysense.ini'));
-    const config = path.join(dir, 'daqd.ini');
-    await writeFile(
-      config,
-      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-ms-${path.basename(dir)}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
-    );
-    publisher = await mqtt.connectAsync(broker.url, { clientId: 'mysense-test-publisher' });
-    await publisher.subscribeAsync('IoS/+/error.json', { qos: 0 });
-    publisher.on('message', (topic, payload) =>
-      errors.push({ topic, body: JSON.parse(payload.toString()) as Row }),
-    );
-    daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 1 realm/);
-    await daemon.waitFor(/connected to broker[^\n]*-mysense'/);
+    stack = await startDaqdStack({
+      name: 'mysense',
+      shipped: ['mysense.ini'],
+      errorTopics: 'IoS/+/error.json',
+      readyWhen: [/ready: 1 realm/, /connected to broker[^\n]*-mysense'/],
+    });
+    ({ influx, publisher, errors } = stack);
   });
 
   after(async () => {
-    await daemon?.stop();
-    await publisher?.endAsync();
-    await Promise.all([broker?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it("stores MySense's telegram in <project>_<serial>: series info and data, tagged", async () => {

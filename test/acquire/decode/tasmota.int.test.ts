@@ -1,15 +1,8 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import mqtt from 'mqtt';
-import { DaemonProcess, freePort, ROOT } from '../../support/daqd.js';
+import type mqtt from 'mqtt';
+import { type DaqdStack, type ErrorReport, type Row, startDaqdStack } from '../../support/daqd-stack.js';
 import { eventually } from '../../support/eventually.js';
-import { type InfluxdProcess, startInfluxd } from '../../support/influxd.js';
-import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
 import { SONOFF_SC_SENSOR, STATE_MESSAGE, WEMOS_MULTI_SENSOR } from './tasmota.fixtures.js';
-
-type Row = Record<string, unknown>;
 
 /**
  * Tasmota end to end: a device's documented `tele/SENSOR` and `tele/STATE` payloads, published to a
@@ -19,21 +12,10 @@ type Row = Record<string, unknown>;
  */
 describe('Tasmota: MQTT → InfluxDB (real mosquitto, real influxd, daqd process, shipped app)', function () {
   this.timeout(120_000);
-  let broker: MosquittoProcess;
-  let influx: InfluxdProcess;
-  let dir: string;
-  let daemon: DaemonProcess | undefined;
+  let stack: DaqdStack;
   let publisher: mqtt.MqttClient;
-  const errors: { topic: string; body: Row }[] = [];
-
-  async function select(database: string, measurement: string): Promise<Row[]> {
-    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
-      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-    };
-    const series = answer.results[0]?.series?.[0];
-    if (series === undefined) return [];
-    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
+  let errors: ErrorReport[];
+  const select = (database: string, measurement: string) => stack.select(database, measurement);
 
   /** The one row of a measurement, once it is there. */
   function row(database: string, measurement: string): Promise<Row> {
@@ -50,32 +32,18 @@ describe('Tasmota: MQTT → InfluxDB (real mosquitto, real influxd, daqd process
   }
 
   before(async () => {
-    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-tasmota-'));
-    await mkdir(path.join(dir, 'apps'));
-    await copyFile(path.join(ROOT, 'apps-available', 'tasmota.ini'), path.join(dir, 'apps', 'tasmota.ini'));
-    const config = path.join(dir, 'daqd.ini');
-    await writeFile(
-      config,
-      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = Europe/Berlin\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-${path.basename(dir)}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
-    );
-    publisher = await mqtt.connectAsync(broker.url, { clientId: `tasmota-test-${path.basename(dir)}` });
-    await publisher.subscribeAsync('tasmota/#', { qos: 0 });
-    publisher.on('message', (topic, payload) => {
-      if (topic.endsWith('/error.json')) errors.push({ topic, body: JSON.parse(payload.toString()) as Row });
+    stack = await startDaqdStack({
+      name: 'tasmota',
+      shipped: ['tasmota.ini'],
+      timezone: 'Europe/Berlin',
+      errorTopics: 'tasmota/#',
+      readyWhen: [/ready: 1 realm/, /connected to broker/],
     });
-    daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 1 realm/);
-    await daemon.waitFor(/connected to broker/);
+    ({ publisher, errors } = stack);
   });
 
   after(async () => {
-    await daemon?.stop();
-    await publisher?.endAsync();
-    await Promise.all([broker?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('stores a SENSOR reading as <sensor>.<value> at its Time, read in the configured zone', async () => {

@@ -1,14 +1,11 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import mqtt from 'mqtt';
-import { DaemonProcess, freePort, ROOT, runCli } from '../../../support/daqd.js';
+import type mqtt from 'mqtt';
+import { runCli } from '../../../support/daqd.js';
+import { type DaqdStack, type ErrorReport, startDaqdStack } from '../../../support/daqd-stack.js';
 import { eventually } from '../../../support/eventually.js';
-import { type InfluxdProcess, startInfluxd } from '../../../support/influxd.js';
-import { type MosquittoProcess, startMosquitto } from '../../../support/mosquitto.js';
-
-type Row = Record<string, unknown>;
 
 /**
  * Topic templates, plain values and naming templates through a daqd process, with a real mosquitto and
@@ -16,66 +13,32 @@ type Row = Record<string, unknown>;
  */
 describe('topic templates: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
   this.timeout(120_000);
-  let broker: MosquittoProcess;
-  let influx: InfluxdProcess;
-  let dir: string;
-  let daemon: DaemonProcess | undefined;
+  let stack: DaqdStack;
   let publisher: mqtt.MqttClient;
-  const errors: { topic: string; body: Row }[] = [];
-
-  async function select(database: string, measurement: string): Promise<Row[]> {
-    const answer = (await influx.query(`SELECT * FROM "${measurement}"`, database)) as {
-      results: { series?: { columns: string[]; values: unknown[][] }[] }[];
-    };
-    const series = answer.results[0]?.series?.[0];
-    if (series === undefined) return [];
-    return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
-  }
-
-  function rows(database: string, measurement: string, n = 1): Promise<Row[]> {
-    return eventually(`${n} row(s) in ${database}.${measurement}`, async () => {
-      const found = await select(database, measurement);
-      return found.length >= n ? found : undefined;
-    });
-  }
+  let errors: ErrorReport[];
+  const rows = (database: string, measurement: string, n?: number) => stack.rows(database, measurement, n);
 
   before(async () => {
-    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-template-'));
-    await mkdir(path.join(dir, 'apps'));
-    // The app as shipped.
-    await copyFile(
-      path.join(ROOT, 'apps-available', 'telegraf-sensors.ini'),
-      path.join(dir, 'apps', 'telegraf-sensors.ini'),
-    );
-    await writeFile(
-      path.join(dir, 'apps', 'mysense.ini'),
-      '[mysense]\ntype = application\nrealm = mysense\ntopic_template = IoS/{project}/{serial}\n' +
-        'database = {project}_{serial}\nmeasurement = data\n',
-    );
-    const config = path.join(dir, 'daqd.ini');
-    await writeFile(
-      config,
-      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = var\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
-        `[http]\nport = ${await freePort()}\n[mqtt]\nport = ${broker.port}\nclient_id = daqd-tpl-${path.basename(dir)}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
-    );
-    publisher = await mqtt.connectAsync(broker.url, { clientId: 'template-test-publisher' });
-    await publisher.subscribeAsync('sensors/+/error.json', { qos: 0 });
-    publisher.on('message', (topic, payload) =>
-      errors.push({ topic, body: JSON.parse(payload.toString()) as Row }),
-    );
-    daemon = new DaemonProcess(config);
-    await daemon.waitFor(/ready: 2 realm/);
-    await daemon.waitFor(/connected to broker[^\n]*-sensors'/);
-    await daemon.waitFor(/connected to broker[^\n]*-mysense'/);
+    stack = await startDaqdStack({
+      name: 'template',
+      shipped: ['telegraf-sensors.ini'],
+      apps: {
+        'mysense.ini':
+          '[mysense]\ntype = application\nrealm = mysense\ntopic_template = IoS/{project}/{serial}\n' +
+          'database = {project}_{serial}\nmeasurement = data\n',
+      },
+      errorTopics: 'sensors/+/error.json',
+      readyWhen: [
+        /ready: 2 realm/,
+        /connected to broker[^\n]*-sensors'/,
+        /connected to broker[^\n]*-mysense'/,
+      ],
+    });
+    ({ publisher, errors } = stack);
   });
 
   after(async () => {
-    await daemon?.stop();
-    await publisher?.endAsync();
-    await Promise.all([broker?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it("stores Telegraf's plain values: sensors/livingroom/temperature 21.5 → sensors_livingroom.sensors", async () => {
