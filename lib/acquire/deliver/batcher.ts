@@ -1,65 +1,15 @@
-import { backoffDelay } from '../../core/backoff-delay.js';
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import type { Sink } from '../sink/sink.js';
+import type { BatchLimits } from './batch-limits.js';
 import type { DeadLetterStore } from './dead-letter.js';
 import { isolateRejected } from './isolate-rejected.js';
+import { type PendingBatch, PendingBatches, type Waiter } from './pending-batches.js';
 import type { Spool } from './spool.js';
 import { SpoolReplayer } from './spool-replayer.js';
-
-/**
- * Batching limits: a batch is written when it holds `batch_size` points, when it is `flush_interval` ms
- * old, or when no point has joined it for `flush_idle` ms.
- */
-export interface BatchLimits {
-  batch_size: number;
-  flush_interval: number;
-  /**
-   * Idle time that closes a batch early (default 2 ms). Readings wait for their acknowledgement, so
-   * once the broker's receive window is full (or every HTTP client waits for its answer) no more
-   * arrive: waiting any longer then only stalls the flow. Readings that come together (one socket
-   * read, one burst of requests) arrive well within it and still share a write.
-   */
-  flush_idle?: number;
-}
-
-/**
- * Default `flush_idle`, ms. Measured with `npm run bench` (bench/README.md): 10 ms capped 64 single-reading
- * HTTP clients at ~2,600 requests/s and gave 35 ms median latency at 5,000 MQTT readings/s; 2 ms gives
- * ~5,500 requests/s and 6 ms, with batches as large as before under full load.
- */
-const DEFAULT_FLUSH_IDLE = 2;
-
-/** What /health tells of the spool (see `WriteBatcher.spoolHealth`). */
-export interface SpoolHealth {
-  /** A spool is configured (`[storage] spool_max_mb` > 0). */
-  enabled: boolean;
-  /** False while readings wait because a spool write failed. */
-  ok: boolean;
-  /** The last failure. */
-  problem?: string;
-  /** When the spool started failing (ISO 8601). */
-  failing_since?: string;
-  /** Failed spool writes since then (every batch's every attempt). */
-  failed_writes?: number;
-}
-
-interface Waiter {
-  start: number;
-  end: number;
-  resolve: () => void;
-  reject: (err: StorageError) => void;
-}
-
-interface Pending {
-  points: Point[];
-  waiters: Waiter[];
-  timer: NodeJS.Timeout | undefined;
-  /** When the first and the latest points joined (ms, monotonic). */
-  firstAt: number;
-  lastAt: number;
-}
+import { type SpoolHealth, SpoolWriter } from './spool-writer.js';
+import { StoreWriter } from './store-writer.js';
 
 /**
  * Collects points per database and writes them in batches, so one HTTP write carries thousands of
@@ -79,22 +29,14 @@ interface Pending {
  *   dead-letter store and their callers get the `StorageError`; the good ones are stored.
  */
 export class WriteBatcher {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingBatches;
   private readonly chains = new Map<string, Promise<void>>();
   private stopping = false;
-  private giveUp = false;
-  private outage: string | undefined;
-  private readonly sleepers = new Set<() => void>();
   private queued = 0;
   private readonly replaying = new Map<string, Promise<void>>();
+  private readonly writer: StoreWriter;
+  private readonly spoolWriter: SpoolWriter | undefined;
   private readonly replayer: SpoolReplayer | undefined;
-  /** Databases with a batch waiting because its spool write failed. */
-  private readonly spoolFailures = new Set<string>();
-  private spoolFailingSince: number | undefined;
-  private spoolFailedWrites = 0;
-  private spoolProblem: string | undefined;
-  /** The "spool is full" warning was logged and nothing got into the spool or the store since. */
-  private spoolFull = false;
 
   constructor(
     private readonly ctx: {
@@ -109,13 +51,29 @@ export class WriteBatcher {
     },
   ) {
     const spool = ctx.spool;
+    const writer = new StoreWriter({
+      sink: ctx.sink,
+      log: ctx.log,
+      observeWrite: ctx.observeWrite,
+      spooled: spool !== undefined,
+      queued: () => this.queued,
+    });
+    this.writer = writer;
+    this.pending = new PendingBatches({
+      limits: ctx.limits,
+      flush: (database) => this.flushDatabase(database),
+    });
+    this.spoolWriter =
+      spool === undefined
+        ? undefined
+        : new SpoolWriter({ spool, writer, log: ctx.log, replay: (database) => this.replay(database) });
     this.replayer =
       spool === undefined
         ? undefined
         : new SpoolReplayer({
             spool,
-            write: (database, points) => this.writeOnce(database, points),
-            sleep: (ms) => this.sleep(ms),
+            write: (database, points) => writer.writeOnce(database, points),
+            sleep: (ms) => writer.sleep(ms),
             stopped: () => this.stopping,
             deadLetter: ctx.deadLetter,
             log: ctx.log,
@@ -146,15 +104,7 @@ export class WriteBatcher {
    * (ENOSPC, EIO, EMFILE, …): its readings are not acknowledged until it is retried with success.
    */
   get spoolHealth(): SpoolHealth {
-    if (this.ctx.spool === undefined) return { enabled: false, ok: true };
-    if (this.spoolFailingSince === undefined) return { enabled: true, ok: true };
-    return {
-      enabled: true,
-      ok: false,
-      problem: this.spoolProblem ?? 'spool write failed',
-      failing_since: new Date(this.spoolFailingSince).toISOString(),
-      failed_writes: this.spoolFailedWrites,
-    };
+    return this.spoolWriter?.health ?? { enabled: false, ok: true };
   }
 
   /** Points accepted but not yet stored. */
@@ -169,89 +119,16 @@ export class WriteBatcher {
    * settles once every one of its parts has, rejecting with the first error a part got.
    */
   add(database: string, points: readonly Point[]): Promise<void> {
-    if (this.giveUp) return Promise.reject(new StorageError('daqd is shutting down', true));
+    if (this.writer.givenUp) return Promise.reject(new StorageError('daqd is shutting down', true));
     return new Promise<void>((resolve, reject) => {
-      const now = performance.now();
-      const size = Math.max(1, Math.floor(this.ctx.limits.batch_size));
-      let batch = this.openBatch(database, now);
       this.queued += points.length;
-      if (points.length <= size - batch.points.length) {
-        // One reading (MQTT) or a small upload: one waiter, no extra closures.
-        this.append(batch, points, 0, points.length, resolve, reject);
-      } else {
-        const settle = partsSettle(
-          partCount(points.length, size - batch.points.length, size),
-          resolve,
-          reject,
-        );
-        let at = 0;
-        for (;;) {
-          const take = Math.min(size - batch.points.length, points.length - at);
-          this.append(batch, points, at, at + take, settle.resolve, settle.reject);
-          at += take;
-          if (at === points.length) break;
-          this.flushDatabase(database);
-          batch = this.openBatch(database, now);
-        }
-      }
-      if (batch.points.length >= size || this.stopping) {
-        this.flushDatabase(database);
-      } else if (batch.timer === undefined) {
-        this.armTimer(database, batch, now);
-      }
+      this.pending.add(database, points, resolve, reject, this.stopping);
     });
-  }
-
-  /** The pending batch of `database`, a new one when there is none. */
-  private openBatch(database: string, now: number): Pending {
-    let batch = this.pending.get(database);
-    if (batch === undefined) {
-      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
-      this.pending.set(database, batch);
-    }
-    batch.lastAt = now;
-    return batch;
-  }
-
-  /** Appends `points[from, to)` to the batch, with the waiter told when they are stored. */
-  private append(
-    batch: Pending,
-    points: readonly Point[],
-    from: number,
-    to: number,
-    resolve: () => void,
-    reject: (err: StorageError) => void,
-  ): void {
-    const start = batch.points.length;
-    for (let i = from; i < to; i++) batch.points.push(points[i] as Point);
-    batch.waiters.push({ start, end: batch.points.length, resolve, reject });
-  }
-
-  /** One timer per batch, re-armed instead of reset on every point (cheap on the hot path). */
-  private armTimer(database: string, batch: Pending, now: number): void {
-    const idle = this.ctx.limits.flush_idle ?? DEFAULT_FLUSH_IDLE;
-    const wait = Math.min(
-      idle - (now - batch.lastAt),
-      this.ctx.limits.flush_interval - (now - batch.firstAt),
-    );
-    batch.timer = setTimeout(
-      () => {
-        batch.timer = undefined;
-        if (this.pending.get(database) !== batch) return;
-        const at = performance.now();
-        if (at - batch.lastAt >= idle || at - batch.firstAt >= this.ctx.limits.flush_interval) {
-          this.flushDatabase(database);
-        } else {
-          this.armTimer(database, batch, at);
-        }
-      },
-      Math.max(wait, 0),
-    );
   }
 
   /** Writes everything queued now and waits until it is stored (or failed for good). */
   async flush(): Promise<void> {
-    for (const database of [...this.pending.keys()]) this.flushDatabase(database);
+    for (const database of this.pending.databases()) this.flushDatabase(database);
     await Promise.all([...this.chains.values()]);
   }
 
@@ -265,8 +142,7 @@ export class WriteBatcher {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        this.giveUp = true;
-        for (const wake of this.sleepers) wake();
+        this.writer.giveUp(true);
         resolve();
       }, deadline);
     });
@@ -276,15 +152,13 @@ export class WriteBatcher {
       await Promise.race([Promise.all(this.replaying.values()), expired]);
     } finally {
       clearTimeout(timer);
-      this.giveUp = true;
+      this.writer.giveUp(false);
     }
   }
 
   private flushDatabase(database: string): void {
-    const batch = this.pending.get(database);
+    const batch = this.pending.take(database);
     if (batch === undefined) return;
-    this.pending.delete(database);
-    if (batch.timer !== undefined) clearTimeout(batch.timer);
     const previous = this.chains.get(database) ?? Promise.resolve();
     const next = previous.then(() => this.writeBatch(database, batch));
     this.chains.set(database, next);
@@ -293,10 +167,12 @@ export class WriteBatcher {
     });
   }
 
-  private async writeBatch(database: string, batch: Pending): Promise<void> {
+  private async writeBatch(database: string, batch: PendingBatch): Promise<void> {
     const { points, waiters } = batch;
     try {
-      await this.store(database, points);
+      await (this.spoolWriter === undefined
+        ? this.writer.writeWithRetry(database, points)
+        : this.spoolWriter.store(database, points));
       for (const w of waiters) w.resolve();
     } catch (err) {
       const failure =
@@ -309,79 +185,6 @@ export class WriteBatcher {
     } finally {
       this.queued -= points.length;
     }
-  }
-
-  /**
-   * Stores a batch: into the store, or into the spool while the database has batches there (they go
-   * first) or when the store fails retryably. When neither takes it (the store down and the spool full,
-   * or its write failing: ENOSPC, EIO, EMFILE), both are tried again with backoff until one does or
-   * `stop` gives up; the batch's readings stay unacknowledged meanwhile. Never a rejection for a failed
-   * durable write: a rejected reading would wait unacknowledged for a new connection that never comes.
-   */
-  private async store(database: string, points: readonly Point[]): Promise<void> {
-    const spool = this.ctx.spool;
-    if (spool === undefined) return this.writeWithRetry(database, points);
-    for (let attempt = 0; ; attempt++) {
-      // Asked again on every attempt: the replayer may have written and released the database meanwhile.
-      if (!spool.holds(database)) {
-        try {
-          await this.writeOnce(database, points);
-          this.spoolRecovered(database);
-          return;
-        } catch (err) {
-          if (!(err instanceof StorageError) || !err.retryable) throw err;
-        }
-      }
-      let appended: boolean;
-      try {
-        appended = await spool.append(database, points);
-      } catch (err) {
-        this.spoolFailed(database, err);
-        appended = false;
-      }
-      if (appended) {
-        this.spoolRecovered(database);
-        this.replay(database);
-        return;
-      }
-      if (this.giveUp)
-        throw new StorageError('neither the store nor the spool takes readings, and daqd is stopping', true);
-      if (!this.spoolFailures.has(database) && !this.spoolFull) {
-        this.spoolFull = true;
-        this.ctx.log.warning(
-          `spool is full (${(spool.bytes / 2 ** 20).toFixed(0)} MB): readings of '${database}' wait for the store`,
-        );
-      }
-      await this.sleep(backoffDelay(attempt));
-    }
-  }
-
-  /** A durable write failed: logged when the spool starts failing, not for every batch or attempt. */
-  private spoolFailed(database: string, err: unknown): void {
-    const problem = errorMessage(err);
-    this.spoolFailedWrites++;
-    this.spoolProblem = problem;
-    if (this.spoolFailures.size === 0 && this.spoolFailingSince === undefined) {
-      this.spoolFailingSince = Date.now();
-      this.ctx.log.error(
-        `${problem}; retrying with backoff, readings stay unacknowledged until the spool or the store takes them`,
-      );
-    }
-    this.spoolFailures.add(database);
-  }
-
-  /** A batch got into the spool or the store: the end of a failing spool's trouble for `database`. */
-  private spoolRecovered(database: string): void {
-    this.spoolFull = false;
-    if (!this.spoolFailures.delete(database) || this.spoolFailures.size > 0) return;
-    const since = this.spoolFailingSince ?? Date.now();
-    this.ctx.log.notice(
-      `spool: readings are stored again, after ${this.spoolFailedWrites} failed spool write(s) ` +
-        `in ${((Date.now() - since) / 1000).toFixed(0)} s`,
-    );
-    this.spoolFailingSince = undefined;
-    this.spoolFailedWrites = 0;
-    this.spoolProblem = undefined;
   }
 
   /**
@@ -398,7 +201,7 @@ export class WriteBatcher {
   ): Promise<void> {
     const notStored = await isolateRejected(
       {
-        write: (db, pts) => this.writeWithRetry(db, pts),
+        write: (db, pts) => this.writer.writeWithRetry(db, pts),
         deadLetter: this.ctx.deadLetter,
         log: this.ctx.log,
       },
@@ -426,89 +229,4 @@ export class WriteBatcher {
       .finally(() => this.replaying.delete(database));
     this.replaying.set(database, run);
   }
-
-  /** One write to the store; logs when it starts failing and when it is back. */
-  private async writeOnce(database: string, points: readonly Point[]): Promise<void> {
-    const started = performance.now();
-    let ok = false;
-    try {
-      await this.ctx.sink.write(database, points);
-      ok = true;
-    } catch (err) {
-      // A damaged database is no outage (the sink names it once, at error level): others may be fine.
-      if (err instanceof StorageError && err.retryable && !err.corrupt && this.outage === undefined) {
-        this.outage = err.message;
-        this.ctx.log.warning(
-          `storage '${this.ctx.sink.kind}' failed: ${err.message}; ` +
-            (this.ctx.spool === undefined
-              ? `retrying, ${this.queued} points waiting`
-              : 'keeping readings in the spool until it is back'),
-        );
-      }
-      throw err;
-    } finally {
-      this.ctx.observeWrite?.((performance.now() - started) / 1000, ok);
-    }
-    if (this.outage !== undefined) {
-      this.ctx.log.notice(
-        `storage '${this.ctx.sink.kind}' is back` +
-          (this.ctx.spool === undefined ? `; writing the ${this.queued} queued points` : ''),
-      );
-      this.outage = undefined;
-    }
-  }
-
-  private async writeWithRetry(database: string, points: readonly Point[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.writeOnce(database, points);
-        return;
-      } catch (err) {
-        if (!(err instanceof StorageError) || !err.retryable || this.giveUp) throw err;
-        await this.sleep(backoffDelay(attempt));
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
-  }
-}
-
-/** How many batches an add of `length` points spans when `room` points still fit in the pending one. */
-function partCount(length: number, room: number, size: number): number {
-  return 1 + Math.ceil((length - room) / size);
-}
-
-/**
- * Waiter callbacks shared by the `parts` parts of one add: the add resolves when all parts are stored,
- * or rejects with the first part's error once all have settled (so nothing of it is still in flight).
- */
-function partsSettle(
-  parts: number,
-  resolve: () => void,
-  reject: (err: StorageError) => void,
-): { resolve: () => void; reject: (err: StorageError) => void } {
-  let left = parts;
-  let failure: StorageError | undefined;
-  const done = () => {
-    if (--left > 0) return;
-    if (failure === undefined) resolve();
-    else reject(failure);
-  };
-  return {
-    resolve: done,
-    reject: (err) => {
-      failure ??= err;
-      done();
-    },
-  };
 }

@@ -1,0 +1,167 @@
+import type { StorageError } from '../../core/errors.js';
+import type { Point } from '../../core/point.js';
+import { type BatchLimits, DEFAULT_FLUSH_IDLE } from './batch-limits.js';
+
+/** A caller waiting for `points[start, end)` of a batch to be stored. */
+export interface Waiter {
+  start: number;
+  end: number;
+  resolve: () => void;
+  reject: (err: StorageError) => void;
+}
+
+/** A batch being filled: its points and the callers waiting for them. */
+export interface PendingBatch {
+  points: Point[];
+  waiters: Waiter[];
+  timer: NodeJS.Timeout | undefined;
+  /** When the first and the latest points joined (ms, monotonic). */
+  firstAt: number;
+  lastAt: number;
+}
+
+/**
+ * The batch being filled for each database. A batch is handed to `flush` when it holds `batch_size`
+ * points, when it is `flush_interval` ms old, or when no point has joined it for `flush_idle` ms.
+ */
+export class PendingBatches {
+  private readonly pending = new Map<string, PendingBatch>();
+
+  constructor(
+    private readonly ctx: {
+      limits: BatchLimits;
+      /** Takes the database's pending batch (with `take`) to write it. */
+      flush: (database: string) => void;
+    },
+  ) {}
+
+  /** Databases with a pending batch. */
+  databases(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** Removes the pending batch of `database` and stops its timer. */
+  take(database: string): PendingBatch | undefined {
+    const batch = this.pending.get(database);
+    if (batch === undefined) return undefined;
+    this.pending.delete(database);
+    if (batch.timer !== undefined) clearTimeout(batch.timer);
+    return batch;
+  }
+
+  /**
+   * Adds points to the batches of `database`; `resolve`/`reject` are called once they are all stored.
+   * No batch holds more than `batch_size` points: points that do not fit in the pending batch fill it,
+   * and the rest continue in the next batches of the same database. Such an add settles once every one
+   * of its parts has, rejecting with the first error a part got. With `flushNow`, the last batch is
+   * flushed at once.
+   */
+  add(
+    database: string,
+    points: readonly Point[],
+    resolve: () => void,
+    reject: (err: StorageError) => void,
+    flushNow: boolean,
+  ): void {
+    const now = performance.now();
+    const size = Math.max(1, Math.floor(this.ctx.limits.batch_size));
+    let batch = this.openBatch(database, now);
+    if (points.length <= size - batch.points.length) {
+      // One reading (MQTT) or a small upload: one waiter, no extra closures.
+      this.append(batch, points, 0, points.length, resolve, reject);
+    } else {
+      const settle = partsSettle(partCount(points.length, size - batch.points.length, size), resolve, reject);
+      let at = 0;
+      for (;;) {
+        const take = Math.min(size - batch.points.length, points.length - at);
+        this.append(batch, points, at, at + take, settle.resolve, settle.reject);
+        at += take;
+        if (at === points.length) break;
+        this.ctx.flush(database);
+        batch = this.openBatch(database, now);
+      }
+    }
+    if (batch.points.length >= size || flushNow) {
+      this.ctx.flush(database);
+    } else if (batch.timer === undefined) {
+      this.armTimer(database, batch, now);
+    }
+  }
+
+  /** The pending batch of `database`, a new one when there is none. */
+  private openBatch(database: string, now: number): PendingBatch {
+    let batch = this.pending.get(database);
+    if (batch === undefined) {
+      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
+      this.pending.set(database, batch);
+    }
+    batch.lastAt = now;
+    return batch;
+  }
+
+  /** Appends `points[from, to)` to the batch, with the waiter told when they are stored. */
+  private append(
+    batch: PendingBatch,
+    points: readonly Point[],
+    from: number,
+    to: number,
+    resolve: () => void,
+    reject: (err: StorageError) => void,
+  ): void {
+    const start = batch.points.length;
+    for (let i = from; i < to; i++) batch.points.push(points[i] as Point);
+    batch.waiters.push({ start, end: batch.points.length, resolve, reject });
+  }
+
+  /** One timer per batch, re-armed instead of reset on every point (cheap on the hot path). */
+  private armTimer(database: string, batch: PendingBatch, now: number): void {
+    const idle = this.ctx.limits.flush_idle ?? DEFAULT_FLUSH_IDLE;
+    const wait = Math.min(
+      idle - (now - batch.lastAt),
+      this.ctx.limits.flush_interval - (now - batch.firstAt),
+    );
+    batch.timer = setTimeout(
+      () => {
+        batch.timer = undefined;
+        if (this.pending.get(database) !== batch) return;
+        const at = performance.now();
+        if (at - batch.lastAt >= idle || at - batch.firstAt >= this.ctx.limits.flush_interval) {
+          this.ctx.flush(database);
+        } else {
+          this.armTimer(database, batch, at);
+        }
+      },
+      Math.max(wait, 0),
+    );
+  }
+}
+
+/** How many batches an add of `length` points spans when `room` points still fit in the pending one. */
+function partCount(length: number, room: number, size: number): number {
+  return 1 + Math.ceil((length - room) / size);
+}
+
+/**
+ * Waiter callbacks shared by the `parts` parts of one add: the add resolves when all parts are stored,
+ * or rejects with the first part's error once all have settled (so nothing of it is still in flight).
+ */
+function partsSettle(
+  parts: number,
+  resolve: () => void,
+  reject: (err: StorageError) => void,
+): { resolve: () => void; reject: (err: StorageError) => void } {
+  let left = parts;
+  let failure: StorageError | undefined;
+  const done = () => {
+    if (--left > 0) return;
+    if (failure === undefined) resolve();
+    else reject(failure);
+  };
+  return {
+    resolve: done,
+    reject: (err) => {
+      failure ??= err;
+      done();
+    },
+  };
+}
