@@ -168,9 +168,9 @@ export class Daemon {
     );
   }
 
-  /** SIGHUP: re-reads the realm apps and the embedded broker's password and ACL files. */
+  /** SIGHUP: re-reads the realm apps, the HTTP access file and certificate, and the broker's access files. */
   async hangup(): Promise<void> {
-    await Promise.all([this.reload(), this.broker?.reloadAccess()]);
+    await Promise.all([this.reload(), this.broker?.reloadAccess(), this.http?.reloadAccess()]);
   }
 
   /**

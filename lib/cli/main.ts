@@ -24,6 +24,7 @@ Commands:
   dead-letters list     list the points the store rejected for good, per database
   dead-letters replay [DATABASE...]
                         write them to the store again (after fixing the cause)
+  passwd [--token] NAME set a user's password (or make a token) in the HTTP access file
 
 Options:
   -c, --config FILE     main configuration file (default: $DAQD_CONFIG, $KOTORI_CONFIG,
@@ -34,6 +35,8 @@ Options:
                         channels, the MQTT clients and built-in broker, the store, the HTTP API,
                         or the named realms only
       --dry-run         dead-letters replay: print what would be written, write nothing
+      --token, --delete, --access-file FILE
+                        passwd: make a token, remove the user, edit FILE instead of [http] access_file
   -v, --version         print the version and exit
   -h, --help            print help (also: daqd COMMAND --help)
 `,
@@ -70,6 +73,17 @@ points as line protocol and writes nothing.
 Exit codes: 0 all replayed (or nothing to do), 1 points left in a file or the store unavailable
 (then the file is left as it was), 64 usage, 78 invalid configuration.
 `,
+  passwd: `Usage: daqd passwd [--token | --delete] NAME [--access-file FILE] [--config FILE]
+
+Writes NAME's scrypt hash into the [users] section of the HTTP access file ([http] access_file
+of the main file, or --access-file FILE), creating the file (mode 0600) when it is missing.
+The password is read from stdin (asked twice on a terminal), never from the command line.
+--token makes a random token and prints it once as NAME.SECRET, for 'Authorization: Bearer
+NAME.SECRET' (or Basic with user NAME and password SECRET). --delete removes NAME.
+Then grant NAME scopes in a [realm:<realm>] section (read, write, admin) and send SIGHUP.
+
+Exit codes: 0 done, 1 failed, 64 usage, 78 no access file configured.
+`,
 };
 
 function version(): string {
@@ -105,6 +119,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     out(help);
     return 0;
+  }
+  if ((values.token || values.delete || values['access-file'] !== undefined) && command !== 'passwd') {
+    err(`daqd ${command}: --token, --delete and --access-file are for 'passwd' only`);
+    return EXIT_USAGE;
   }
   if (values['dry-run'] && command !== 'dead-letters') {
     err(`daqd ${command}: --dry-run is for 'dead-letters replay' only`);
@@ -144,6 +162,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         out,
         err,
       });
+    case 'passwd':
+      if (values.token && values.delete) {
+        err('daqd passwd: --token and --delete exclude each other');
+        return EXIT_USAGE;
+      }
+      return (await import('./passwd.js')).runPasswd(rest, {
+        configFile: config,
+        env,
+        accessFile: values['access-file'],
+        token: values.token === true,
+        remove: values.delete === true,
+        input: process.stdin,
+        out,
+        err,
+      });
     default:
       err(`daqd: unknown command '${command}'`);
       err("Try 'daqd --help'.");
@@ -162,6 +195,9 @@ function parse(argv: readonly string[]) {
       config: { type: 'string', short: 'c' },
       debug: { type: 'boolean', short: 'd' },
       'dry-run': { type: 'boolean' },
+      token: { type: 'boolean' },
+      delete: { type: 'boolean' },
+      'access-file': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
       ...DEBUG_FLAG_OPTIONS,

@@ -1,5 +1,5 @@
 import { loadMainSettings } from '../config/load.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { createLog } from '../core/log.js';
 import { Daemon } from '../daemon.js';
 import { EXIT_CONFIG } from './check.js';
@@ -73,7 +73,8 @@ export async function runDaemon(options: {
     await daemon.start();
   } catch (err) {
     log.error(`daqd: ${errorMessage(err)}`);
-    exitCode = 1;
+    // An access file broken between the check and the start is a configuration problem too.
+    exitCode = err instanceof ConfigError ? EXIT_CONFIG : 1;
     await daemon.stop(0);
     resolveStopped();
   }

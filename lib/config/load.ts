@@ -3,6 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { httpFileProblems } from './http-access-keys.js';
 import { type IniFile, parseIni } from './ini-file.js';
 import { type MainSettingsResult, readMainSettings } from './main-settings.js';
 import { type RealmAppsResult, readRealmApps } from './realm-apps.js';
@@ -40,7 +41,7 @@ export async function loadMainSettings(
   return {
     ...result,
     settings: { ...result.settings, include: includes.include },
-    problems: [...problems, ...result.problems],
+    problems: [...problems, ...result.problems, ...(await httpFileProblems(result.settings.http, absolute))],
     notes: [...result.notes, ...includes.notes],
     warnings: [...result.warnings, ...includes.warnings],
   };

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
+import { readHttpAccessKeys } from './http-access-keys.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
@@ -222,10 +223,12 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
       );
     }
   }
+  const listen = httpListen ?? kotoriListen ?? '127.0.0.1';
   const httpSettings: Settings['http'] = {
-    listen: httpListen ?? kotoriListen ?? '127.0.0.1',
+    listen,
     port: httpPort ?? kotoriPort ?? DEFAULT_HTTP_PORT,
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
+    ...readHttpAccessKeys(http, dir, listen),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.

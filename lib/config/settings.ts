@@ -3,6 +3,7 @@ import type { TopicTemplate } from '../acquire/decode/strategy/topic-template.js
 import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
 import type { ForwarderRoute } from './forwarder-route.js';
+import type { HttpAccessSettings } from './http-access-keys.js';
 
 export type { LogLevel };
 
@@ -84,7 +85,7 @@ export interface Settings {
     port: number;
     /** Largest request body, bytes. Default 10 MiB. */
     max_body_size: number;
-  };
+  } & HttpAccessSettings;
   mqtt: MainMqttSettings;
   influxdb?: InfluxSettings | undefined;
   storage: {

@@ -11,6 +11,7 @@ import { DecodeError, errorMessage, StorageError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import type { ApiState } from './api.js';
+import type { AccessState } from './auth/http-access.js';
 import { bodyBytes, bodyChunks, discardRest } from './body.js';
 import { HttpError } from './http-error.js';
 import type { IngestChannel } from './ingest.js';
@@ -55,8 +56,8 @@ class InfluxAnswer extends Error {
  * - `GET|HEAD /ping` → 204, for clients that check first.
  *
  * The database (bucket) names the realm: `<realm>_<rest>` or `<realm>` of a realm with HTTP ingest on
- * (see `realmOwnsDatabase`), the databases the realm's own readings go to. Credentials are accepted in
- * every form InfluxDB takes and not checked: daqd's HTTP API has no users (put it behind a proxy).
+ * (see `realmOwnsDatabase`), the databases the realm's own readings go to. With an access file, the
+ * credentials (every form InfluxDB takes: `u`/`p`, Basic, `Token`) must hold `write` in that realm.
  *
  * Answers as InfluxDB does: 204 once every point is stored (or spooled); 400 for bad line protocol
  * (the good lines are stored, as InfluxDB stores them: `partial write: …`); 404 for a database no realm
@@ -99,6 +100,8 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
     const value = query[name];
     return (Array.isArray(value) ? value[0] : value) ?? '';
   };
+  // Wrong credentials are refused before anything is looked up.
+  (koa.state as AccessState).authorize?.(undefined, 'write');
   if (!ctx.ready()) throw new InfluxAnswer(503, 'unavailable', 'daqd is starting', { 'Retry-After': '5' });
   // 2.x's bucket may be `database/retention policy` (InfluxDB 1.8's compatibility API).
   const database = dialect === 'v1' ? param('db') : (param('bucket').split('/')[0] ?? '');
@@ -129,6 +132,8 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
       dialect === 'v1' ? `database not found: "${database}"` : `bucket "${database}" not found`,
     );
   }
+  // With access rules: `write` in the realm the database belongs to (401/403 otherwise).
+  (koa.state as AccessState).authorize?.(channel.app.realm, 'write');
   const text = (await requestBody(koa.req, ctx.maxBodySize)).toString('utf8');
   const parsed = parseLineProtocol(text, unit);
   const points: Point[] = [];
@@ -176,8 +181,9 @@ async function requestBody(req: IncomingMessage, limit: number): Promise<Buffer>
 function toInfluxAnswer(err: unknown, dialect: Dialect): InfluxAnswer {
   if (err instanceof InfluxAnswer) return err;
   if (err instanceof HttpError) {
-    const code = err.status === 413 ? 'request too large' : 'invalid';
-    return new InfluxAnswer(err.status, code, err.status === 413 ? 'Request Entity Too Large' : err.message);
+    const codes: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 413: 'request too large' };
+    const message = err.status === 413 ? 'Request Entity Too Large' : err.message;
+    return new InfluxAnswer(err.status, codes[err.status] ?? 'invalid', message, err.headers);
   }
   if (err instanceof StorageError) {
     if (err.retryable) {

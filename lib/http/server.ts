@@ -16,11 +16,13 @@ import type { Log } from '../core/log.js';
 import { LogSummary } from '../core/log-summary.js';
 import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
+import { type AccessState, HttpAccess } from './auth/http-access.js';
 import { discardRest } from './body.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
+import { TlsFiles } from './tls-files.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
@@ -39,7 +41,7 @@ export interface HttpServerContext {
   health: HealthReport;
   /** `[http] max_body_size`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
   settings: {
-    http: Pick<Settings['http'], 'max_body_size'>;
+    http: Pick<Settings['http'], 'max_body_size' | 'access_file' | 'cert_file' | 'key_file'>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
@@ -95,6 +97,9 @@ export class HttpServer {
   private server: Server | undefined;
   /** 5xx answers: the first of a kind is logged, repeats are counted (start-up 503s, a store that is down). */
   private failures: LogSummary | undefined;
+  private access: HttpAccess | undefined;
+  private tls: TlsFiles | undefined;
+  private mounted: readonly Router[] = [];
 
   constructor(private readonly ctx: HttpServerContext) {}
 
@@ -106,6 +111,10 @@ export class HttpServer {
   async start(): Promise<void> {
     const { log, settings, metrics } = this.ctx;
     this.failures = new LogSummary({ log });
+    const access = new HttpAccess({ file: settings.http.access_file, log });
+    await access.load();
+    this.access = access;
+    this.tls = new TlsFiles({ ...settings.http, log });
     const app = new Koa();
     app.on('error', () => {});
     app.use(async (koa, next) => {
@@ -133,12 +142,14 @@ export class HttpServer {
         metrics.countRequest((koa.state as ApiState).route ?? 'other', koa.status);
       }
     });
+    app.use(access.middleware());
     const router = new Router();
     router.get('/health', async (koa) => {
       (koa.state as ApiState).route = 'health';
       const report = await this.ctx.health();
       koa.status = report.ok ? 200 : 503;
-      koa.body = report;
+      // Without admin rights: the status only (see HttpAccess).
+      koa.body = (koa.state as AccessState).healthBrief ? { ok: report.ok } : report;
     });
     router.get('/metrics', async (koa) => {
       (koa.state as ApiState).route = 'metrics';
@@ -164,12 +175,14 @@ export class HttpServer {
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });
-    for (const r of [router, influx, api, ...(this.ctx.routers ?? [])]) {
+    this.mounted = [router, influx, api, ...(this.ctx.routers ?? [])];
+    for (const r of this.mounted) {
       app.use(r.routes()).use(r.allowedMethods());
     }
 
+    const server = await this.tls.createServer(app.callback());
     this.server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(this.ctx.port, this.ctx.listen);
+      const s = server.listen(this.ctx.port, this.ctx.listen);
       s.once('listening', () => resolve(s));
       s.once('error', (err: NodeJS.ErrnoException) => {
         const why = err.code === 'EADDRINUSE' ? 'address already in use' : errorMessage(err);
@@ -180,7 +193,22 @@ export class HttpServer {
         );
       });
     });
-    log.info(`http: listening on http://${this.ctx.listen}:${this.port}`);
+    log.info(
+      `http: listening on ${this.tls.scheme}://${this.ctx.listen}:${this.port}` +
+        (access.enabled ? ', access rules on' : ', no authentication'),
+    );
+  }
+
+  /** Every route mounted (method and path pattern), once started: what the access rules must cover. */
+  routes(): Array<{ methods: string[]; path: string }> {
+    return this.mounted.flatMap((r) =>
+      r.stack.map((layer) => ({ methods: [...layer.methods], path: String(layer.path) })),
+    );
+  }
+
+  /** SIGHUP: reads the access file and the certificate again; a bad one leaves the one in use. */
+  async reloadAccess(): Promise<void> {
+    await Promise.all([this.access?.reload(), this.tls?.reload()]);
   }
 
   /** The Prometheus registry's text, as `/metrics` serves it (for tests and embedding). */
