@@ -6,6 +6,7 @@ import { ROOT } from './daqd.js';
 import type { ScenarioResult } from './result.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { exportScenario } from './scenarios/export.js';
+import { httpAuthScenario } from './scenarios/http-auth.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { lineProtocolScenario } from './scenarios/line-protocol.js';
 import { mqttToInflux } from './scenarios/mqtt-influx.js';
@@ -13,7 +14,7 @@ import { findBinary, startInfluxd, startMosquitto } from './services.js';
 import { formatTable } from './table.js';
 import { type Check, checkTargets } from './targets.js';
 
-const SCENARIOS = ['1a', '1b', '2', '3', '4', '5'] as const;
+const SCENARIOS = ['1a', '1b', '2', '3', '4', '5', '6'] as const;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -70,7 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
       else if (id === '2') results.push(await httpIngest(ctx));
       else if (id === '3') results.push(await exportScenario(ctx));
       else if (id === '4') results.push(await embeddedScenario(ctx));
-      else results.push(await lineProtocolScenario(ctx));
+      else if (id === '5') results.push(await lineProtocolScenario(ctx));
+      else results.push(await httpAuthScenario(ctx));
       log(`  (${((performance.now() - at) / 1000).toFixed(0)} s)`);
     }
   } finally {

@@ -49,6 +49,12 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     add(`${id}: daqd RSS ≤ 150 MB`, maxRun(results, id, 'daqd peak RSS'), 'MB', (v) => v <= 150);
   }
   add(
+    '6: HTTP ingest with authentication ≥ 90% of without',
+    figure(results, '6', 'throughput with authentication, % of without'),
+    '%',
+    (v) => v >= 90,
+  );
+  add(
     '2: bulk ingest ≥ 100,000 readings/s',
     figure(results, '2', 'bulk POST readings/s (1,000 per request)'),
     'readings/s',
