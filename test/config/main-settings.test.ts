@@ -22,6 +22,10 @@ describe('config/main-settings', () => {
       listen: '127.0.0.1',
       port: 24642,
       max_body_size: 10 * 1024 * 1024,
+      access_file: undefined,
+      allow_anonymous: false,
+      cert_file: undefined,
+      key_file: undefined,
     });
     expect(settings.mqtt).to.include({ host: '127.0.0.1', port: 1883, embedded: false, protocol: 'mqtt' });
     expect(settings.influxdb).to.equal(undefined);
@@ -213,7 +217,7 @@ describe('config/main-settings', () => {
 
     it('takes the HTTP address from the environment, then [http], then [kotori]; never an error', () => {
       const both =
-        '[kotori]\nhttp_listen = localhost\nhttp_port = 24643\n[http]\nlisten = 0.0.0.0\nport = 8080\n';
+        '[kotori]\nhttp_listen = localhost\nhttp_port = 24643\n[http]\nlisten = 0.0.0.0\nport = 8080\nallow_anonymous = true\n';
       const cases: Array<[string, NodeJS.ProcessEnv, string, number]> = [
         ['[kotori]\nhttp_listen = localhost\nhttp_port = 24643\n', {}, 'localhost', 24643],
         [both, {}, '0.0.0.0', 8080],
