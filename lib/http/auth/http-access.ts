@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Context, Next } from 'koa';
 import { ConfigError, errorMessage } from '../../core/errors.js';
@@ -7,7 +8,7 @@ import { AccessRules, EVERY_REALM, type Scope } from './access-rules.js';
 import { type Credentials, readCredentials } from './credentials.js';
 import { FailureLog } from './failure-log.js';
 import { routeNeed } from './route-scope.js';
-import { verifySecret } from './secret-hash.js';
+import { hashSecret, verifySecret } from './secret-hash.js';
 import { VerifiedCache } from './verified-cache.js';
 
 /** What `HttpAccess` is handed. */
@@ -32,6 +33,12 @@ export interface AccessState {
 /** The challenge of every 401 (RFC 7235: several challenges in one header, comma-separated). */
 const CHALLENGE = 'Bearer realm="daqd", Basic realm="daqd", charset="UTF-8"';
 
+/**
+ * scrypt runs at a time at most. They run on libuv's thread pool (4 threads), which file system calls
+ * share: a flood of new wrong passwords must not take all of it.
+ */
+const MAX_CHECKS = 2;
+
 /** Who the request authenticated as: `undefined` user = no credentials. */
 type Identity = { ok: true; user: string | undefined } | { ok: false; why: string };
 
@@ -50,6 +57,11 @@ export class HttpAccess {
   /** Checks running now, so a burst of requests with new credentials runs scrypt once. */
   private readonly checking = new Map<string, Promise<boolean>>();
   private readonly failures: FailureLog;
+  /** scrypt runs going on now, and those waiting for one of the `MAX_CHECKS` places. */
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** A hash no secret matches: unknown users are checked against it, so they take as long as known ones. */
+  private decoy: Promise<string> | undefined;
 
   constructor(private readonly ctx: HttpAccessContext) {
     this.failures = new FailureLog(ctx.log);
@@ -127,7 +139,11 @@ export class HttpAccess {
     const user = credentials.user.toLowerCase();
     const shown = user.length > 64 ? `${user.slice(0, 64)}…` : user;
     const hash = rules.users.get(user);
-    if (hash === undefined) return { ok: false, why: `unknown user '${shown}'` };
+    if (hash === undefined) {
+      this.decoy ??= hashSecret(randomBytes(16).toString('base64'));
+      await this.verify(user, credentials.secret, await this.decoy);
+      return { ok: false, why: `unknown user '${shown}'` };
+    }
     const ok = await this.verify(user, credentials.secret, hash);
     return ok ? { ok: true, user } : { ok: false, why: `wrong secret for user '${shown}'` };
   }
@@ -138,7 +154,7 @@ export class HttpAccess {
     if (known !== undefined) return known;
     const running = this.checking.get(key);
     if (running !== undefined) return running;
-    const check = verifySecret(secret, hash).then(
+    const check = this.limited(() => verifySecret(secret, hash)).then(
       (ok) => {
         this.cache.set(key, hash, ok);
         return ok;
@@ -150,6 +166,19 @@ export class HttpAccess {
       return await check;
     } finally {
       this.checking.delete(key);
+    }
+  }
+
+  /** Runs `task` once fewer than `MAX_CHECKS` others run; a finished one hands its place on. */
+  private async limited<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= MAX_CHECKS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) this.running--;
+      else next();
     }
   }
 }
