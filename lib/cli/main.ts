@@ -44,7 +44,7 @@ Options:
                 [--debug-io] [--debug-vendor NAME[,NAME]]
 
 Runs the daemon in the foreground until SIGTERM or SIGINT (a second signal exits at once).
-SIGHUP re-reads every realm app. Exit codes: 0 clean stop, 1 start failed, 78 invalid configuration.
+SIGHUP re-reads every realm app, the HTTP access file and certificate. Exit codes: 0 clean stop, 1 start failed, 78 invalid configuration.
 `,
   check: `Usage: daqd check [--config FILE]
 

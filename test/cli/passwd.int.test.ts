@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { AccessRules } from '../../lib/http/auth/access-rules.js';
 import { verifySecret } from '../../lib/http/auth/secret-hash.js';
 import { passwd } from '../http/auth/auth-stack.js';
+import { runCli } from '../support/daqd.js';
 
 describe('daqd passwd', function () {
   this.timeout(60_000);
@@ -49,5 +50,16 @@ describe('daqd passwd', function () {
     const none = await passwd(['--config', config, 'me'], 'x\n');
     expect(none.code).to.equal(78);
     expect(none.stderr).to.include('no [http] access_file set');
+  });
+
+  it('has help, and its options belong to it alone', async () => {
+    const help = await runCli(['passwd', '--help']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.match(/^Usage: daqd passwd/);
+    const misplaced = await runCli(['check', '--token']);
+    expect(misplaced.code).to.equal(64);
+    expect(misplaced.stderr).to.include("are for 'passwd' only");
+    expect((await runCli(['passwd', '--token', '--delete', 'x'])).code).to.equal(64);
+    expect((await runCli(['passwd'])).code).to.equal(64);
   });
 });
