@@ -193,6 +193,10 @@ export class HttpServer {
         );
       });
     });
+    if (log.isDebug()) {
+      const routes = this.routes().map((r) => `${r.methods.join('|') || 'ANY'} ${r.path}`);
+      log.debug(`http: routes: ${routes.join(', ')}`);
+    }
     log.info(
       `http: listening on ${this.tls.scheme}://${this.ctx.listen}:${this.port}` +
         (access.enabled ? ', access rules on' : ', no authentication'),

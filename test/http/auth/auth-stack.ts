@@ -64,9 +64,9 @@ export class AuthStack {
     );
   }
 
-  /** Starts daqd and waits until it is ready. */
-  async start(): Promise<DaemonProcess> {
-    this.daemon = new DaemonProcess(this.config);
+  /** Starts daqd (with extra `daqd run` arguments) and waits until it is ready. */
+  async start(args: readonly string[] = []): Promise<DaemonProcess> {
+    this.daemon = new DaemonProcess(this.config, { args });
     await this.daemon.waitFor(new RegExp(`ready: ${this.apps.length} realm`), 30_000);
     return this.daemon;
   }
