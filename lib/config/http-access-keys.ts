@@ -50,6 +50,12 @@ export function readHttpAccessKeys(http: SectionReader, dir: string, listen: str
     const missing = settings.cert_file === undefined ? 'cert_file' : 'key_file';
     http.problem(missing, `HTTPS needs both cert_file and key_file; ${missing} is missing`);
   }
+  if (settings.access_file !== undefined && settings.allow_anonymous) {
+    http.problem(
+      'allow_anonymous',
+      "has no effect with access_file, which alone decides: grant 'anonymous' there (read = anonymous)",
+    );
+  }
   if (!isLoopback(listen) && settings.access_file === undefined && !settings.allow_anonymous) {
     http.problem(
       'listen',

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
-import { isLoopback } from '../../lib/config/http-access-keys.js';
+import { httpFileProblems, isLoopback } from '../../lib/config/http-access-keys.js';
 import { parseIni } from '../../lib/config/ini-file.js';
 import { readMainSettings } from '../../lib/config/main-settings.js';
 
@@ -34,6 +37,9 @@ describe('[http] access keys', () => {
     expect(problems('[http]\nlisten = 0.0.0.0\nallow_anonymous = true\n')).to.deep.equal([]);
     expect(problems('[http]\nlisten = 0.0.0.0\naccess_file = access.ini\n')).to.deep.equal([]);
     expect(problems('[http]\nlisten = 127.0.0.1\n')).to.deep.equal([]);
+    expect(problems('[http]\naccess_file = a.ini\nallow_anonymous = true\n')).to.deep.equal([
+      "/etc/daqd/daqd.ini:3: http.allow_anonymous: has no effect with access_file, which alone decides: grant 'anonymous' there (read = anonymous)",
+    ]);
   });
 
   it('wants both cert_file and key_file, and resolves them beside the main file', () => {
@@ -46,5 +52,31 @@ describe('[http] access keys', () => {
       key_file: '/k.pem',
       allow_anonymous: false,
     });
+  });
+
+  it('finds the problems of the files [http] names (for daqd check and the start)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'daqd-http-files-'));
+    try {
+      const access = path.join(dir, 'access.ini');
+      await writeFile(access, '[users]\nbob = secret\n');
+      const problems = await httpFileProblems(
+        {
+          access_file: access,
+          allow_anonymous: false,
+          cert_file: path.join(dir, 'missing.pem'),
+          key_file: access,
+        },
+        '/etc/daqd/daqd.ini',
+      );
+      const lines = problems.map((p) => p.format());
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.equal(
+        `${access}:2: users.bob: user 'bob': not a hash written by 'daqd passwd' ($scrypt$ln=…,r=…,p=…$salt$key)`,
+      );
+      expect(lines[1]).to.match(/^\/etc\/daqd\/daqd\.ini: http\.cert_file: cannot read '.*missing\.pem': /);
+      expect(lines.join('\n')).not.to.include('secret');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { DaemonProcess } from '../../support/daqd.js';
 import { AuthStack, passwd } from './auth-stack.js';
@@ -118,7 +118,6 @@ describe('HTTP authentication per realm (daqd process)', function () {
     expect(made.code, made.stderr).to.equal(0);
     token = /token \(shown once\): (\S+)/.exec(made.stdout)?.[1] ?? '';
     expect(token).to.match(/^sensor\.[A-Za-z0-9_-]{43}$/);
-    const { readFile } = await import('node:fs/promises');
     const users = await readFile(file, 'utf8');
     for (const secret of [...Object.values(SECRETS), token])
       expect(users).not.to.include(secret.split('.').pop());
@@ -234,7 +233,6 @@ describe('HTTP authentication per realm (daqd process)', function () {
     const workers = [0, 1, 2, 3].map(load);
     try {
       const file = stack.file('access.ini');
-      const { readFile } = await import('node:fs/promises');
       for (let round = 0; round < 3; round++) {
         const made = await passwd(['--access-file', file, `late${round}`], `late-secret-${round}\n`);
         expect(made.code, made.stderr).to.equal(0);
