@@ -39,7 +39,7 @@ export interface HttpServerContext {
   port: number;
   log: Log;
   health: HealthReport;
-  /** `[http] max_body_size`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
+  /** `[http] max_body_size`, `access_file`, `cert_file`/`key_file`; `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
   settings: {
     http: Pick<Settings['http'], 'max_body_size' | 'access_file' | 'cert_file' | 'key_file'>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
