@@ -154,6 +154,33 @@ function isSystemFile(file: string): boolean {
 }
 
 /**
+ * `[http] cors_origins`: a list of origins (`scheme://host[:port]`, as a browser sends `Origin`) or `*`;
+ * each other entry is a problem and left out.
+ */
+function readCorsOrigins(http: SectionReader): string[] {
+  const origins: string[] = [];
+  for (const entry of splitList(http.string('cors_origins', ''))) {
+    if (entry === '') continue;
+    if (entry === '*') {
+      origins.push(entry);
+      continue;
+    }
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    // `new URL` accepts a path and a trailing '/'; an Origin header never has them.
+    if (origin === undefined || origin !== entry.replace(/\/$/, '').toLowerCase()) {
+      http.problem('cors_origins', `'${entry}' is not an origin (http[s]://host[:port], no path) or '*'`);
+    } else origins.push(origin);
+  }
+  return origins;
+}
+
+/**
  * Validates the main file (`etc/daqd.ini`, or a Kotori main file) into `Settings`.
  * Every problem is collected; the caller decides whether to exit (78) or go on.
  */
@@ -226,6 +253,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     listen: httpListen ?? kotoriListen ?? '127.0.0.1',
     port: httpPort ?? kotoriPort ?? DEFAULT_HTTP_PORT,
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
+    cors_origins: readCorsOrigins(http),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.

@@ -9,8 +9,9 @@ import type { CsvHeaderStore } from './csv-header-store.js';
 import { handleExport } from './export.js';
 import { HttpError } from './http-error.js';
 import { handleIngest, type IngestChannel } from './ingest.js';
+import { handleIsems } from './isems-api.js';
 import { LargeBodyGate } from './large-body-gate.js';
-import { handleLatest } from './latest.js';
+import { handleLatest, handleRealmLatest } from './latest.js';
 
 /** What the `/api` routes need; the daemon's parts are read lazily, as HTTP starts before them. */
 export interface ApiContext {
@@ -82,6 +83,10 @@ export function apiRouter(ctx: ApiContext): Router {
     if (sink === undefined) throw new HttpError(503, 'storage is not available yet', { 'Retry-After': '5' });
     if (route.kind === 'export') {
       await handleExport(koa, channel.app, route, sink, { timezone: ctx.timezone, log: ctx.log });
+    } else if (route.kind === 'isems') {
+      await handleIsems(koa, channel.app, route.request, sink, nowNs());
+    } else if (route.network === undefined) {
+      await handleRealmLatest(koa, channel.app, sink, nowNs());
     } else {
       await handleLatest(koa, channel.app, route.network, sink, nowNs());
     }

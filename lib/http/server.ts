@@ -17,10 +17,12 @@ import { LogSummary } from '../core/log-summary.js';
 import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
 import { discardRest } from './body.js';
+import { corsMiddleware } from './cors.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
+import { isemsRootRouter } from './isems-root.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
@@ -37,9 +39,9 @@ export interface HttpServerContext {
   port: number;
   log: Log;
   health: HealthReport;
-  /** `[http] max_body_size`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
+  /** `[http] max_body_size` and `cors_origins`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
   settings: {
-    http: Pick<Settings['http'], 'max_body_size'>;
+    http: Pick<Settings['http'], 'max_body_size' | 'cors_origins'>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
@@ -87,7 +89,8 @@ function errorResponse(err: unknown): ErrorAnswer {
 
 /**
  * daqd's HTTP server (Koa): `/health`, `/metrics` (Prometheus, the daemon's `Metrics`), and the API
- * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`). One error middleware maps errors to status
+ * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`), the ISEMS data collector's root routes
+ * (`/measurements/…`, `isemsRootRouter`); CORS for all of them (`[http] cors_origins`). One error middleware maps errors to status
  * + JSON `{"type": "error", "message": …}`; unknown paths get 404 (not Kotori's 405).
  * `start()` awaits `listen()` so an address in use fails the start.
  */
@@ -133,6 +136,9 @@ export class HttpServer {
         metrics.countRequest((koa.state as ApiState).route ?? 'other', koa.status);
       }
     });
+    // Inside the error middleware: error answers carry the CORS headers too, so a script can read them.
+    const corsLayer = corsMiddleware(settings.http.cors_origins);
+    if (corsLayer !== undefined) app.use(corsLayer);
     const router = new Router();
     router.get('/health', async (koa) => {
       (koa.state as ApiState).route = 'health';
@@ -164,7 +170,12 @@ export class HttpServer {
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });
-    for (const r of [router, influx, api, ...(this.ctx.routers ?? [])]) {
+    const isems = isemsRootRouter({
+      ready: this.ctx.ready,
+      channels: () => this.ctx.channels?.() ?? [],
+      sink: this.ctx.sink,
+    });
+    for (const r of [router, influx, api, isems, ...(this.ctx.routers ?? [])]) {
       app.use(r.routes()).use(r.allowedMethods());
     }
 
