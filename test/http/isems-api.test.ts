@@ -33,7 +33,7 @@ const app: RealmApp = {
 
 /** A stored ISEMS reading of `nodeId` at epoch second `t`. */
 function reading(nodeId: string | undefined, t: bigint, timeToShutdown: number): Point {
-  const own = nodeId === undefined ? {} : { nodeId };
+  const own: Record<string, string> = nodeId === undefined ? {} : { nodeId };
   const fields: Point['fields'] = { ...own, isemsRevision: 1, timeToShutdown, isPowerSaveMode: 0 };
   return { measurement: 'sensors', tags: {}, fields, time: t * S };
 }
