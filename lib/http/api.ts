@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Sink } from '../acquire/sink/sink.js';
+import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
@@ -27,6 +28,8 @@ export interface ApiContext {
   /** For a realm restarting for a changed app: settles with its new channel once it is back. */
   restarting?: ((realm: string) => Promise<IngestChannel | undefined> | undefined) | undefined;
   sink: () => Sink | undefined;
+  /** Every running realm's app: the realm-wide overviews leave the others' databases out. */
+  apps?: (() => readonly RealmApp[]) | undefined;
   headers: CsvHeaderStore;
   metrics: Metrics;
 }
@@ -84,9 +87,9 @@ export function apiRouter(ctx: ApiContext): Router {
     if (route.kind === 'export') {
       await handleExport(koa, channel.app, route, sink, { timezone: ctx.timezone, log: ctx.log });
     } else if (route.kind === 'isems') {
-      await handleIsems(koa, channel.app, route.request, sink, nowNs());
+      await handleIsems(koa, channel.app, route.request, sink, nowNs(), ctx.apps?.() ?? []);
     } else if (route.network === undefined) {
-      await handleRealmLatest(koa, channel.app, sink, nowNs());
+      await handleRealmLatest(koa, channel.app, sink, nowNs(), ctx.apps?.() ?? []);
     } else {
       await handleLatest(koa, channel.app, route.network, sink, nowNs());
     }

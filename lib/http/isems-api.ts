@@ -27,7 +27,7 @@ export type IsemsRequest = { kind: 'isems-latest' } | { kind: 'isems-node'; node
  *
  * A node is its readings' `nodeId` (the collector's grouping); readings of one node stored under several
  * nodes (polled by address and sent over MQTT by name) are one node here too, a reading at the same time
- * counted once.
+ * counted once. `others`: the other running realms (see `realmSeries`).
  */
 export async function handleIsems(
   koa: Context,
@@ -35,9 +35,10 @@ export async function handleIsems(
   request: IsemsRequest,
   sink: Sink,
   now: bigint,
+  others: readonly RealmApp[] = [],
 ): Promise<void> {
   const zone = app.isems_timezone ?? DEFAULT_ISEMS_TIMEZONE;
-  const series = await realmSeries(sink, app);
+  const series = await realmSeries(sink, app, others);
   const newest = await inParallel(series, (s) => newestRow(sink, { ...s, from: EARLIEST_TIME }));
   let measurements: IsemsMeasurement[];
   if (request.kind === 'isems-latest') {

@@ -39,7 +39,8 @@ export function isemsRootRouter(ctx: IsemsRootContext): Router {
     }
     const sink = ctx.sink();
     if (sink === undefined) throw new HttpError(503, 'storage is not available yet', { 'Retry-After': '5' });
-    await handleIsems(koa, serving[0]!.app, request, sink, nowNs());
+    const apps = ctx.channels().map((channel) => channel.app);
+    await handleIsems(koa, serving[0]!.app, request, sink, nowNs(), apps);
   };
   router.get('/measurements/latest', (koa) => serve(koa, { kind: 'isems-latest' }));
   router.get('/measurements/:nodeId/latest', async (koa) => {

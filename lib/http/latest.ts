@@ -81,12 +81,18 @@ export interface RealmLatestEntry extends LatestEntry {
 /**
  * `GET /api/<realm>/latest[?all=true]`: the newest reading of every node of the realm, whatever its
  * strategy (mqttkit, basic, a topic template): every series of `realmSeries`, as a JSON array sorted by
- * database and node. Inactive nodes are hidden as by `handleLatest` (`Hidden-Nodes` says how many).
+ * database and node (`others`: the other running realms, see `realmSeries`). Inactive nodes are hidden as by `handleLatest` (`Hidden-Nodes` says how many).
  * An empty array when the realm has stored nothing yet.
  */
-export async function handleRealmLatest(koa: Context, app: RealmApp, sink: Sink, now: bigint): Promise<void> {
+export async function handleRealmLatest(
+  koa: Context,
+  app: RealmApp,
+  sink: Sink,
+  now: bigint,
+  others: readonly RealmApp[] = [],
+): Promise<void> {
   const from = inactiveCutoff(app, allFlag(koa.query['all']), now);
-  const series = await realmSeries(sink, app);
+  const series = await realmSeries(sink, app, others);
   const entries: RealmLatestEntry[] = [];
   for (let at = 0; at < series.length; at += PARALLEL) {
     const batch = series.slice(at, at + PARALLEL);

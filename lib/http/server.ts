@@ -160,6 +160,7 @@ export class HttpServer {
       channel: this.ctx.channel,
       restarting: this.ctx.restarting,
       sink: this.ctx.sink,
+      apps: () => (this.ctx.channels?.() ?? []).map((channel) => channel.app),
       headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
       metrics,
     });

@@ -38,7 +38,12 @@ function reading(nodeId: string | undefined, t: bigint, timeToShutdown: number):
   return { measurement: 'sensors', tags: {}, fields, time: t * S };
 }
 
-async function ask(sink: SqliteSink, request: IsemsRequest, query: Record<string, string> = {}) {
+async function ask(
+  sink: SqliteSink,
+  request: IsemsRequest,
+  query: Record<string, string> = {},
+  others: readonly RealmApp[] = [],
+) {
   const answer = { status: 0, body: undefined as unknown };
   const koa = {
     query,
@@ -49,7 +54,7 @@ async function ask(sink: SqliteSink, request: IsemsRequest, query: Record<string
       answer.body = value;
     },
   };
-  await handleIsems(koa as unknown as Context, app, request, sink, NOW * S);
+  await handleIsems(koa as unknown as Context, app, request, sink, NOW * S, others);
   expect(answer.status).to.equal(200);
   return (answer.body as { measurements: Record<string, unknown>[] }).measurements;
 }
@@ -91,6 +96,16 @@ describe('handleIsems (embedded store in process)', () => {
       ['Elektra-Dach', 1, '2027-01-15T07:58:20'],
       ['bare', 9, '2027-01-15T07:59:10'],
     ]);
+  });
+
+  it("another running realm's databases are its own, though Kotori's names would match both", async () => {
+    // Realm `isems-x`'s node `n1`: database `isems_x_n1`, which realm `isems`'s prefix matches too.
+    await sink.write('isems_x_n1', [reading('Intruder', NOW - 5n, 0)]);
+    const other = { ...app, name: 'isems-x', realm: 'isems-x' };
+    const mine = await ask(sink, { kind: 'isems-latest' }, {}, [app, other]);
+    expect(mine.map((m) => m['nodeId'])).to.deep.equal(['Elektra-Dach', 'bare']);
+    const alone = await ask(sink, { kind: 'isems-latest' });
+    expect(alone.map((m) => m['nodeId'])).to.deep.equal(['Elektra-Dach', 'Intruder', 'bare']);
   });
 
   it("a node's measurements merged from its databases, newest first, a time stored twice counted once", async () => {

@@ -204,6 +204,9 @@ export interface RealmSeries {
 
 /** Which databases and measurements hold a realm's readings, named as `topologyToStorage` names them. */
 export interface RealmStorage {
+  /** What the names of the realm's databases start with (all of the name when `exact`). */
+  prefix: string;
+  exact: boolean;
   /** True for a database of the realm. */
   holds(database: string): boolean;
   /** The series a measurement of a database of the realm is; undefined for events. */
@@ -241,6 +244,8 @@ export function realmToStorage(realm: string, naming?: StorageNaming): RealmStor
   }
   const holds = (database: string) => (exact ? database === prefix : database.startsWith(prefix));
   return {
+    prefix,
+    exact,
     holds,
     seriesOf(database, measurement) {
       if (!holds(database)) return undefined;
