@@ -101,7 +101,10 @@ export function apiRouter(ctx: ApiContext): Router {
  * The new channel of a realm that is restarting, once it is back; undefined when the realm is not
  * restarting. 503 with `Retry-After` when it is not back within `RESTART_WAIT_MS` or failed to start.
  */
-async function restartedChannel(ctx: ApiContext, realm: string): Promise<IngestChannel | undefined> {
+export async function restartedChannel(
+  ctx: Pick<ApiContext, 'restarting'>,
+  realm: string,
+): Promise<IngestChannel | undefined> {
   const back = ctx.restarting?.(realm);
   if (back === undefined) return undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -175,6 +175,7 @@ export class HttpServer {
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
       sink: this.ctx.sink,
+      restarting: this.ctx.restarting,
     });
     for (const r of [router, influx, api, isems, ...(this.ctx.routers ?? [])]) {
       app.use(r.routes()).use(r.allowedMethods());
