@@ -17,6 +17,8 @@ export const APP_KEYS: readonly string[] = [
   'measurement',
   'csv_fields',
   'decoder',
+  'isems_api',
+  'isems_timezone',
 ];
 
 /** Keys of a forwarder section that daqd reads. */

@@ -4,10 +4,16 @@ import { readCsvFields } from './csv-fields-key.js';
 import { readDecoder } from './decoder-key.js';
 import { type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniSection, splitList } from './ini-file.js';
-import { readMqttKeys } from './main-settings.js';
+import { isValidTimeZone, readMqttKeys } from './main-settings.js';
 import { readNaming } from './naming-keys.js';
 import { SectionReader } from './section-reader.js';
-import { DEFAULT_TAG_FIELDS, type Forwarder, type RealmApp, type Settings } from './settings.js';
+import {
+  DEFAULT_ISEMS_TIMEZONE,
+  DEFAULT_TAG_FIELDS,
+  type Forwarder,
+  type RealmApp,
+  type Settings,
+} from './settings.js';
 import { readStrategy } from './strategy-keys.js';
 import { topicFilterProblem } from './topic-filter.js';
 
@@ -63,11 +69,18 @@ export function readApp(
     reader.problem('mqtt_shared_group', `'${group}' may not contain '/', '+' or '#'`);
   }
   const httpApi = reader.boolean('http_api', false);
-  if (templateText !== undefined && (httpApi || forwarders.length > 0)) {
+  // A template maps topics, not paths: its nodes have no HTTP address to post to or export from. Its
+  // `http_api` serves what needs none, the realm's `latest` overview.
+  if (templateText !== undefined && forwarders.length > 0) {
     reader.problem(
-      httpApi ? 'http_api' : 'topic_template',
-      'an app with a topic template has no HTTP addressing (a template maps topics, not paths): no http_api, no forwarders',
+      'topic_template',
+      'an app with a topic template has no HTTP addressing (a template maps topics, not paths): no forwarders',
     );
+  }
+  const isemsApi = reader.boolean('isems_api', false);
+  const isemsZone = reader.string('isems_timezone', DEFAULT_ISEMS_TIMEZONE);
+  if (!isValidTimeZone(isemsZone)) {
+    reader.problem('isems_timezone', `'${isemsZone}' is not a known IANA time zone`);
   }
   const naming = readNaming(reader, topicTemplate, templateText !== undefined);
   const decoder = readDecoder(reader);
@@ -90,9 +103,11 @@ export function readApp(
     mqtt_shared_group: group,
     tags: tags === undefined ? DEFAULT_TAG_FIELDS : splitList(tags),
     direct_channel_allowed_networks: allowed === undefined ? undefined : splitList(allowed),
-    http_ingest: httpApi || ingestForwarder,
+    http_ingest: (httpApi && templateText === undefined) || ingestForwarder,
     http_export: httpApi || exportForwarder,
     hide_inactive_after_days: reader.number('hide_inactive_after_days', 30, { min: 0 }),
+    isems_api: isemsApi,
+    isems_timezone: isValidTimeZone(isemsZone) ? isemsZone : DEFAULT_ISEMS_TIMEZONE,
     metrics_logger_interval: reader.number('metrics_logger_interval', settings.daqd.metrics_logger_interval, {
       min: 0,
     }),

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
+import { readCorsOrigins } from './cors-origins-key.js';
 import { readHttpAccessKeys } from './http-access-keys.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
@@ -229,6 +230,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     port: httpPort ?? kotoriPort ?? DEFAULT_HTTP_PORT,
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
     ...readHttpAccessKeys(http, dir, listen),
+    cors_origins: readCorsOrigins(http),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.

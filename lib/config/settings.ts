@@ -85,6 +85,11 @@ export interface Settings {
     port: number;
     /** Largest request body, bytes. Default 10 MiB. */
     max_body_size: number;
+    /**
+     * `cors_origins`: browser origins (`https://app.example.org`, or `*` for any) whose scripts may read
+     * every route's answers (CORS, `http/cors.ts`). Default none: no CORS headers.
+     */
+    cors_origins?: readonly string[] | undefined;
   } & HttpAccessSettings;
   mqtt: MainMqttSettings;
   influxdb?: InfluxSettings | undefined;
@@ -165,8 +170,22 @@ export interface RealmApp {
   http_ingest: boolean;
   /** HTTP export `GET /api/<realm>/…/data.<suffix>`. */
   http_export: boolean;
-  /** ISEMS overview: nodes silent longer than this are hidden from `latest`. Default 30. */
+  /**
+   * Days: nodes silent for longer are hidden from the `latest` overviews and the ISEMS API's
+   * `/measurements/latest` (the ISEMS data collector's `HIDE_INACTIVE_AFTER_DAYS`); 0 = never. Default 30.
+   */
   hide_inactive_after_days: number;
+  /**
+   * `isems_api = true`: serve the ISEMS data collector's API for this realm's readings,
+   * `/api/<realm>/measurements/…` and, when it is the only such realm, `/measurements/…` (`http/isems-api.ts`).
+   * Default false.
+   */
+  isems_api?: boolean | undefined;
+  /**
+   * `isems_timezone`: the IANA zone whose wall-clock time the ISEMS API writes as `timestamp`, without an
+   * offset, as the collector does (it converts with a fixed `Europe/Berlin`). Default `Europe/Berlin`.
+   */
+  isems_timezone?: string | undefined;
   /** Seconds between summary lines for this realm. */
   metrics_logger_interval: number;
   forwarders: readonly Forwarder[];
@@ -179,6 +198,9 @@ export interface RealmApp {
 
 /** Default `[storage] max_open_databases`: 384 file descriptors at most, well below the usual limit of 1024. */
 export const DEFAULT_MAX_OPEN_DATABASES = 128;
+
+/** Default `isems_timezone`: the zone the ISEMS data collector converts node times to. */
+export const DEFAULT_ISEMS_TIMEZONE = 'Europe/Berlin';
 
 /** Kotori's tag fields: these reading fields are stored as tags. */
 export const DEFAULT_TAG_FIELDS: readonly string[] = [

@@ -22,7 +22,7 @@ export interface MetricsSources {
 }
 
 /** Which part of the API a request went to, as a label. */
-export type RouteLabel = 'ingest' | 'export' | 'latest' | 'health' | 'metrics' | 'other';
+export type RouteLabel = 'ingest' | 'export' | 'latest' | 'isems' | 'health' | 'metrics' | 'other';
 
 /**
  * Prometheus metrics of one daemon, in a registry of its own (several daemons can share a process). The

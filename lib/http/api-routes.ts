@@ -1,5 +1,6 @@
 import type { RealmApp } from '../config/settings.js';
 import { NotFoundError, QueryError } from '../core/errors.js';
+import type { IsemsRequest } from './isems-api.js';
 
 /** What a path under `/api/<realm>/` asks for, and with which methods. */
 export type ApiRoute =
@@ -12,7 +13,9 @@ export type ApiRoute =
       slot: 'data' | 'event';
       suffix: string;
     }
-  | { kind: 'latest'; methods: readonly string[]; network: string };
+  /** `network` undefined: the whole realm's overview. */
+  | { kind: 'latest'; methods: readonly string[]; network?: string | undefined }
+  | { kind: 'isems'; methods: readonly string[]; request: IsemsRequest };
 
 const EXPORT_FILE = /^(data|event)\.([^/]+)$/;
 const READ_METHODS = ['GET', 'HEAD'];
@@ -25,6 +28,10 @@ const READ_METHODS = ['GET', 'HEAD'];
  *   `<realm>/{address}/{slot}.json`.
  * - Export (when the app enables it): `/api/<realm>/<address…>/<data|event>.<suffix>` and
  *   `/api/<realm>/<network>/latest`. Kotori's export forwarders (`target = influxdb:/…`) map to these.
+ *   `/api/<realm>/latest` (the whole realm's overview) for every strategy; an app with a topic template
+ *   has no path addressing and only this one.
+ * - The ISEMS data collector's API (`isems_api = true`), first: `/api/<realm>/measurements/latest` and
+ *   `/api/<realm>/measurements/<nodeId>/latest`.
  */
 export class ApiRoutes {
   /**
@@ -32,6 +39,18 @@ export class ApiRoutes {
    * `NotFoundError` saying what the realm offers.
    */
   match(path: string, segments: readonly string[], app: RealmApp): ApiRoute {
+    const last = segments[segments.length - 1] ?? '';
+    if (app.isems_api && segments[1] === 'measurements' && last === 'latest') {
+      if (segments.length === 3)
+        return { kind: 'isems', methods: READ_METHODS, request: { kind: 'isems-latest' } };
+      if (segments.length === 4) {
+        return {
+          kind: 'isems',
+          methods: READ_METHODS,
+          request: { kind: 'isems-node', nodeId: segments[2]! },
+        };
+      }
+    }
     if (app.http_ingest) {
       for (const route of app.ingest_routes) {
         const values = route.match(path);
@@ -40,8 +59,12 @@ export class ApiRoutes {
         return { kind: 'ingest', methods: route.methods, topic, slot: slotOf(values['slot'], topic) };
       }
     }
+    // A topic template has no path addressing: its realm has the realm-wide overview only.
+    const addressed = app.topic_template === undefined;
     if (app.http_export) {
-      const last = segments[segments.length - 1] ?? '';
+      if (segments.length === 2 && last === 'latest') return { kind: 'latest', methods: READ_METHODS };
+    }
+    if (app.http_export && addressed) {
       if (segments.length === 3 && last === 'latest') {
         return { kind: 'latest', methods: READ_METHODS, network: segments[1]! };
       }
@@ -56,17 +79,24 @@ export class ApiRoutes {
         };
       }
     }
-    if (!app.http_ingest && !app.http_export) {
+    if (!app.http_ingest && !app.http_export && !app.isems_api) {
       throw new NotFoundError(
         `realm '${app.realm}' offers no HTTP API (enable it with 'http_api = true' in its app)`,
       );
     }
     const offers: string[] = [];
     if (app.http_ingest) offers.push(`POST /api/${app.realm}/<address>/data|event`);
-    if (app.http_export) {
+    if (app.http_export && addressed) {
       offers.push(
         `GET /api/${app.realm}/<address>/data|event.<suffix>`,
         `GET /api/${app.realm}/<network>/latest`,
+      );
+    }
+    if (app.http_export) offers.push(`GET /api/${app.realm}/latest`);
+    if (app.isems_api) {
+      offers.push(
+        `GET /api/${app.realm}/measurements/latest`,
+        `GET /api/${app.realm}/measurements/<nodeId>/latest`,
       );
     }
     throw new NotFoundError(

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Sink } from '../acquire/sink/sink.js';
+import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
@@ -9,8 +10,9 @@ import type { CsvHeaderStore } from './csv-header-store.js';
 import { handleExport } from './export.js';
 import { HttpError } from './http-error.js';
 import { handleIngest, type IngestChannel } from './ingest.js';
+import { handleIsems } from './isems-api.js';
 import { LargeBodyGate } from './large-body-gate.js';
-import { handleLatest } from './latest.js';
+import { handleLatest, handleRealmLatest } from './latest.js';
 
 /** What the `/api` routes need; the daemon's parts are read lazily, as HTTP starts before them. */
 export interface ApiContext {
@@ -26,6 +28,8 @@ export interface ApiContext {
   /** For a realm restarting for a changed app: settles with its new channel once it is back. */
   restarting?: ((realm: string) => Promise<IngestChannel | undefined> | undefined) | undefined;
   sink: () => Sink | undefined;
+  /** Every running realm's app: the realm-wide overviews leave the others' databases out. */
+  apps?: (() => readonly RealmApp[]) | undefined;
   headers: CsvHeaderStore;
   metrics: Metrics;
 }
@@ -82,6 +86,10 @@ export function apiRouter(ctx: ApiContext): Router {
     if (sink === undefined) throw new HttpError(503, 'storage is not available yet', { 'Retry-After': '5' });
     if (route.kind === 'export') {
       await handleExport(koa, channel.app, route, sink, { timezone: ctx.timezone, log: ctx.log });
+    } else if (route.kind === 'isems') {
+      await handleIsems(koa, channel.app, route.request, sink, nowNs(), ctx.apps?.() ?? []);
+    } else if (route.network === undefined) {
+      await handleRealmLatest(koa, channel.app, sink, nowNs(), ctx.apps?.() ?? []);
     } else {
       await handleLatest(koa, channel.app, route.network, sink, nowNs());
     }
@@ -93,7 +101,10 @@ export function apiRouter(ctx: ApiContext): Router {
  * The new channel of a realm that is restarting, once it is back; undefined when the realm is not
  * restarting. 503 with `Retry-After` when it is not back within `RESTART_WAIT_MS` or failed to start.
  */
-async function restartedChannel(ctx: ApiContext, realm: string): Promise<IngestChannel | undefined> {
+export async function restartedChannel(
+  ctx: Pick<ApiContext, 'restarting'>,
+  realm: string,
+): Promise<IngestChannel | undefined> {
   const back = ctx.restarting?.(realm);
   if (back === undefined) return undefined;
   let timer: NodeJS.Timeout | undefined;

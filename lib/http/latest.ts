@@ -1,10 +1,13 @@
 import type { Context } from 'koa';
 import { strategyNamed } from '../acquire/decode/strategy/registry.js';
-import { databaseToStorage, EARLIEST_TIME, LATEST_TIME } from '../acquire/sanitize/storage-address.js';
-import type { Cell, Sink } from '../acquire/sink/sink.js';
+import { databaseToStorage, EARLIEST_TIME } from '../acquire/sanitize/storage-address.js';
+import type { Sink } from '../acquire/sink/sink.js';
 import type { RealmApp } from '../config/settings.js';
-import { NotFoundError, QueryError } from '../core/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { nsToIso } from '../export/format/iso-time.js';
+import { allFlag } from './all-flag.js';
+import { newestRow } from './newest-row.js';
+import { realmSeries } from './realm-series.js';
 
 /** One node's newest reading in the overview. */
 export interface LatestEntry {
@@ -47,8 +50,7 @@ export async function handleLatest(
     const what = scope.network === undefined ? 'node' : 'network';
     throw new NotFoundError(`no data for ${what} '${network}' (database '${database}')`);
   }
-  const days = app.hide_inactive_after_days;
-  const from = all || days <= 0 ? EARLIEST_TIME : now - BigInt(Math.round(days * 86_400)) * NS_PER_SECOND;
+  const from = inactiveCutoff(app, all, now);
 
   const entries: LatestEntry[] = [];
   for (let at = 0; at < names.length; at += PARALLEL) {
@@ -71,29 +73,53 @@ export async function handleLatest(
   koa.body = entries;
 }
 
+/** One node's newest reading in the realm-wide overview: which database it is in, too. */
+export interface RealmLatestEntry extends LatestEntry {
+  database: string;
+}
+
+/**
+ * `GET /api/<realm>/latest[?all=true]`: the newest reading of every node of the realm, whatever its
+ * strategy (mqttkit, basic, a topic template): every series of `realmSeries`, as a JSON array sorted by
+ * database and node (`others`: the other running realms, see `realmSeries`). Inactive nodes are hidden as by `handleLatest` (`Hidden-Nodes` says how many).
+ * An empty array when the realm has stored nothing yet.
+ */
+export async function handleRealmLatest(
+  koa: Context,
+  app: RealmApp,
+  sink: Sink,
+  now: bigint,
+  others: readonly RealmApp[] = [],
+): Promise<void> {
+  const from = inactiveCutoff(app, allFlag(koa.query['all']), now);
+  const series = await realmSeries(sink, app, others);
+  const entries: RealmLatestEntry[] = [];
+  for (let at = 0; at < series.length; at += PARALLEL) {
+    const batch = series.slice(at, at + PARALLEL);
+    const found = await Promise.all(batch.map((s) => newest(sink, s.database, s.measurement, from)));
+    batch.forEach((s, i) => {
+      const entry = found[i];
+      if (entry !== undefined)
+        entries.push({ node: s.node, database: s.database, measurement: s.measurement, ...entry });
+    });
+  }
+  koa.set('Hidden-Nodes', String(series.length - entries.length));
+  koa.status = 200;
+  koa.body = entries;
+}
+
+/** The earliest time a node counts as active at (`hide_inactive_after_days`; everything with `all`). */
+export function inactiveCutoff(app: RealmApp, all: boolean, now: bigint): bigint {
+  const days = app.hide_inactive_after_days;
+  return all || days <= 0 ? EARLIEST_TIME : now - BigInt(Math.round(days * 86_400)) * NS_PER_SECOND;
+}
+
 async function newest(
   sink: Sink,
   database: string,
   measurement: string,
   from: bigint,
 ): Promise<Pick<LatestEntry, 'time' | 'data'> | undefined> {
-  const result = await sink.query({ database, measurement, from, to: LATEST_TIME, order: 'desc', limit: 1 });
-  for await (const row of result.rows) {
-    const entries: [string, number | string | boolean][] = [];
-    result.columns.forEach((column, i) => {
-      const value = row[i + 1] as Cell | undefined;
-      if (value !== null && value !== undefined) entries.push([column, value]);
-    });
-    // fromEntries defines own properties: a field named `__proto__` stays a field.
-    return { time: nsToIso(row[0]), data: Object.fromEntries(entries) };
-  }
-  return undefined;
-}
-
-function allFlag(value: string | string[] | undefined): boolean {
-  if (value === undefined) return false;
-  const text = (Array.isArray(value) ? (value[value.length - 1] ?? '') : value).trim().toLowerCase();
-  if (['', 'true', '1', 'yes', 'on'].includes(text)) return true;
-  if (['false', '0', 'no', 'off'].includes(text)) return false;
-  throw new QueryError(`all must be true or false, not '${text.slice(0, 40)}'`);
+  const row = await newestRow(sink, { database, measurement, from });
+  return row === undefined ? undefined : { time: nsToIso(row.time), data: row.data };
 }

@@ -18,10 +18,12 @@ import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
 import { type AccessState, HttpAccess } from './auth/http-access.js';
 import { discardRest } from './body.js';
+import { corsMiddleware } from './cors.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
+import { isemsRootRouter } from './isems-root.js';
 import { TlsFiles } from './tls-files.js';
 
 /** What /health reports; computed on request. */
@@ -39,9 +41,12 @@ export interface HttpServerContext {
   port: number;
   log: Log;
   health: HealthReport;
-  /** `[http] max_body_size`, `access_file`, `cert_file`/`key_file`; `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
+  /**
+   * `[http] max_body_size`, `access_file`, `cert_file`/`key_file`, `cors_origins`; `[daqd] data_dir` (CSV
+   * headers), `timezone`, `shutdown_timeout`.
+   */
   settings: {
-    http: Pick<Settings['http'], 'max_body_size' | 'access_file' | 'cert_file' | 'key_file'>;
+    http: Pick<Settings['http'], 'max_body_size' | 'access_file' | 'cert_file' | 'key_file' | 'cors_origins'>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
@@ -89,7 +94,8 @@ function errorResponse(err: unknown): ErrorAnswer {
 
 /**
  * daqd's HTTP server (Koa): `/health`, `/metrics` (Prometheus, the daemon's `Metrics`), and the API
- * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`). One error middleware maps errors to status
+ * (`/api/<realm>/…`: ingest, export, latest; see `apiRouter`), the ISEMS data collector's root routes
+ * (`/measurements/…`, `isemsRootRouter`); CORS for all of them (`[http] cors_origins`). One error middleware maps errors to status
  * + JSON `{"type": "error", "message": …}`; unknown paths get 404 (not Kotori's 405).
  * `start()` awaits `listen()` so an address in use fails the start.
  */
@@ -142,6 +148,10 @@ export class HttpServer {
         metrics.countRequest((koa.state as ApiState).route ?? 'other', koa.status);
       }
     });
+    // Inside the error middleware: error answers carry the CORS headers too, so a script can read them.
+    // Before the access check: a preflight carries no credentials, and a 401 must be readable too.
+    const corsLayer = corsMiddleware(settings.http.cors_origins);
+    if (corsLayer !== undefined) app.use(corsLayer);
     app.use(access.middleware());
     const router = new Router();
     router.get('/health', async (koa) => {
@@ -165,6 +175,7 @@ export class HttpServer {
       channel: this.ctx.channel,
       restarting: this.ctx.restarting,
       sink: this.ctx.sink,
+      apps: () => (this.ctx.channels?.() ?? []).map((channel) => channel.app),
       headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
       metrics,
     });
@@ -175,7 +186,13 @@ export class HttpServer {
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });
-    this.mounted = [router, influx, api, ...(this.ctx.routers ?? [])];
+    const isems = isemsRootRouter({
+      ready: this.ctx.ready,
+      channels: () => this.ctx.channels?.() ?? [],
+      sink: this.ctx.sink,
+      restarting: this.ctx.restarting,
+    });
+    this.mounted = [router, influx, api, isems, ...(this.ctx.routers ?? [])];
     for (const r of this.mounted) {
       app.use(r.routes()).use(r.allowedMethods());
     }

@@ -26,12 +26,30 @@ describe('config/main-settings', () => {
       allow_anonymous: false,
       cert_file: undefined,
       key_file: undefined,
+      cors_origins: [],
     });
     expect(settings.mqtt).to.include({ host: '127.0.0.1', port: 1883, embedded: false, protocol: 'mqtt' });
     expect(settings.influxdb).to.equal(undefined);
     expect(settings.storage.backend).to.equal('sqlite');
     expect(settings.daqd.shutdown_timeout).to.equal(10);
     expect(settings.daqd.metrics_logger_interval).to.equal(60);
+  });
+
+  it('[http] cors_origins: a list of origins or *; anything else is a problem naming the entry', () => {
+    const good = read('[http]\ncors_origins = https://app.example.org, http://localhost:3000/,\n  *\n');
+    expect(good.problems).to.deep.equal([]);
+    expect(good.settings.http.cors_origins).to.deep.equal([
+      'https://app.example.org',
+      'http://localhost:3000',
+      '*',
+    ]);
+    const bad = read('[http]\ncors_origins = https://app.example.org/isems, app.example.org, ftp://x.org\n');
+    expect(bad.problems.map((p) => p.format())).to.deep.equal([
+      "/etc/daqd/daqd.ini:2: http.cors_origins: 'https://app.example.org/isems' is not an origin (http[s]://host[:port], no path) or '*'",
+      "/etc/daqd/daqd.ini:2: http.cors_origins: 'app.example.org' is not an origin (http[s]://host[:port], no path) or '*'",
+      "/etc/daqd/daqd.ini:2: http.cors_origins: 'ftp://x.org' is not an origin (http[s]://host[:port], no path) or '*'",
+    ]);
+    expect(read('', { DAQD_HTTP_CORS_ORIGINS: '*' }).settings.http.cors_origins).to.deep.equal(['*']);
   });
 
   it("reads Kotori's main file unchanged: [kotori] aliases, [influxdb], ignored sections", async () => {

@@ -286,7 +286,7 @@ describe('config/realm-apps: topic and naming templates', () => {
         'type = application',
         'realm = d',
         'topic_template = d/{node}/{field}',
-        'http_api = true',
+        'isems_timezone = Mars/Olympus',
         '[e]',
         'type = application',
         'realm = e',
@@ -300,9 +300,35 @@ describe('config/realm-apps: topic and naming templates', () => {
       "/apps/a.ini:4: a.topic_template: 'sensors/{node}/{node}': part '{node}' appears twice",
       "/apps/a.ini:9: b.database: '{project}_{serail}': unknown placeholder '{serail}' (known: realm, node, field, project, serial)",
       "/apps/a.ini:13: c.application: 'mqttkit' and topic_template both name the topic layout: keep one",
-      '/apps/a.ini:19: d.http_api: an app with a topic template has no HTTP addressing (a template maps topics, not paths): no http_api, no forwarders',
+      "/apps/a.ini:19: d.isems_timezone: 'Mars/Olympus' is not a known IANA time zone",
       '/apps/a.ini:24: e.measurement: only an app with a topic_template takes a naming template',
     ]);
+  });
+
+  it('a template app with http_api serves its latest overview, no ingest; isems_api and its zone', () => {
+    const { apps: list, problems } = apps(
+      [
+        '[isems]',
+        'type = application',
+        'realm = isems',
+        'topic_template = /isems/{node}/csvlog',
+        'http_api = true',
+        'isems_api = true',
+        '[other]',
+        'type = application',
+        'realm = other',
+        'application = basic',
+        'isems_timezone = America/Sao_Paulo',
+      ].join('\n'),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(list[0]).to.include({
+      http_ingest: false,
+      http_export: true,
+      isems_api: true,
+      isems_timezone: 'Europe/Berlin',
+    });
+    expect(list[1]).to.include({ isems_api: false, isems_timezone: 'America/Sao_Paulo' });
   });
 
   it("leaves mqttkit and basic as they were: Kotori's `database` vendor key is still ignored", () => {

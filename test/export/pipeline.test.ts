@@ -27,6 +27,9 @@ class RowStore implements Sink {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   async write(): Promise<void> {}
+  async databases(): Promise<string[]> {
+    return [];
+  }
   async measurements(): Promise<string[]> {
     return [this.measurement];
   }

@@ -117,6 +117,56 @@ describe('ApiRoutes', () => {
   });
 });
 
+describe('ApiRoutes: realm-wide latest, template apps, the ISEMS API', () => {
+  const routes = new ApiRoutes();
+  const match = (path: string, realmApp: RealmApp): ApiRoute =>
+    routes.match(path, pathSegments(path.slice('/api/'.length)), realmApp);
+  const template = { text: '/isems/{node}/csvlog', levels: [], names: ['node'], filter: '/isems/+/csvlog' };
+
+  it('/api/<realm>/latest is the whole realm for every strategy with export', () => {
+    for (const strategy of ['mqttkit', 'basic']) {
+      expect(match('/api/r/latest', app('r', { strategy }))).to.deep.equal({
+        kind: 'latest',
+        methods: ['GET', 'HEAD'],
+      });
+    }
+    expect(() => match('/api/r/latest', app('r', { http_export: false }))).to.throw(NotFoundError);
+  });
+
+  it('a template app has the realm-wide latest only: no per-network latest, no export paths', () => {
+    const tele = app('tele', { strategy: 'template', topic_template: template, http_ingest: false });
+    expect(match('/api/tele/latest', tele)).to.include({ kind: 'latest' });
+    expect(() => match('/api/tele/kitchen/latest', tele)).to.throw(
+      NotFoundError,
+      /offers GET \/api\/tele\/latest$/,
+    );
+    expect(() => match('/api/tele/kitchen/data.csv', tele)).to.throw(NotFoundError);
+  });
+
+  it('isems_api: /measurements/latest and /measurements/<nodeId>/latest first, even without http_api', () => {
+    const isems = app('isems', { isems_api: true, http_ingest: false, http_export: false });
+    expect(match('/api/isems/measurements/latest', isems)).to.deep.equal({
+      kind: 'isems',
+      methods: ['GET', 'HEAD'],
+      request: { kind: 'isems-latest' },
+    });
+    expect(match('/api/isems/measurements/Elektra%20Dach/latest', isems)).to.deep.equal({
+      kind: 'isems',
+      methods: ['GET', 'HEAD'],
+      request: { kind: 'isems-node', nodeId: 'Elektra Dach' },
+    });
+    expect(() => match('/api/isems/measurements/a/b/latest', isems)).to.throw(
+      NotFoundError,
+      /offers GET \/api\/isems\/measurements\/latest, GET \/api\/isems\/measurements\/<nodeId>\/latest/,
+    );
+    // Without the key, `measurements` is a network like any other.
+    expect(match('/api/wan/measurements/latest', app('wan'))).to.deep.include({
+      kind: 'latest',
+      network: 'measurements',
+    });
+  });
+});
+
 describe('pathSegments', () => {
   it('decodes each segment', () => {
     expect(pathSegments('wan/area%2042/n%C3%B6de/data')).to.deep.equal(['wan', 'area 42', 'nöde', 'data']);

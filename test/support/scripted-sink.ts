@@ -27,6 +27,9 @@ export class ScriptedSink implements Sink {
   async ping() {
     return true;
   }
+  async databases(): Promise<string[]> {
+    return [];
+  }
   async measurements() {
     return [];
   }

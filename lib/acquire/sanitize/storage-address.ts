@@ -191,6 +191,73 @@ export function databaseToStorage(t: DatabaseTopology): DatabaseStorage {
   };
 }
 
+/** A series of readings of a realm: one node's data measurement in one database. */
+export interface RealmSeries {
+  database: string;
+  measurement: string;
+  /**
+   * The node it holds, as stored: `<node>` for a database per node (`sensors`), `<network>/<gateway>_<node>`
+   * for a database per network, `<database part>/<measurement>` under a measurement naming template.
+   */
+  node: string;
+}
+
+/** Which databases and measurements hold a realm's readings, named as `topologyToStorage` names them. */
+export interface RealmStorage {
+  /** What the names of the realm's databases start with (all of the name when `exact`). */
+  prefix: string;
+  exact: boolean;
+  /** True for a database of the realm. */
+  holds(database: string): boolean;
+  /** The series a measurement of a database of the realm is; undefined for events. */
+  seriesOf(database: string, measurement: string): RealmSeries | undefined;
+}
+
+/**
+ * The storage of a whole realm: its databases are `<realm>_<network or node>` (sanitized), or, under a
+ * database naming template, those starting with the template's text up to its first placeholder other
+ * than `{realm}` (all of it when it has none). Events (`events`, `…_events`) are no series. Pure;
+ * `DecodeError` when a database template starts with such a placeholder (`{project}_{serial}`): its
+ * databases cannot be told from other realms'.
+ */
+export function realmToStorage(realm: string, naming?: StorageNaming): RealmStorage {
+  checkPart('realm', realm);
+  let prefix = `${sanitizeName(realm)}_`;
+  let exact = false;
+  if (naming?.database !== undefined) {
+    let text = '';
+    exact = true;
+    for (const piece of naming.database.pieces) {
+      if ('literal' in piece) text += piece.literal;
+      else if (piece.name === 'realm') text += realm;
+      else {
+        exact = false;
+        break;
+      }
+    }
+    if (text === '') {
+      throw new DecodeError(
+        `database template '${naming.database.text}' starts with a placeholder: the realm's databases cannot be told apart`,
+      );
+    }
+    prefix = sanitizeName(text);
+  }
+  const holds = (database: string) => (exact ? database === prefix : database.startsWith(prefix));
+  return {
+    prefix,
+    exact,
+    holds,
+    seriesOf(database, measurement) {
+      if (!holds(database)) return undefined;
+      if (measurement === LAN_MEASUREMENT.event || measurement.endsWith(SUFFIX.event)) return undefined;
+      const part = database.length > prefix.length ? database.slice(prefix.length) : '';
+      if (measurement === LAN_MEASUREMENT.data && part !== '') return { database, measurement, node: part };
+      const own = measurement.endsWith(SUFFIX.data) ? measurement.slice(0, -SUFFIX.data.length) : measurement;
+      return { database, measurement, node: part === '' ? own : `${part}/${own}` };
+    },
+  };
+}
+
 /** WAN measurements are `<gateway>_<node>` and this. */
 const SUFFIX: Readonly<Record<DataKind, string>> = { data: '_sensors', event: '_events' };
 /** LAN measurements (a database per node). */

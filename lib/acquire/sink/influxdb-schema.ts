@@ -42,3 +42,16 @@ export async function readMeasurements(transport: InfluxTransport, database: str
   }
   return names;
 }
+
+/** The databases of the server, InfluxDB's own `_internal` left out. */
+export async function readDatabases(transport: InfluxTransport): Promise<string[]> {
+  const what = 'listing databases';
+  const names: string[] = [];
+  for (const result of await transport.results(what, undefined, 'SHOW DATABASES')) {
+    if (result.error) throw new StorageError(`influxdb: ${what} failed: ${result.error}`, false);
+    for (const row of statementRows(result)) {
+      if (typeof row[0] === 'string' && row[0] !== '_internal') names.push(row[0]);
+    }
+  }
+  return names.sort();
+}

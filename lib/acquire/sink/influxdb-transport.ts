@@ -88,7 +88,7 @@ export class InfluxTransport {
   }
 
   /** A chunked `/query` answered 200, to be read with `chunks()`; else a `StorageError`. */
-  async openQuery(what: string, database: string, statement: string): Promise<IncomingMessage> {
+  async openQuery(what: string, database: string | undefined, statement: string): Promise<IncomingMessage> {
     const res = await this.request(what, queryRequest(database, statement, true));
     const status = res.statusCode ?? 0;
     if (status === 200) {
@@ -120,7 +120,11 @@ export class InfluxTransport {
   }
 
   /** Every statement result of a small query, read to the end. */
-  async results(what: string, database: string, statement: string): Promise<InfluxStatementResult[]> {
+  async results(
+    what: string,
+    database: string | undefined,
+    statement: string,
+  ): Promise<InfluxStatementResult[]> {
     const res = await this.openQuery(what, database, statement);
     const results: InfluxStatementResult[] = [];
     for await (const chunk of this.chunks(what, res)) {

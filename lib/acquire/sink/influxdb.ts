@@ -3,7 +3,7 @@ import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import { answerRows, NO_ROWS } from './influxdb-rows.js';
-import { readMeasurementKeys, readMeasurements } from './influxdb-schema.js';
+import { readDatabases, readMeasurementKeys, readMeasurements } from './influxdb-schema.js';
 import {
   DATABASE_NOT_FOUND,
   errorText,
@@ -47,7 +47,7 @@ export class InfluxSink implements Sink {
   private readonly log: Log;
   private readonly transport: InfluxTransport;
   /** Databases known to exist (or that we may not create and write to anyway). */
-  private readonly databases = new Set<string>();
+  private readonly created = new Set<string>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly warnedCreate = new Set<string>();
   /** Databases whose last write was refused for credentials (logged once until a write succeeds). */
@@ -135,7 +135,7 @@ export class InfluxSink implements Sink {
     }
     const text = await errorText(res);
     if (status === 404 && DATABASE_NOT_FOUND.test(text)) {
-      this.databases.delete(database);
+      this.created.delete(database);
       if (!retried) {
         await this.ensureDatabase(database);
         return this.writeChunk(database, body, precision, count, true);
@@ -156,7 +156,7 @@ export class InfluxSink implements Sink {
   }
 
   private ensureDatabase(database: string): Promise<void> {
-    if (this.databases.has(database)) return Promise.resolve();
+    if (this.created.has(database)) return Promise.resolve();
     let pending = this.creating.get(database);
     if (!pending) {
       pending = this.createDatabase(database).finally(() => this.creating.delete(database));
@@ -186,7 +186,7 @@ export class InfluxSink implements Sink {
       this.warnedCreate.add(database);
       this.log.warning(`influxdb: cannot create database '${database}' (${problem}); writing anyway`);
     }
-    this.databases.add(database);
+    this.created.add(database);
   }
 
   query(query: SeriesQuery): Promise<QueryResult> {
@@ -228,6 +228,11 @@ export class InfluxSink implements Sink {
   private async listMeasurements(database: string): Promise<string[]> {
     this.assertOpen(`measurements of '${database}' not listed`);
     return readMeasurements(this.transport, database);
+  }
+
+  async databases(): Promise<string[]> {
+    this.assertOpen('databases not listed');
+    return this.track(readDatabases(this.transport));
   }
 
   private assertOpen(what: string): void {

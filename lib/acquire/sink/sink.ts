@@ -52,6 +52,8 @@ export interface Sink {
   stop(): Promise<void>;
   write(database: string, points: readonly Point[]): Promise<void>;
   query(query: SeriesQuery): Promise<QueryResult>;
+  /** Every database of the store that holds data (InfluxDB's `_internal` left out), in name order. */
+  databases(): Promise<string[]>;
   /** Measurement names of a database; empty when it does not exist. */
   measurements(database: string): Promise<string[]>;
   /** True when the store answers right now. */

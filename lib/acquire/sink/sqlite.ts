@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MAX_OPEN_DATABASES } from '../../config/settings.js';
+import { fileNameToDatabase } from '../../core/database-file-name.js';
 import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
@@ -10,6 +11,9 @@ import { SqliteDamage } from './sqlite-damage.js';
 import { sqliteDatabaseFile } from './sqlite-database-file.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { SqliteWriterPool } from './sqlite-writer-pool.js';
+
+/** The suffix of a database file. */
+const SQLITE_SUFFIX = '.sqlite';
 
 /**
  * The embedded store of zero-setup mode: InfluxDB's data model on SQLite (better-sqlite3),
@@ -134,6 +138,24 @@ export class SqliteSink implements Sink {
     const problem = databaseNameProblem(database);
     if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
     return this.reader.measurements(database);
+  }
+
+  async databases(): Promise<string[]> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      throw new StorageError(`sqlite: cannot list '${this.dir}': ${errorMessage(err)}`, true, { cause: err });
+    }
+    const databases = new Set<string>();
+    for (const name of names) {
+      if (!name.endsWith(SQLITE_SUFFIX)) continue;
+      const base = name.slice(0, -SQLITE_SUFFIX.length);
+      // A file of an earlier daqd is named by the database as it is (see `sqliteDatabaseFile`).
+      databases.add(fileNameToDatabase(base) ?? base);
+    }
+    return [...databases].sort();
   }
 
   /**

@@ -118,7 +118,7 @@ export class HttpAccess {
         throw new HttpError(403, `user '${identity.user}' may not ${scope} here`);
       };
       const state = koa.state as AccessState;
-      if (need.kind === 'database') {
+      if (need.kind === 'database' || need.kind === 'routed') {
         state.authorize = authorize;
       } else if (need.kind === 'health') {
         if (!identity.ok) authorize(EVERY_REALM, 'admin');

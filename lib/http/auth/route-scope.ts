@@ -13,7 +13,9 @@ export type RouteNeed =
    */
   | { kind: 'realm'; realm: string; scope: Scope }
   /** InfluxDB's write API: `write` in the realm of the database, which the route finds out. */
-  | { kind: 'database'; scope: 'write' };
+  | { kind: 'database'; scope: 'write' }
+  /** A route that finds its realm itself (the ISEMS API at the root): `scope` in that realm. */
+  | { kind: 'routed'; scope: Scope };
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -27,6 +29,7 @@ export function routeNeed(method: string, path: string): RouteNeed {
   if (path === '/ping') return { kind: 'public' };
   if (path === '/health') return { kind: 'health' };
   if (path === '/write' || path === '/api/v2/write') return { kind: 'database', scope: 'write' };
+  if (path.startsWith('/measurements/')) return { kind: 'routed', scope: 'read' };
   if (path.startsWith('/api/')) {
     const realm = pathSegments(path.slice('/api/'.length))[0] ?? '';
     if (realm !== '' && realm !== EVERY_REALM) {

@@ -266,6 +266,17 @@ export function describeSinkContract(
       ]);
     });
 
+    it('lists its databases in name order, a new one once written, odd names as they are', async () => {
+      const odd = `${db}_Grüße 1.x`;
+      expect(await sink.databases()).to.not.include(db);
+      await sink.write(db, [point(T0, { v: 1 })]);
+      await sink.write(odd, [point(T0, { v: 2 })]);
+      const listed = await sink.databases();
+      expect(listed).to.include.members([db, odd]);
+      expect(listed).to.not.include('_internal');
+      expect(listed).to.deep.equal([...listed].sort());
+    });
+
     it('stores string values with quotes, backslashes and unicode unchanged', async () => {
       const values = {
         quotes: 'say "hi" it\'s',
