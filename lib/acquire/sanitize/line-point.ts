@@ -1,0 +1,105 @@
+import type { FieldValue, Point } from '../../core/point.js';
+import { parseLineOrReason } from '../decode/line-protocol.js';
+import { lineToPoint } from './line-points.js';
+
+/** What the lines of one request share: the unit of their timestamps and the time it arrived. */
+export interface LineOrigin {
+  /** Nanoseconds per timestamp unit (the request's `precision`). */
+  readonly unitNs: bigint;
+  /** The time lines without a timestamp get, integer nanoseconds. */
+  readonly receivedAt: bigint;
+  /** `receivedAt` in `unitNs` as decimal digits, when it is a whole number of them. */
+  readonly receivedStamp: string | undefined;
+}
+
+/** The origin of a request's lines. */
+export function lineOrigin(unitNs: bigint, receivedAt: bigint): LineOrigin {
+  return {
+    unitNs,
+    receivedAt,
+    receivedStamp: receivedAt % unitNs === 0n ? (receivedAt / unitNs).toString() : undefined,
+  };
+}
+
+/**
+ * A point that arrived as a line of InfluxDB line protocol and was found valid, kept as that line:
+ * a store that speaks line protocol writes the line as written (`lineIn`), with nothing parsed or
+ * built for it; measurement, tags, fields and time are read from it only when asked for (the SQLite
+ * store, the spool, dead letters), exactly as `lineToPoint` reads them (a `Point` like any other).
+ * Pure; made only for a line the full reader (or `quickCheckLine`) has found valid, with no unsigned
+ * value and a time within InfluxDB's range.
+ */
+export class LinePoint implements Point {
+  private read: Point | undefined;
+  private timeNs: bigint | undefined;
+
+  /**
+   * `text`: the line without leading and trailing blanks; `fieldsEnd`: where its fields end (its
+   * timestamp, if any, follows after spaces); `read`: the point when the line has been read already.
+   */
+  constructor(
+    readonly text: string,
+    readonly fieldsEnd: number,
+    readonly origin: LineOrigin,
+    read?: Point,
+  ) {
+    this.read = read;
+  }
+
+  get measurement(): string {
+    return this.point().measurement;
+  }
+
+  get tags(): Readonly<Record<string, string>> {
+    return this.point().tags;
+  }
+
+  get fields(): Readonly<Record<string, FieldValue>> {
+    return this.point().fields;
+  }
+
+  get time(): bigint {
+    if (this.timeNs === undefined) {
+      if (this.read !== undefined) this.timeNs = this.read.time;
+      else {
+        const stamp = this.stamp();
+        this.timeNs = stamp === '' ? this.origin.receivedAt : BigInt(stamp) * this.origin.unitNs;
+      }
+    }
+    return this.timeNs;
+  }
+
+  /** Series key and fields as written, without the timestamp. */
+  get head(): string {
+    return this.text.slice(0, this.fieldsEnd);
+  }
+
+  /**
+   * The line with its timestamp in `unitNs`, when that takes no arithmetic: the line as written when
+   * its request's precision is `unitNs`, with the time of arrival appended when it has no timestamp.
+   * Undefined otherwise (the caller writes `head` and `time` itself).
+   */
+  lineIn(unitNs: bigint): string | undefined {
+    const origin = this.origin;
+    if (origin.unitNs !== unitNs) return undefined;
+    if (this.fieldsEnd < this.text.length) return this.text;
+    return origin.receivedStamp === undefined ? undefined : this.text + ' ' + origin.receivedStamp;
+  }
+
+  private stamp(): string {
+    const text = this.text;
+    let at = this.fieldsEnd;
+    while (text.charCodeAt(at) === 0x20) at++;
+    return text.slice(at);
+  }
+
+  private point(): Point {
+    if (this.read === undefined) {
+      const line = parseLineOrReason(this.text, this.origin.unitNs);
+      // Made only for lines found valid: a reason here is a fault in daqd, not in the line.
+      if (typeof line === 'string') throw new Error(`line protocol read differently: ${line}`);
+      this.read = lineToPoint(line, this.origin.receivedAt);
+    }
+    return this.read;
+  }
+}
