@@ -11,6 +11,7 @@ import {
 } from '../decode/line-protocol-scan.js';
 import { type LineOrigin, LinePoint } from './line-point.js';
 import { lineToPoint } from './line-points.js';
+import { LineTimeSpan } from './line-time-span.js';
 
 /** The points of a line-protocol body, and what could not be taken, in InfluxDB's words. */
 export interface LineBodyPoints {
@@ -29,11 +30,11 @@ const HASH = 0x23;
  * Decode and sanitize for a line-protocol body (InfluxDB's write API): every valid line as a
  * `LinePoint`, every other line as a problem, exactly as `parseLineProtocol` and `lineToPoint` read and
  * judge them. A line in the plain form (`quickCheckLine`) is taken as it is, without being parsed;
- * any other line is read by the full reader. Pure.
+ * any other line is read by the full reader. Sets `origin.timeSpan`. Pure.
  */
 export function lineBodyToPoints(body: Buffer, origin: LineOrigin): LineBodyPoints {
   const careful = needsCarefulSplit(body);
-  const out: LineBodyParts = { points: [], unreadable: [], refused: [] };
+  const out: LineBodyParts = { points: [], unreadable: [], refused: [], times: new LineTimeSpan() };
   // Read in pieces of whole lines: see PIECE_BYTES.
   for (let at = 0; at < body.length; ) {
     const end = pieceEnd(body, at, careful);
@@ -42,6 +43,7 @@ export function lineBodyToPoints(body: Buffer, origin: LineOrigin): LineBodyPoin
     at = end;
   }
   const { points, unreadable, refused } = out;
+  origin.timeSpan = out.times.span(origin.unitNs);
   return { points, problems: unreadable.length === 0 ? refused : unreadable.concat(refused) };
 }
 
@@ -49,11 +51,13 @@ interface LineBodyParts {
   points: Point[];
   unreadable: string[];
   refused: string[];
+  /** Of the points taken. */
+  times: LineTimeSpan;
 }
 
 function readPiece(text: string, careful: boolean, origin: LineOrigin, out: LineBodyParts): void {
   const unit = Number(origin.unitNs);
-  const { points, unreadable, refused } = out;
+  const { points, unreadable, refused, times } = out;
   for (let from = 0; from < text.length; ) {
     const to = lineEnd(text, from, careful);
     const start = skipLeadingBlanks(text, from, to);
@@ -61,15 +65,20 @@ function readPiece(text: string, careful: boolean, origin: LineOrigin, out: Line
     if (end > start && text.charCodeAt(start) !== HASH) {
       const fieldsEnd = quickCheckLine(text, start, end, unit);
       const line = text.slice(start, end);
-      if (fieldsEnd !== -1) points.push(new LinePoint(line, fieldsEnd - start, origin));
-      else {
+      if (fieldsEnd !== -1) {
+        points.push(new LinePoint(line, fieldsEnd - start, origin));
+        let stamp = fieldsEnd;
+        while (text.charCodeAt(stamp) === 0x20) stamp++;
+        if (stamp < end) times.addDigits(text, stamp, end);
+        else times.addNs(origin.receivedAt);
+      } else {
         const read = parseLineOrReason(line, origin.unitNs);
         if (typeof read === 'string') unreadable.push(`unable to parse '${text.slice(from, to)}': ${read}`);
         else {
           try {
-            points.push(
-              new LinePoint(line, fieldsEndOf(line, read.time), origin, lineToPoint(read, origin.receivedAt)),
-            );
+            const point = lineToPoint(read, origin.receivedAt);
+            points.push(new LinePoint(line, fieldsEndOf(line, read.time), origin, point));
+            times.addNs(point.time);
           } catch (err) {
             refused.push(`unable to parse '${read.measurement}': ${errorMessage(err)}`);
           }

@@ -1,6 +1,7 @@
 import type { FieldValue, Point } from '../../core/point.js';
 import { parseLineOrReason } from '../decode/line-protocol.js';
 import { lineToPoint } from './line-points.js';
+import type { TimeSpan } from './line-time-span.js';
 
 /** What the lines of one request share: the unit of their timestamps and the time it arrived. */
 export interface LineOrigin {
@@ -10,6 +11,11 @@ export interface LineOrigin {
   readonly receivedAt: bigint;
   /** `receivedAt` in `unitNs` as decimal digits, when it is a whole number of them. */
   readonly receivedStamp: string | undefined;
+  /**
+   * The earliest and latest time of the request's points, once it is read (`lineBodyToPoints`);
+   * undefined when not known.
+   */
+  timeSpan: TimeSpan | undefined;
 }
 
 /** The origin of a request's lines. */
@@ -18,6 +24,7 @@ export function lineOrigin(unitNs: bigint, receivedAt: bigint): LineOrigin {
     unitNs,
     receivedAt,
     receivedStamp: receivedAt % unitNs === 0n ? (receivedAt / unitNs).toString() : undefined,
+    timeSpan: undefined,
   };
 }
 

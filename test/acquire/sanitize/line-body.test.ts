@@ -90,6 +90,35 @@ describe('acquire/sanitize/line-body', () => {
     });
   });
 
+  describe('the time span of a request (origin.timeSpan)', () => {
+    const cases: [string, string, string, { min: bigint; max: bigint } | undefined][] = [
+      [
+        'digits compared as numbers, not as text',
+        'm v=1 99\nm v=1 1000\nm v=1 100',
+        'ns',
+        { min: 99n, max: 1000n },
+      ],
+      ['in the request precision', 'm v=1 5\nm v=1 7', 's', { min: 5_000_000_000n, max: 7_000_000_000n }],
+      [
+        'lines read in full and lines without a time',
+        String.raw`m\ x v=1 3` + '\nm v=1 50\nm v=2',
+        'ns',
+        { min: 3n, max: RECEIVED },
+      ],
+      ['zero', 'm v=1 0', 'ns', { min: 0n, max: 0n }],
+      ['not known with a negative time', 'm v=1 5\nm v=1 -5', 'ns', undefined],
+      ['not known with a leading zero', 'm v=1 5\nm v=1 05', 'ns', undefined],
+      ['none without points', 'broken', 'ns', undefined],
+    ];
+    for (const [name, text, precision, span] of cases) {
+      it(name, () => {
+        const origin = lineOrigin(precisionToNs(precision)!, RECEIVED);
+        lineBodyToPoints(Buffer.from(text), origin);
+        expect(origin.timeSpan).to.deep.equal(span);
+      });
+    }
+  });
+
   describe('LinePoint', () => {
     function one(text: string, precision = 'ns', received = RECEIVED): LinePoint {
       const { points, problems } = lineBodyToPoints(
