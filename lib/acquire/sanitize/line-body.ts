@@ -64,20 +64,20 @@ function readPiece(text: string, careful: boolean, origin: LineOrigin, out: Line
     const end = trimTrailingBlanks(text, start, to);
     if (end > start && text.charCodeAt(start) !== HASH) {
       const fieldsEnd = quickCheckLine(text, start, end, unit);
-      const line = text.slice(start, end);
       if (fieldsEnd !== -1) {
-        points.push(new LinePoint(line, fieldsEnd - start, origin));
+        points.push(new LinePoint(text, start, end, fieldsEnd, origin));
         let stamp = fieldsEnd;
         while (text.charCodeAt(stamp) === 0x20) stamp++;
         if (stamp < end) times.addDigits(text, stamp, end);
         else times.addNs(origin.receivedAt);
       } else {
+        const line = text.slice(start, end);
         const read = parseLineOrReason(line, origin.unitNs);
         if (typeof read === 'string') unreadable.push(`unable to parse '${text.slice(from, to)}': ${read}`);
         else {
           try {
             const point = lineToPoint(read, origin.receivedAt);
-            points.push(new LinePoint(line, fieldsEndOf(line, read.time), origin, point));
+            points.push(new LinePoint(text, start, end, start + fieldsEndOf(line, read.time), origin, point));
             times.addNs(point.time);
           } catch (err) {
             refused.push(`unable to parse '${read.measurement}': ${errorMessage(err)}`);

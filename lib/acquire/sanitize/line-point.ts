@@ -41,16 +41,30 @@ export class LinePoint implements Point {
   private timeNs: bigint | undefined;
 
   /**
-   * `text`: the line without leading and trailing blanks; `fieldsEnd`: where its fields end (its
-   * timestamp, if any, follows after spaces); `read`: the point when the line has been read already.
+   * The line is `piece[start, end)`, without leading and trailing blanks (kept as a part of the piece
+   * of the body it was read from, so a line costs no string of its own); its fields end at
+   * `fieldsEnd` (its timestamp, if any, follows after spaces); `read`: the point when the line has been
+   * read already.
    */
   constructor(
-    readonly text: string,
+    readonly piece: string,
+    readonly start: number,
+    readonly end: number,
     readonly fieldsEnd: number,
     readonly origin: LineOrigin,
     read?: Point,
   ) {
     this.read = read;
+  }
+
+  /** The line as written. */
+  get text(): string {
+    return this.piece.slice(this.start, this.end);
+  }
+
+  /** True when the line has a timestamp of its own. */
+  get stamped(): boolean {
+    return this.fieldsEnd < this.end;
   }
 
   get measurement(): string {
@@ -78,7 +92,7 @@ export class LinePoint implements Point {
 
   /** Series key and fields as written, without the timestamp. */
   get head(): string {
-    return this.text.slice(0, this.fieldsEnd);
+    return this.piece.slice(this.start, this.fieldsEnd);
   }
 
   /**
@@ -89,15 +103,15 @@ export class LinePoint implements Point {
   lineIn(unitNs: bigint): string | undefined {
     const origin = this.origin;
     if (origin.unitNs !== unitNs) return undefined;
-    if (this.fieldsEnd < this.text.length) return this.text;
+    if (this.stamped) return this.text;
     return origin.receivedStamp === undefined ? undefined : this.text + ' ' + origin.receivedStamp;
   }
 
   private stamp(): string {
-    const text = this.text;
+    const piece = this.piece;
     let at = this.fieldsEnd;
-    while (text.charCodeAt(at) === 0x20) at++;
-    return text.slice(at);
+    while (piece.charCodeAt(at) === 0x20) at++;
+    return piece.slice(at, this.end);
   }
 
   private point(): Point {

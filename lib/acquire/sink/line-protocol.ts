@@ -142,8 +142,16 @@ class BytesOutput implements LineOutput {
   private empty = true;
 
   add(line: string): void {
-    this.piece += this.empty ? line : '\n' + line;
+    const separator = this.empty ? '' : '\n';
     this.empty = false;
+    if (line.length >= PIECE_CHARS) {
+      // A long part (lines as written, see `writeAsWritten`) is encoded as it is, not copied first.
+      if (this.piece !== '' || separator !== '') this.pieces.push(Buffer.from(this.piece + separator));
+      this.piece = '';
+      this.pieces.push(Buffer.from(line));
+      return;
+    }
+    this.piece += separator + line;
     if (this.piece.length >= PIECE_CHARS) {
       this.pieces.push(Buffer.from(this.piece));
       this.piece = '';
@@ -186,8 +194,7 @@ export function pointsToLineProtocolBytes(points: readonly Point[]): { body: Buf
 function writeLines(points: readonly Point[], out: LineOutput): Precision {
   const written = writtenPrecision(points);
   if (written !== undefined) {
-    const unit = unitOf(written);
-    for (const point of points) out.add((point as LinePoint).lineIn(unit)!);
+    writeAsWritten(points as readonly LinePoint[], unitOf(written), out);
     return written;
   }
   const precision = coarsestPrecision(points);
@@ -284,6 +291,31 @@ function writtenPrecision(points: readonly Point[]): Precision | undefined {
     if (!(point instanceof LinePoint) || point.lineIn(unit) === undefined) return undefined;
   }
   return precision;
+}
+
+/**
+ * Lines as they were written, in their precision (`unitNs`). Lines that follow each other in the piece
+ * of the body they were read from, one newline apart, go out as one part of it.
+ */
+function writeAsWritten(points: readonly LinePoint[], unitNs: bigint, out: LineOutput): void {
+  let piece: string | undefined;
+  let start = 0;
+  let end = 0;
+  for (const point of points) {
+    if (point.stamped) {
+      if (point.piece === piece && point.start === end + 1 && piece.charCodeAt(end) === 0x0a) {
+        end = point.end;
+        continue;
+      }
+      if (piece !== undefined) out.add(piece.slice(start, end));
+      ({ piece, start, end } = point);
+      continue;
+    }
+    if (piece !== undefined) out.add(piece.slice(start, end));
+    piece = undefined;
+    out.add(point.lineIn(unitNs)!);
+  }
+  if (piece !== undefined) out.add(piece.slice(start, end));
 }
 
 function memo(cache: Map<string, string>, name: string, token: Token): string {

@@ -203,6 +203,15 @@ describe('pointsToLineProtocol', () => {
       });
     });
 
+    it('are written line by line in the order of the points, whatever came between them in the body', () => {
+      const points = linePoints('m v=1 1\nm v=2 2\r\n  m v=3 3\n# c\n\nm v=4 4\nm v=5\nm v=6 6', 1n, 99n);
+      const lines = ['m v=1 1', 'm v=2 2', 'm v=3 3', 'm v=4 4', 'm v=5 99', 'm v=6 6'];
+      expect(bodyOf(points).body).to.equal(lines.join('\n'));
+      expect(bodyOf([...points].reverse()).body).to.equal([...lines].reverse().join('\n'));
+      const shuffled = [points[1]!, points[0]!, points[2]!, points[3]!, points[5]!];
+      expect(bodyOf(shuffled).body).to.equal([1, 0, 2, 3, 5].map((i) => lines[i]).join('\n'));
+    });
+
     it('get the time of arrival when they have none', () => {
       expect(bodyOf(linePoints('m v=1\nm v=2 5', 1n, 99n))).to.deep.equal({
         body: 'm v=1 99\nm v=2 5',
