@@ -28,11 +28,17 @@ export class LineTimeSpan {
       this.unknown = true;
       return;
     }
-    if (this.minText === '' || compareDigits(text, from, to, this.minText, this.minFrom, this.minTo) < 0) {
-      [this.minText, this.minFrom, this.minTo] = [text, from, to];
-    }
+    // Timestamps mostly grow line by line: the latest is compared first.
     if (this.maxText === '' || compareDigits(text, from, to, this.maxText, this.maxFrom, this.maxTo) > 0) {
-      [this.maxText, this.maxFrom, this.maxTo] = [text, from, to];
+      this.maxText = text;
+      this.maxFrom = from;
+      this.maxTo = to;
+      if (this.minText !== '') return;
+    }
+    if (this.minText === '' || compareDigits(text, from, to, this.minText, this.minFrom, this.minTo) < 0) {
+      this.minText = text;
+      this.minFrom = from;
+      this.minTo = to;
     }
   }
 

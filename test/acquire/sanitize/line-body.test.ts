@@ -106,6 +106,7 @@ describe('acquire/sanitize/line-body', () => {
         { min: 3n, max: RECEIVED },
       ],
       ['zero', 'm v=1 0', 'ns', { min: 0n, max: 0n }],
+      ['times that fall line by line', 'm v=1 50\nm v=1 40\nm v=1 45\nm v=1 9', 'ns', { min: 9n, max: 50n }],
       ['not known with a negative time', 'm v=1 5\nm v=1 -5', 'ns', undefined],
       ['not known with a leading zero', 'm v=1 5\nm v=1 05', 'ns', undefined],
       ['none without points', 'broken', 'ns', undefined],
