@@ -67,8 +67,11 @@ async function postAll(base: string, path: string, list: readonly Buffer[]): Pro
 /**
  * Scenario 5: line-protocol ingest. The same bodies (5,000 lines each, 5 numeric fields and a tag, ns
  * timestamps), two requests at a time, posted to influxd's own `/write` and to daqd's `/write` (which
- * answers 204 only once stored). Readings/s of each, and daqd's as a ratio of influxd's in the same run;
- * every point is counted in InfluxDB.
+ * answers 204 only once stored), in alternating order from run to run. Readings/s of each, and daqd's
+ * as a ratio of influxd's in the same run; every point is counted in InfluxDB. CPU time (user + system,
+ * /proc) per reading of daqd and of influxd on each side gives the same comparison without the
+ * scheduling noise of a shared machine: influxd's CPU per point alone against daqd's plus influxd's
+ * behind daqd.
  */
 export async function lineProtocolScenario(ctx: LineProtocolBenchContext): Promise<ScenarioResult> {
   const figures = new FigureSet();
@@ -90,25 +93,55 @@ export async function lineProtocolScenario(ctx: LineProtocolBenchContext): Promi
       await client.query(`CREATE DATABASE "${ours}"`);
       await client.query(`CREATE DATABASE "${theirs}"`);
 
-      const baselineSeconds = await postAll(ctx.influx.url, `/write?db=${theirs}`, list);
-      const meter = new ProcessMeter(daqd.pid);
-      const daqdSeconds = await postAll(daqdBase, `/write?db=${ours}`, list);
-      const cpu = meter.cpu();
-      const peak = meter.peak();
+      // Each side is timed with the CPU time of daqd and influxd over its stretch; the side that goes
+      // first alternates from run to run, so a drift in the machine's load favours neither.
+      const baselineSide = async () => {
+        const influxd = new ProcessMeter(ctx.influx.pid);
+        const seconds = await postAll(ctx.influx.url, `/write?db=${theirs}`, list);
+        return { seconds, influxdCpu: influxd.cpu() };
+      };
+      const daqdSide = async () => {
+        const meter = new ProcessMeter(daqd.pid);
+        const influxd = new ProcessMeter(ctx.influx.pid);
+        const seconds = await postAll(daqdBase, `/write?db=${ours}`, list);
+        return { seconds, cpu: meter.cpu(), influxdCpu: influxd.cpu(), peak: meter.peak() };
+      };
+      let base: Awaited<ReturnType<typeof baselineSide>>;
+      let side: Awaited<ReturnType<typeof daqdSide>>;
+      if (run % 2 === 0) {
+        base = await baselineSide();
+        side = await daqdSide();
+      } else {
+        side = await daqdSide();
+        base = await baselineSide();
+      }
       const stored = await countSeq(ctx, ours);
-      const baseline = count / baselineSeconds;
-      const rate = count / daqdSeconds;
+      const baseline = count / base.seconds;
+      const rate = count / side.seconds;
+      // CPU per reading, µs: ms × 1000 / readings.
+      const perReading = (ms: number) => (ms * 1000) / count;
+      const daqdCpu = perReading(side.cpu);
+      const influxdAlone = perReading(base.influxdCpu);
+      const influxdBehind = perReading(side.influxdCpu);
       figures.add('daqd /write readings/s (acknowledged once stored)', 'readings/s', rate);
       figures.add('baseline InfluxDB /write', 'points/s', baseline);
       figures.add('ratio to InfluxDB /write', '%', (rate / baseline) * 100);
       figures.add('readings not stored', 'readings', Math.max(0, count - stored));
-      figures.add('daqd CPU per 1,000 readings', 'ms', (cpu / count) * 1000);
-      figures.add('daqd peak RSS', 'MB', peak);
+      figures.add('daqd CPU per reading', 'µs', daqdCpu);
+      figures.add('influxd CPU per point, baseline', 'µs', influxdAlone);
+      figures.add('influxd CPU per point, behind daqd', 'µs', influxdBehind);
+      figures.add(
+        'CPU ratio: influxd alone / (daqd + influxd behind it)',
+        '%',
+        (influxdAlone / (daqdCpu + influxdBehind)) * 100,
+      );
+      figures.add('daqd peak RSS', 'MB', side.peak);
       await client.query(`DROP DATABASE "${ours}"`);
       await client.query(`DROP DATABASE "${theirs}"`);
       ctx.log(
         `  5 run ${run + 1}: daqd ${Math.round(rate)} readings/s, influxd ${Math.round(baseline)} points/s ` +
-          `(${((rate / baseline) * 100).toFixed(1)}%), stored ${stored}/${count}`,
+          `(${((rate / baseline) * 100).toFixed(1)}%), stored ${stored}/${count}; CPU µs per reading: ` +
+          `daqd ${daqdCpu.toFixed(2)} + influxd ${influxdBehind.toFixed(2)}, influxd alone ${influxdAlone.toFixed(2)}`,
       );
     }
   } finally {
@@ -120,7 +153,8 @@ export async function lineProtocolScenario(ctx: LineProtocolBenchContext): Promi
     figures: figures.list(),
     notes: [
       `${count} points per run in bodies of ${BATCH} lines, ${CONCURRENCY} requests at a time, the same bodies ` +
-        "to influxd's /write (baseline) and to daqd's /write; a 204 from daqd means stored.",
+        "to influxd's /write (baseline) and to daqd's /write, which goes first alternating by run; a 204 from " +
+        'daqd means stored. CPU per reading: user + system time of the process over its stretch / readings.',
     ],
   };
 }

@@ -3,13 +3,13 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { parseLineProtocol, precisionToNs } from '../acquire/decode/line-protocol.js';
-import { lineToPoint } from '../acquire/sanitize/line-points.js';
+import { precisionToNs } from '../acquire/decode/line-protocol.js';
+import { lineBodyToPoints } from '../acquire/sanitize/line-body.js';
+import { lineOrigin } from '../acquire/sanitize/line-point.js';
 import { realmOwnsDatabase } from '../acquire/sanitize/storage-address.js';
 import { nowNs } from '../core/clock.js';
 import { DecodeError, errorMessage, StorageError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
-import type { Point } from '../core/point.js';
 import type { ApiState } from './api.js';
 import type { AccessState } from './auth/http-access.js';
 import { bodyBytes, bodyChunks, discardRest } from './body.js';
@@ -134,17 +134,8 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
   }
   // With access rules: `write` in the realm the database belongs to (401/403 otherwise).
   (koa.state as AccessState).authorize?.(channel.app.realm, 'write');
-  const text = (await requestBody(koa.req, ctx.maxBodySize)).toString('utf8');
-  const parsed = parseLineProtocol(text, unit);
-  const points: Point[] = [];
-  const problems = parsed.problems.map((p) => p.message);
-  for (const line of parsed.lines) {
-    try {
-      points.push(lineToPoint(line, receivedAt));
-    } catch (err) {
-      problems.push(`unable to parse '${line.measurement}': ${errorMessage(err)}`);
-    }
-  }
+  const body = await requestBody(koa.req, ctx.maxBodySize);
+  const { points, problems } = lineBodyToPoints(body, lineOrigin(unit, receivedAt));
   if (points.length === 0 && problems.length > 0) throw new InfluxAnswer(400, 'invalid', problems[0]!);
   if (points.length > 0) await channel.httpSource.storePoints(database, points);
   // InfluxDB stores the lines it could read and says which it could not.

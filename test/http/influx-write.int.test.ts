@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
+import { DeadLetterStore } from '../../lib/acquire/deliver/dead-letter.js';
 import { SqliteSink } from '../../lib/acquire/sink/sqlite.js';
 import { silentLog } from '../../lib/core/log.js';
 import { DaemonProcess, freePort, ROOT } from '../support/daqd.js';
@@ -199,6 +200,22 @@ describe('InfluxDB write API (real influxd, daqd process)', function () {
       /^partial write: unable to parse 'part v=oops 1700000000000000001'/,
     );
     expect(await dump('tele_part')).to.equal(await dump('ref_part'));
+  });
+
+  it('keeps a line whose field type conflicts as a dead letter, stores the others, and answers 400', async () => {
+    const first = await daqdWrite('/write?db=tele_types', 'typed v=1i 1700000000000000000');
+    expect(first.status, await first.text()).to.equal(204);
+    const body =
+      'typed v=2i 1700000000000000001\ntyped v=2.5 1700000000000000002\ntyped v=3i 1700000000000000003';
+    const ours = await errorOf(await daqdWrite('/write?db=tele_types', body));
+    expect(ours.status).to.equal(400);
+    expect(ours.body['error']).to.match(/^partial write: .*conflict/);
+    const rows = await stack.select('tele_types', 'typed');
+    expect(rows.map((row) => row['v'])).to.deep.equal([1, 2, 3]);
+    const letters = await new DeadLetterStore({ dataDir: path.join(stack.dir, 'var') }).read('tele_types');
+    expect(letters.letters.map((letter) => letter.point)).to.deep.equal([
+      { measurement: 'typed', tags: {}, fields: { v: 2.5 }, time: 1700000000000000002n },
+    ]);
   });
 
   it('refuses unsigned integers (1u) as influxd 1.x does: 400, nothing stored', async () => {

@@ -1,3 +1,5 @@
+import { lineEnd, needsCarefulSplit } from './line-protocol-scan.js';
+
 /**
  * InfluxDB line protocol, read exactly as InfluxDB 1.x reads it (`models/points.go`) — the format
  * Telegraf's `influxdb` and `influxdb_v2` outputs and every InfluxDB client write:
@@ -104,36 +106,19 @@ export function parseLineProtocol(text: string, precisionNs: bigint): ParsedBody
   return { lines, problems };
 }
 
-/** The lines of a body: `\n` ends a line except inside a quoted string field value. */
+/** The lines of a body: `\n` ends a line except inside a quoted string field value (see `lineEnd`). */
 function splitLines(text: string): string[] {
-  // Most bodies hold neither quotes nor backslashes: every newline ends a line.
-  if (!text.includes('"') && !text.includes('\\')) return text.split('\n');
+  const careful = needsCarefulSplit(text);
   const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  // Quotes count only in the field section: after the first unescaped space of the line.
-  let spaces = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) {
-      i++;
-      continue;
-    }
-    if (c === NEWLINE && !quoted) {
-      out.push(text.slice(start, i));
-      start = i + 1;
-      spaces = 0;
-      continue;
-    }
-    if (c === SPACE && !quoted) spaces++;
-    else if (c === QUOTE && spaces === 1) quoted = !quoted;
+  for (let start = 0; start < text.length; ) {
+    const end = lineEnd(text, start, careful);
+    out.push(text.slice(start, end));
+    start = end + 1;
   }
-  if (start < text.length) out.push(text.slice(start));
   return out;
 }
 
 const BACKSLASH = 0x5c;
-const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -178,6 +163,19 @@ interface SeriesMemo {
   raw: string;
   measurement: string;
   tags: Record<string, string>;
+}
+
+/**
+ * Reads one line (without its leading and trailing blanks; not blank, not a comment): the line read,
+ * or the reason it cannot be, as InfluxDB words it (`missing fields`, …).
+ */
+export function parseLineOrReason(line: string, precisionNs: bigint): ParsedLine | string {
+  try {
+    return parseLine(line, precisionNs, {});
+  } catch (err) {
+    if (err instanceof LineError) return err.message;
+    throw err;
+  }
 }
 
 function parseLine(line: string, precisionNs: bigint, memo: { last?: SeriesMemo }): ParsedLine {

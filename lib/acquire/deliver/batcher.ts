@@ -1,8 +1,10 @@
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
+import type { TimeSpan } from '../sanitize/line-time-span.js';
 import type { Sink } from '../sink/sink.js';
 import type { BatchLimits } from './batch-limits.js';
+import { batchTimeSpan, spansApart } from './batch-time-span.js';
 import type { DeadLetterStore } from './dead-letter.js';
 import { isolateRejected } from './isolate-rejected.js';
 import { type PendingBatch, PendingBatches, type Waiter } from './pending-batches.js';
@@ -11,11 +13,29 @@ import { SpoolReplayer } from './spool-replayer.js';
 import { type SpoolHealth, SpoolWriter } from './spool-writer.js';
 import { StoreWriter } from './store-writer.js';
 
+/** The writes of a database: the latest batch's, and what it may overlap with. */
+interface WriteLane {
+  /** Settles once the latest batch and every one before it are written (or failed for good). */
+  allDone: Promise<void>;
+  /** Settles once every batch before the latest is written. */
+  before: Promise<void>;
+  /** The latest batch's time span (`batchTimeSpan`). */
+  span: TimeSpan | undefined;
+  /** The caller of the latest batch's last points (a split add has parts in the next batch too). */
+  lastCaller: unknown;
+}
+
 /**
  * Collects points per database and writes them in batches, so one HTTP write carries thousands of
  * readings. `add` resolves only once its points are stored: that is when a reading may be acknowledged.
  * - Writes of one database run one at a time, in arrival order, each of at most `batch_size` points
- *   (a large add is split, so a big upload never becomes one huge write).
+ *   (a large add is split, so a big upload never becomes one huge write). One exception: a batch may
+ *   be written while the batch before it still is (two at a time, as a client of InfluxDB's write API
+ *   sends them) when both hold only points that came as line protocol, from requests whose time spans
+ *   do not meet, and no caller has points in both. No point of one can then overwrite a point of the
+ *   other (same series, same time), so the order in which they reach the store changes nothing
+ *   stored; and both requests were waiting for their answer at once, so their senders gave them no
+ *   order either (InfluxDB keeps none between requests in flight together).
  * - With a spool: a batch the store fails to take (store down) goes to the spool on disk, and counts as
  *   stored (its readings are acknowledged); later batches of that database follow it into the spool
  *   until the spool has been written to the store, in order, so the order of a database's points holds.
@@ -30,7 +50,7 @@ import { StoreWriter } from './store-writer.js';
  */
 export class WriteBatcher {
   private readonly pending: PendingBatches;
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly lanes = new Map<string, WriteLane>();
   private stopping = false;
   private queued = 0;
   private readonly replaying = new Map<string, Promise<void>>();
@@ -129,7 +149,7 @@ export class WriteBatcher {
   /** Writes everything queued now and waits until it is stored (or failed for good). */
   async flush(): Promise<void> {
     for (const database of this.pending.databases()) this.flushDatabase(database);
-    await Promise.all([...this.chains.values()]);
+    await Promise.all([...this.lanes.values()].map((lane) => lane.allDone));
   }
 
   /**
@@ -159,11 +179,26 @@ export class WriteBatcher {
   private flushDatabase(database: string): void {
     const batch = this.pending.take(database);
     if (batch === undefined) return;
-    const previous = this.chains.get(database) ?? Promise.resolve();
-    const next = previous.then(() => this.writeBatch(database, batch));
-    this.chains.set(database, next);
-    void next.then(() => {
-      if (this.chains.get(database) === next) this.chains.delete(database);
+    const lane = this.lanes.get(database);
+    const before = lane?.allDone ?? Promise.resolve();
+    const span = batchTimeSpan(batch.points);
+    // Next to the batch before it only when neither can overwrite a point of the other (see the class).
+    const overlap =
+      lane !== undefined &&
+      span !== undefined &&
+      lane.span !== undefined &&
+      spansApart(span, lane.span) &&
+      lane.lastCaller !== batch.waiters[0]?.resolve;
+    const done = (overlap ? lane.before : before).then(() => this.writeBatch(database, batch));
+    const next: WriteLane = {
+      allDone: Promise.all([before, done]).then(() => {}),
+      before,
+      span,
+      lastCaller: batch.waiters[batch.waiters.length - 1]?.resolve,
+    };
+    this.lanes.set(database, next);
+    void next.allDone.then(() => {
+      if (this.lanes.get(database) === next) this.lanes.delete(database);
     });
   }
 

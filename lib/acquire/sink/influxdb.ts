@@ -18,7 +18,7 @@ import {
   type SelectColumn,
   selectStatement,
 } from './influxql.js';
-import { pointsToLineProtocol } from './line-protocol.js';
+import { pointsToLineProtocolBytes } from './line-protocol.js';
 import type { QueryResult, SeriesQuery, Sink } from './sink.js';
 
 /** What an `InfluxSink` is built from. */
@@ -106,10 +106,10 @@ export class InfluxSink implements Sink {
   private async writeAll(database: string, points: readonly Point[]): Promise<void> {
     this.assertOpen(`${points.length} points for '${database}' not written`);
     // One request per write: how many points a write carries is the batcher's decision ([storage] batch_size).
-    const { body, precision } = pointsToLineProtocol(points);
-    if (body === '') return;
+    const { body, precision } = pointsToLineProtocolBytes(points);
+    if (body.length === 0) return;
     await this.ensureDatabase(database);
-    await this.writeChunk(database, Buffer.from(body), precision, points.length, false);
+    await this.writeChunk(database, body, precision, points.length, false);
   }
 
   private async writeChunk(

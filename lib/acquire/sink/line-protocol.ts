@@ -1,5 +1,6 @@
 import { StorageError } from '../../core/errors.js';
 import type { Point } from '../../core/point.js';
+import { LinePoint } from '../sanitize/line-point.js';
 
 /** Time unit of the timestamps in a line-protocol body, as InfluxDB's `precision=` parameter names it. */
 export type Precision = 'n' | 'u' | 'ms' | 's';
@@ -117,6 +118,52 @@ function divisorOf(precision: Precision): bigint {
   }
 }
 
+/** Where the lines of a body go, in order. */
+interface LineOutput {
+  add(line: string): void;
+}
+
+/** Lines joined by `\n` into one string. */
+class TextOutput implements LineOutput {
+  text = '';
+
+  add(line: string): void {
+    this.text += this.text === '' ? line : '\n' + line;
+  }
+}
+
+/** Characters of the body encoded at a time (below V8's large-object size, see `PIECE_BYTES`). */
+const PIECE_CHARS = 16 * 1024;
+
+/** Lines joined by `\n` and encoded as UTF-8 piece by piece, never as one huge string. */
+class BytesOutput implements LineOutput {
+  private readonly pieces: Buffer[] = [];
+  private piece = '';
+  private empty = true;
+
+  add(line: string): void {
+    const separator = this.empty ? '' : '\n';
+    this.empty = false;
+    if (line.length >= PIECE_CHARS) {
+      // A long part (lines as written, see `writeAsWritten`) is encoded as it is, not copied first.
+      if (this.piece !== '' || separator !== '') this.pieces.push(Buffer.from(this.piece + separator));
+      this.piece = '';
+      this.pieces.push(Buffer.from(line));
+      return;
+    }
+    this.piece += separator + line;
+    if (this.piece.length >= PIECE_CHARS) {
+      this.pieces.push(Buffer.from(this.piece));
+      this.piece = '';
+    }
+  }
+
+  bytes(): Buffer {
+    if (this.piece !== '') this.pieces.push(Buffer.from(this.piece));
+    return this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
+  }
+}
+
 /**
  * Points as an InfluxDB (1.x compatible) line-protocol body. Pure.
  * - Tags are written sorted by key (InfluxDB's advice for write speed); empty tag keys or values are
@@ -125,22 +172,48 @@ function divisorOf(precision: Precision): bigint {
  *   ±Infinity cannot be stored and are left out, as are empty field keys. Booleans are `true`/`false`.
  * - A point left without fields is skipped.
  * - See `escapeToken` for names InfluxDB 1.x cannot carry exactly (newlines, trailing backslashes).
+ * - A point that came as line protocol (`LinePoint`) is written as its line was written (InfluxDB
+ *   reads it as it would have read it from the writer); when every point of a batch came so in the
+ *   same precision, in that precision, the lines as they are.
  * Throws `StorageError` (not retryable) for a point whose measurement cannot be written at all
  * (empty, or starting with `#`, which InfluxDB would read as a comment line and drop silently).
  */
 export function pointsToLineProtocol(points: readonly Point[]): LineProtocol {
+  const out = new TextOutput();
+  const precision = writeLines(points, out);
+  return { body: out.text, precision };
+}
+
+/** `pointsToLineProtocol`'s body as UTF-8 bytes, the request body of a write (empty: nothing to write). */
+export function pointsToLineProtocolBytes(points: readonly Point[]): { body: Buffer; precision: Precision } {
+  const out = new BytesOutput();
+  const precision = writeLines(points, out);
+  return { body: out.bytes(), precision };
+}
+
+function writeLines(points: readonly Point[], out: LineOutput): Precision {
+  const written = writtenPrecision(points);
+  if (written !== undefined) {
+    writeAsWritten(points as readonly LinePoint[], unitOf(written), out);
+    return written;
+  }
   const precision = coarsestPrecision(points);
   const divisor = divisorOf(precision);
   // Names repeat across a batch: each distinct one is escaped once. Points of one reading often share
   // their tags object, so the escaped `measurement,tags` prefix is reused while it stays the same.
   const fieldKeys = new Map<string, string>();
   const tagTokens = new Map<string, string>();
-  let body = '';
   let lastMeasurement: string | undefined;
   let escapedMeasurement = '';
   let lastTags: object | undefined;
   let seriesKey = '';
   for (const point of points) {
+    const time = divisor === 1n ? point.time : point.time / divisor;
+    if (point instanceof LinePoint) {
+      // Valid line protocol already: its series key and fields as written, the time in this body's unit.
+      out.add(point.head + ' ' + time.toString());
+      continue;
+    }
     let fields = '';
     const values = point.fields;
     for (const key in values) {
@@ -186,10 +259,63 @@ export function pointsToLineProtocol(points: readonly Point[]): LineProtocol {
         seriesKey += ',' + escapedKey + '=' + escapedValue;
       }
     }
-    const time = divisor === 1n ? point.time : point.time / divisor;
-    body += (body === '' ? '' : '\n') + seriesKey + ' ' + fields + ' ' + time.toString();
+    out.add(seriesKey + ' ' + fields + ' ' + time.toString());
   }
-  return { body, precision };
+  return precision;
+}
+
+/** The InfluxDB `precision` of a timestamp unit in nanoseconds (those InfluxDB 1.x and 2.x both take). */
+const PRECISION_OF_UNIT: ReadonlyMap<bigint, Precision> = new Map([
+  [1n, 'n'],
+  [NS_PER_US, 'u'],
+  [NS_PER_MS, 'ms'],
+  [NS_PER_S, 's'],
+]);
+
+function unitOf(precision: Precision): bigint {
+  return divisorOf(precision);
+}
+
+/**
+ * The precision in which every point of the batch can be written as its line was written: all came
+ * as line protocol (`LinePoint`) in one precision InfluxDB takes, and each has its timestamp or one
+ * of arrival in that precision. Undefined for any other batch, which is written from its points.
+ */
+function writtenPrecision(points: readonly Point[]): Precision | undefined {
+  const first = points[0];
+  if (!(first instanceof LinePoint)) return undefined;
+  const unit = first.origin.unitNs;
+  const precision = PRECISION_OF_UNIT.get(unit);
+  if (precision === undefined) return undefined;
+  for (const point of points) {
+    if (!(point instanceof LinePoint) || point.lineIn(unit) === undefined) return undefined;
+  }
+  return precision;
+}
+
+/**
+ * Lines as they were written, in their precision (`unitNs`). Lines that follow each other in the piece
+ * of the body they were read from, one newline apart, go out as one part of it.
+ */
+function writeAsWritten(points: readonly LinePoint[], unitNs: bigint, out: LineOutput): void {
+  let piece: string | undefined;
+  let start = 0;
+  let end = 0;
+  for (const point of points) {
+    if (point.stamped) {
+      if (point.piece === piece && point.start === end + 1 && piece.charCodeAt(end) === 0x0a) {
+        end = point.end;
+        continue;
+      }
+      if (piece !== undefined) out.add(piece.slice(start, end));
+      ({ piece, start, end } = point);
+      continue;
+    }
+    if (piece !== undefined) out.add(piece.slice(start, end));
+    piece = undefined;
+    out.add(point.lineIn(unitNs)!);
+  }
+  if (piece !== undefined) out.add(piece.slice(start, end));
 }
 
 function memo(cache: Map<string, string>, name: string, token: Token): string {

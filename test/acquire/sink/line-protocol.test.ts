@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { pointsToLineProtocol } from '../../../lib/acquire/sink/line-protocol.js';
+import { lineBodyToPoints } from '../../../lib/acquire/sanitize/line-body.js';
+import { lineOrigin } from '../../../lib/acquire/sanitize/line-point.js';
+import { pointsToLineProtocol, pointsToLineProtocolBytes } from '../../../lib/acquire/sink/line-protocol.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import type { FieldValue, Point } from '../../../lib/core/point.js';
 
@@ -14,8 +16,24 @@ function point(
   return { measurement, tags, fields, time };
 }
 
+/** The body of `points`, checked to be the same as text and as the bytes a write sends. */
+function bodyOf(points: readonly Point[]): { body: string; precision: string } {
+  const text = pointsToLineProtocol(points);
+  const bytes = pointsToLineProtocolBytes(points);
+  expect(bytes.body.toString('utf8')).to.equal(text.body);
+  expect(bytes.precision).to.equal(text.precision);
+  return text;
+}
+
 function line(p: Point): string {
-  return pointsToLineProtocol([p]).body;
+  return bodyOf([p]).body;
+}
+
+/** Points of a line-protocol body as /write makes them (kept as written). */
+function linePoints(text: string, unit: bigint, receivedAt = 7_000_000_000n): Point[] {
+  const { points, problems } = lineBodyToPoints(Buffer.from(text), lineOrigin(unit, receivedAt));
+  expect(problems).to.deep.equal([]);
+  return points;
 }
 
 describe('pointsToLineProtocol', () => {
@@ -95,13 +113,13 @@ describe('pointsToLineProtocol', () => {
     });
 
     it('skips a point without (writable) fields', () => {
-      const out = pointsToLineProtocol([point('m', {}), point('m', { a: Number.NaN }), point('m', { a: 1 })]);
+      const out = bodyOf([point('m', {}), point('m', { a: Number.NaN }), point('m', { a: 1 })]);
       expect(out.body).to.equal(`m a=1 ${T}`);
     });
 
     it('gives an empty body when nothing is writable', () => {
-      expect(pointsToLineProtocol([point('m', {})]).body).to.equal('');
-      expect(pointsToLineProtocol([]).body).to.equal('');
+      expect(bodyOf([point('m', {})]).body).to.equal('');
+      expect(bodyOf([]).body).to.equal('');
     });
   });
 
@@ -144,7 +162,7 @@ describe('pointsToLineProtocol', () => {
     ];
     for (const [name, times, precision, written] of cases) {
       it(name, () => {
-        const out = pointsToLineProtocol(times.map((t) => point('m', { f: 1 }, {}, t)));
+        const out = bodyOf(times.map((t) => point('m', { f: 1 }, {}, t)));
         expect(out.precision).to.equal(precision);
         expect(out.body.split('\n').map((l) => l.split(' ')[2])).to.deep.equal(written);
       });
@@ -152,7 +170,7 @@ describe('pointsToLineProtocol', () => {
   });
 
   it('joins lines with newlines, one per point, in order', () => {
-    const out = pointsToLineProtocol([
+    const out = bodyOf([
       point('a', { x: 1 }, { t: '1' }, 1n),
       point('a', { x: 2 }, { t: '1' }, 2n),
       point('b', { y: 's', z: true }, {}, 3n),
@@ -162,7 +180,7 @@ describe('pointsToLineProtocol', () => {
 
   it('reuses nothing stale when points share one tags object across measurements', () => {
     const tags = { b: '2', a: 'x y' };
-    const out = pointsToLineProtocol([
+    const out = bodyOf([
       point('m1', { f: 1 }, tags, 1n),
       point('m1', { f: 2 }, tags, 2n),
       point('m2', { f: 3 }, tags, 3n),
@@ -174,6 +192,61 @@ describe('pointsToLineProtocol', () => {
       'm2,a=x\\ y,b=2 f=3 3',
       'm2,a=z f=4 4',
     ]);
+  });
+
+  describe('points that came as line protocol', () => {
+    it('are written as they were written, in their precision, when all came so', () => {
+      const body = String.raw`a\ b,t=x\,y f=1.50,s="q\"r",i=7i 1700000000` + '\nm,z=1,a=2 v=1e3   1700000001';
+      expect(bodyOf(linePoints(body, 1_000_000_000n))).to.deep.equal({
+        body: String.raw`a\ b,t=x\,y f=1.50,s="q\"r",i=7i 1700000000` + '\nm,z=1,a=2 v=1e3   1700000001',
+        precision: 's',
+      });
+    });
+
+    it('are written line by line in the order of the points, whatever came between them in the body', () => {
+      const points = linePoints('m v=1 1\nm v=2 2\r\n  m v=3 3\n# c\n\nm v=4 4\nm v=5\nm v=6 6', 1n, 99n);
+      const lines = ['m v=1 1', 'm v=2 2', 'm v=3 3', 'm v=4 4', 'm v=5 99', 'm v=6 6'];
+      expect(bodyOf(points).body).to.equal(lines.join('\n'));
+      expect(bodyOf([...points].reverse()).body).to.equal([...lines].reverse().join('\n'));
+      const shuffled = [points[1]!, points[0]!, points[2]!, points[3]!, points[5]!];
+      expect(bodyOf(shuffled).body).to.equal([1, 0, 2, 3, 5].map((i) => lines[i]).join('\n'));
+    });
+
+    it('get the time of arrival when they have none', () => {
+      expect(bodyOf(linePoints('m v=1\nm v=2 5', 1n, 99n))).to.deep.equal({
+        body: 'm v=1 99\nm v=2 5',
+        precision: 'n',
+      });
+    });
+
+    it('are written with their time in the batch precision next to other points, or in another precision', () => {
+      const mixed = [...linePoints('m,t=a f=1.50 1700000000123', 1_000_000n), point('n', { g: 2 }, {}, 5n)];
+      expect(bodyOf(mixed)).to.deep.equal({
+        body: 'm,t=a f=1.50 1700000000123000000\nn g=2 5',
+        precision: 'n',
+      });
+      const precisions = [...linePoints('m f=1 2', 1_000_000_000n), ...linePoints('m f=1 3', 1_000_000n)];
+      expect(bodyOf(precisions)).to.deep.equal({ body: 'm f=1 2000\nm f=1 3', precision: 'ms' });
+      // InfluxDB's minutes and hours are written in seconds.
+      expect(bodyOf(linePoints('m f=1 2', 60_000_000_000n))).to.deep.equal({
+        body: 'm f=1 120',
+        precision: 's',
+      });
+      // A time of arrival that is no whole number of the request's unit.
+      expect(bodyOf(linePoints('m f=1', 1_000_000_000n, 1_500_000_000n))).to.deep.equal({
+        body: 'm f=1 1500',
+        precision: 'ms',
+      });
+    });
+
+    it('are encoded in pieces into one body, multi-byte characters and all', () => {
+      const text = Array.from({ length: 20_000 }, (_, i) => `wärme,ort=küche v=${i},s="☃ ${i}" ${i}`).join(
+        '\n',
+      );
+      const out = pointsToLineProtocolBytes(linePoints(text, 1n));
+      expect(out.precision).to.equal('n');
+      expect(out.body.toString('utf8')).to.equal(text);
+    });
   });
 
   it('rejects a measurement that cannot be written', () => {
