@@ -6,8 +6,8 @@ import path from 'node:path';
 import { DAQD, DaemonProcess, freePort, ROOT } from '../../support/daqd.js';
 
 /** A realm app with its HTTP API on (mqttkit: `/api/<realm>/<net>/<gw>/<node>/data`). */
-export function httpApp(realm: string): string {
-  return `[${realm}]\nenable = true\ntype = application\nrealm = ${realm}\nmqtt_topics = ${realm}/#\napplication = mqttkit\nhttp_api = true\nmetrics_logger_interval = 0\n`;
+export function httpApp(realm: string, extra = ''): string {
+  return `[${realm}]\nenable = true\ntype = application\nrealm = ${realm}\nmqtt_topics = ${realm}/#\napplication = mqttkit\nhttp_api = true\nmetrics_logger_interval = 0\n${extra}`;
 }
 
 /** Runs `daqd passwd ARGS` with `input` on stdin. */
@@ -47,13 +47,15 @@ export class AuthStack {
     /** Extra `[http]` lines (access_file, cert_file, …); paths relative to the temp dir. */
     private readonly http: readonly string[] = [],
     private readonly listen = '127.0.0.1',
+    /** Extra app lines per realm. */
+    private readonly appLines: Readonly<Record<string, string>> = {},
   ) {}
 
   async prepare(): Promise<void> {
     this.dir = await mkdtemp(path.join(tmpdir(), 'daqd-auth-'));
     await mkdir(path.join(this.dir, 'apps'));
     for (const realm of this.apps)
-      await writeFile(path.join(this.dir, 'apps', `${realm}.ini`), httpApp(realm));
+      await writeFile(path.join(this.dir, 'apps', `${realm}.ini`), httpApp(realm, this.appLines[realm]));
     this.httpPort = await freePort();
     this.config = path.join(this.dir, 'daqd.ini');
     await writeFile(

@@ -67,6 +67,22 @@ const CASES: Record<string, Case[]> = {
       need: { realm: 'private', scope: 'read' },
     },
   ],
+  '/measurements/latest': [
+    {
+      name: 'ISEMS API, every node',
+      method: 'GET',
+      url: '/measurements/latest?all=true',
+      need: { realm: 'private', scope: 'read' },
+    },
+  ],
+  '/measurements/:nodeId/latest': [
+    {
+      name: 'ISEMS API, one node',
+      method: 'GET',
+      url: '/measurements/Elektra-Dach/latest',
+      need: { realm: 'private', scope: 'read' },
+    },
+  ],
 };
 
 const SECRETS = {
@@ -84,7 +100,9 @@ const basic = (user: string, secret: string) =>
 
 describe('HTTP authentication per realm (daqd process)', function () {
   this.timeout(120_000);
-  const stack = new AuthStack(['private', 'open'], ['access_file = access.ini']);
+  const stack = new AuthStack(['private', 'open'], ['access_file = access.ini'], '127.0.0.1', {
+    private: 'isems_api = true\n',
+  });
   let daemon: DaemonProcess;
   let token = '';
   const bodies: string[] = [];
