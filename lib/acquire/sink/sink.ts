@@ -1,4 +1,5 @@
 import type { FieldValue, Point } from '../../core/point.js';
+import type { Aggregation } from './aggregation.js';
 
 /** What to read back from one measurement of one database. */
 export interface SeriesQuery {
@@ -18,6 +19,11 @@ export interface SeriesQuery {
   order?: 'asc' | 'desc' | undefined;
   /** At most this many rows. */
   limit?: number | undefined;
+  /**
+   * One row per time bucket instead of the stored rows (see `Aggregation`): the columns are the selected
+   * fields the function can aggregate, no tags; `limit` and `order` count and order buckets.
+   */
+  aggregate?: Aggregation | undefined;
 }
 
 /**
@@ -54,6 +60,8 @@ export interface Sink {
   query(query: SeriesQuery): Promise<QueryResult>;
   /** Measurement names of a database; empty when it does not exist. */
   measurements(database: string): Promise<string[]>;
+  /** Names of the databases the store holds (the web view's overview lists them); empty when none. */
+  listDatabases?(): Promise<string[]>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
   /**

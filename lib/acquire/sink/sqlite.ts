@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MAX_OPEN_DATABASES } from '../../config/settings.js';
+import { fileNameToDatabase } from '../../core/database-file-name.js';
 import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
@@ -10,6 +11,8 @@ import { SqliteDamage } from './sqlite-damage.js';
 import { sqliteDatabaseFile } from './sqlite-database-file.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { SqliteWriterPool } from './sqlite-writer-pool.js';
+
+const SQLITE_SUFFIX = '.sqlite';
 
 /**
  * The embedded store of zero-setup mode: InfluxDB's data model on SQLite (better-sqlite3),
@@ -134,6 +137,18 @@ export class SqliteSink implements Sink {
     const problem = databaseNameProblem(database);
     if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
     return this.reader.measurements(database);
+  }
+
+  /** The databases with a file in the store's folder, in name order. */
+  async listDatabases(): Promise<string[]> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const names: string[] = [];
+    for (const entry of await readdir(this.dir)) {
+      if (!entry.endsWith(SQLITE_SUFFIX)) continue;
+      const database = fileNameToDatabase(entry.slice(0, -SQLITE_SUFFIX.length));
+      if (database !== undefined) names.push(database);
+    }
+    return names.sort();
   }
 
   /**

@@ -1,0 +1,171 @@
+import type Database from 'better-sqlite3';
+import type { FieldValue } from '../../core/point.js';
+import { type Aggregation, aggregates, bucketStart } from './aggregation.js';
+import type { Cell, SeriesQuery } from './sink.js';
+
+type Row = [bigint, ...Cell[]];
+
+/** What an aggregated query reads: the measurement and the fields the function can aggregate. */
+export interface AggregatePlan {
+  measurementId: number;
+  columns: string[];
+}
+
+/** SQL's names of the functions SQLite computes itself; `first` and `last` are picked while scanning. */
+const SQL_FUNCTIONS: Readonly<Record<string, string>> = {
+  mean: 'avg',
+  min: 'min',
+  max: 'max',
+  sum: 'sum',
+  count: 'count',
+};
+
+/**
+ * The plan of an aggregated query: the selected fields (tags are no columns of an aggregate) whose type
+ * the function takes, in name order as `planQuery` lists columns; undefined when the measurement does not
+ * exist.
+ */
+export function planAggregate(
+  db: Database.Database,
+  q: SeriesQuery,
+  agg: Aggregation,
+): AggregatePlan | undefined {
+  const measurementId = db.prepare('SELECT id FROM measurements WHERE name = ?').pluck().get(q.measurement) as
+    | number
+    | undefined;
+  if (measurementId === undefined) return undefined;
+  const types = db
+    .prepare('SELECT key, type FROM field_keys WHERE measurement_id = ?')
+    .raw()
+    .all(measurementId) as [string, string][];
+  const include = q.include === undefined ? undefined : new Set(q.include);
+  const exclude = new Set(q.exclude ?? []);
+  const columns = types
+    .filter(
+      ([name, type]) =>
+        (include === undefined || include.has(name)) && !exclude.has(name) && aggregates(agg.fn, type),
+    )
+    .map(([name]) => name)
+    .sort();
+  return { measurementId, columns };
+}
+
+/** A statement and its parameters, ready to iterate with `raw()` and `safeIntegers(true)`. */
+export interface AggregateStatement {
+  sql: string;
+  params: Record<string, unknown>;
+  /** Turns the statement's rows (in `order`) into result rows. */
+  rows(raw: Iterable<unknown[]>): Generator<Row>;
+}
+
+/**
+ * The statement of an aggregated query. `mean`, `min`, `max`, `sum` and `count` are SQL aggregates over
+ * `GROUP BY` the bucket start, computed as `time - ((time % interval) + interval) % interval` (integer
+ * arithmetic, floored also before 1970). `first` and `last` need the value of the earliest or latest row
+ * that has one per column, which SQL's aggregates do not give: the rows are read in time order and the
+ * values picked per bucket here. Buckets where no selected field has a value are left out (InfluxDB's
+ * `fill(none)`). `seriesFilter`: a JSON array of series ids to keep (a tag condition), or undefined.
+ */
+export function aggregateStatement(
+  plan: AggregatePlan,
+  q: SeriesQuery & { from: bigint; to: bigint },
+  agg: Aggregation,
+  seriesFilter: string | undefined,
+): AggregateStatement {
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const params: Record<string, unknown> = {
+    measurement: plan.measurementId,
+    from: q.from,
+    to: q.to,
+    interval: agg.interval,
+  };
+  const where =
+    'WHERE measurement_id = @measurement AND time >= @from AND time <= @to' +
+    (seriesFilter === undefined ? '' : ' AND series_id IN (SELECT value FROM json_each(@series))');
+  if (seriesFilter !== undefined) params['series'] = seriesFilter;
+  const sqlFunction = SQL_FUNCTIONS[agg.fn];
+  if (sqlFunction !== undefined) {
+    const cells = plan.columns.map((name, i) => {
+      params[`p${i}`] = jsonPath(name);
+      return `${sqlFunction}(json_extract(fields, @p${i}))`;
+    });
+    const sql =
+      `SELECT time - (((time % @interval) + @interval) % @interval) AS bucket, ${cells.join(', ')} ` +
+      `FROM points ${where} GROUP BY bucket ORDER BY bucket ${dir}`;
+    return { sql, params, rows: (raw) => groupedRows(raw, agg.fn === 'count', q.limit) };
+  }
+  const sql = `SELECT time, fields FROM points ${where} ORDER BY time ${dir}, series_id ${dir}`;
+  // Scanning newest first, the first value met is a bucket's last: keep the first met for `last`.
+  const keepFirstMet = (agg.fn === 'first') === (dir === 'ASC');
+  return {
+    sql,
+    params,
+    rows: (raw) =>
+      pickedRows(raw as Iterable<[bigint, string]>, plan.columns, agg.interval, keepFirstMet, q.limit),
+  };
+}
+
+/** `$."name"`: SQLite's JSON path of an object key, quoted as a JSON string (so `.`, `"` and `\` are safe). */
+function jsonPath(name: string): string {
+  return `$.${JSON.stringify(name)}`;
+}
+
+function* groupedRows(raw: Iterable<unknown[]>, isCount: boolean, limit: number | undefined): Generator<Row> {
+  let yielded = 0;
+  for (const values of raw) {
+    const row: Row = [values[0] as bigint];
+    let any = false;
+    for (let i = 1; i < values.length; i++) {
+      const value = cell(values[i]);
+      // A count of 0 is a field without values in the bucket: InfluxDB's fill(none) leaves it out.
+      const cellValue = isCount && value === 0 ? null : value;
+      if (cellValue !== null) any = true;
+      row.push(cellValue);
+    }
+    if (!any) continue;
+    yield row;
+    if (limit !== undefined && ++yielded >= limit) return;
+  }
+}
+
+function* pickedRows(
+  raw: Iterable<[bigint, string]>,
+  columns: readonly string[],
+  interval: bigint,
+  keepFirstMet: boolean,
+  limit: number | undefined,
+): Generator<Row> {
+  let bucket: bigint | undefined;
+  let values: Cell[] = [];
+  let yielded = 0;
+  const finish = (): Row | undefined =>
+    bucket !== undefined && values.some((v) => v !== null) ? [bucket, ...values] : undefined;
+  for (const [time, fieldsJson] of raw) {
+    const start = bucketStart(time, interval);
+    if (start !== bucket) {
+      const row = finish();
+      if (row !== undefined) {
+        yield row;
+        if (limit !== undefined && ++yielded >= limit) return;
+      }
+      bucket = start;
+      values = columns.map(() => null);
+    }
+    const fields = JSON.parse(fieldsJson) as Record<string, FieldValue>;
+    for (let i = 0; i < columns.length; i++) {
+      const name = columns[i]!;
+      if (!Object.hasOwn(fields, name)) continue;
+      if (keepFirstMet && values[i] !== null) continue;
+      values[i] = cell(fields[name]);
+    }
+  }
+  const row = finish();
+  if (row !== undefined) yield row;
+}
+
+/** A value of a row read with `safeIntegers`: integers as numbers, as every query answers them. */
+function cell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  return value as Cell;
+}
