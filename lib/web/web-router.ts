@@ -144,6 +144,8 @@ function openStream(
   koa.set('Cache-Control', 'no-store');
   // nginx and other proxies would otherwise hold the events back.
   koa.set('X-Accel-Buffering', 'no');
+  // The connection ends with the stream: when daqd stops, a kept-alive socket would hold the server's close.
+  koa.set('Connection', 'close');
   const stream = new PassThrough();
   koa.body = stream;
   // The first bytes tell the browser the stream is open; `retry` is its reconnect delay, ms.

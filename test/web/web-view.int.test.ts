@@ -229,4 +229,21 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     );
     expect(agg.status).to.equal(400);
   });
+
+  // Last: it stops daqd.
+  it('ends open live streams when daqd stops, and stops promptly', async () => {
+    const res = await fetch(`${base}/view/live?realm=hiverize&address=testdrive/area-42/node-1`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.contain('text/event-stream');
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).to.contain('retry: 2000');
+    const stopping = Date.now();
+    expect(await daemon!.stop()).to.equal(0);
+    // shutdown_timeout is 5 s: a stream holding the HTTP server open would take most of it.
+    expect(Date.now() - stopping).to.be.below(3000);
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).to.equal(true);
+  });
 });
