@@ -341,6 +341,8 @@ document.getElementById('earlier')!.addEventListener('click', () => move(-0.5));
 document.getElementById('later')!.addEventListener('click', () => move(0.5));
 document.getElementById('zoom-in')!.addEventListener('click', () => move(0, 0.5));
 document.getElementById('zoom-out')!.addEventListener('click', () => move(0, 2));
+// Focusable once its keys work: arrows move, + and - zoom.
+chartBox.tabIndex = 0;
 chartBox.addEventListener('keydown', (event) => {
   const actions: Record<string, () => void> = {
     ArrowLeft: () => move(-0.25),

@@ -69,7 +69,10 @@ function reference(points: readonly Point[], q: SeriesQuery & { aggregate: Aggre
   for (const p of chosen) {
     const start = p.time - (((p.time % interval) + interval) % interval);
     let bucket = buckets.get(start);
-    if (bucket === undefined) buckets.set(start, (bucket = new Map()));
+    if (bucket === undefined) {
+      bucket = new Map();
+      buckets.set(start, bucket);
+    }
     for (const [name, value] of Object.entries(p.fields)) {
       if (q.include !== undefined && !q.include.includes(name)) continue;
       if (numeric && typeof value !== 'number') continue;
