@@ -96,8 +96,8 @@ export async function runExport(request: ExportRequest, sink: Sink): Promise<Exp
     exclude: 'scalar' in request.output ? undefined : request.exclude,
     order: request.order,
     limit: request.limit,
-    aggregate: request.aggregate,
   };
+  if (request.aggregate !== undefined) query.aggregate = request.aggregate;
   const result = await sink.query(query);
 
   if ('scalar' in request.output) {

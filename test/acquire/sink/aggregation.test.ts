@@ -223,6 +223,14 @@ describe('aggregated queries: InfluxDB and SQLite answer alike', function () {
     }
   });
 
+  it('both stores list their databases (the web view finds realms and networks by them)', async () => {
+    for (const sink of [sqlite, influx]) {
+      const names = await sink.listDatabases!();
+      expect(names).to.include(database);
+      expect(names).not.to.include('_internal');
+    }
+  });
+
   it('a measurement that does not exist has no rows', async () => {
     for (const sink of [sqlite, influx]) {
       const rows = await read(sink, {
