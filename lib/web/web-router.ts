@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { strategyNamed } from '../acquire/decode/strategy/registry.js';
+import type { Topology } from '../acquire/decode/topology.js';
 import type { Sink } from '../acquire/sink/sink.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
@@ -64,7 +65,7 @@ export function webRouter(ctx: WebViewContext): Router {
     koa.body = {
       realm: node.app.realm,
       address: node.address,
-      title: exportTitle(node.topology),
+      title: nodeTitle(node.topology),
       ...node.stored,
       formats: [...formats.keys()],
       range: rangeOf(koa, ctx.timezone),
@@ -95,6 +96,16 @@ function rangeOf(koa: Context, timezone: string) {
     fromMs: Number(range.from / 1_000_000n),
     toMs: Number(range.to / 1_000_000n),
   };
+}
+
+/**
+ * `realm / network / gateway_node` (WAN) as the overview names the node: every split of a stored
+ * `gateway_node` at an underscore is the same node, so the title does not depend on the split.
+ */
+function nodeTitle(t: Topology): string {
+  return t.network !== undefined && t.gateway !== undefined
+    ? `${t.realm} / ${t.network} / ${t.gateway}_${t.node}`
+    : exportTitle(t);
 }
 
 function readySink(ctx: WebViewContext): Sink {

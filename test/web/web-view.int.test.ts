@@ -88,6 +88,12 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     await client.publishAsync(`${TOPIC}/data.json`, JSON.stringify({ weight: 42.5, temperature: 21.25 }), {
       qos: 1,
     });
+    // A second node, last heard two hours ago: silent.
+    await client.publishAsync(
+      'hiverize/testdrive/area-42/node-2/data.json',
+      JSON.stringify({ time: now - 2 * HOUR_MS, weight: 12.5 }),
+      { qos: 1 },
+    );
   });
 
   after(async () => {
@@ -108,6 +114,8 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     expect(text).to.match(/\d+ s ago/);
     expect(text).to.contain('live');
     expect(await page.locator('h2').first().innerText()).to.equal('Realm hiverize');
+    const silent = await page.locator('tr', { hasText: 'area_42_node_2' }).innerText();
+    expect(silent).to.contain('weight 12.5').and.to.contain('2 h ago').and.to.contain('⚠ silent');
     await page.screenshot({ path: path.join(shots, 'web-overview.png'), fullPage: true });
     await page.close();
   });
@@ -122,6 +130,7 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     expect(request.searchParams.get('interval')).to.equal('44s');
     expect(request.searchParams.get('aggregate')).to.equal('mean');
     await page.waitForSelector('body[data-state="ready"]', { timeout: 15_000 });
+    expect(await page.locator('h1').innerText()).to.equal('hiverize / testdrive / area_42_node_1');
     const points = Number(await page.getAttribute('body', 'data-points'));
     expect(points).to.be.within(140, 146);
     expect(await seriesPixels(page)).to.be.greaterThan(200);
