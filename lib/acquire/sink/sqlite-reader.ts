@@ -86,7 +86,7 @@ export class SqliteReader {
       }
       const range = { ...q, from: clampInt64(q.from), to: clampInt64(q.to) };
       const statement = aggregateStatement(plan, range, q.aggregate!, seriesFilter);
-      const iterator = db.prepare(statement.sql).raw().safeIntegers(true).iterate(statement.params);
+      const iterator = statement.iterate(db);
       cursor = new Cursor(db, iterator as IterableIterator<[bigint, bigint, string]>);
       this.cursors.add(cursor);
       const open = cursor;
@@ -102,9 +102,11 @@ export class SqliteReader {
         }
       })();
       let turned = 0;
+      // A bucket read by a query of its own stands for many stored rows.
+      const perTurn = statement.perBucket ? ROWS_PER_TURN / 32 : ROWS_PER_TURN;
       for (const row of statement.rows(raw)) {
         yield row;
-        if (scanned - turned >= ROWS_PER_TURN) {
+        if (scanned - turned >= perTurn) {
           turned = scanned;
           await nextTurn();
         }

@@ -191,6 +191,21 @@ describe('aggregated queries: InfluxDB and SQLite answer alike', function () {
     'a sparse field, first',
     { ...base, include: ['rare', 'label'], aggregate: { interval: 20n * MINUTE, fn: 'first' } },
   ]);
+  // Millions of buckets in the range: one GROUP BY instead of a query per bucket.
+  for (const fn of ['mean', 'count', 'max'] as const) {
+    cases.push([`${fn} in 100 ms buckets (GROUP BY)`, { ...base, aggregate: { interval: S / 10n, fn } }]);
+  }
+  cases.push([
+    'the whole time range, newest first, limited (GROUP BY)',
+    {
+      measurement: 'sensors',
+      from: -(2n ** 62n),
+      to: 2n ** 62n,
+      order: 'desc',
+      limit: 3,
+      aggregate: { interval: HOUR, fn: 'sum' },
+    },
+  ]);
   cases.push([
     'before 1970: buckets floored',
     { measurement: 'sensors', from: -2n * HOUR, to: HOUR, aggregate: { interval: HOUR, fn: 'sum' } },
