@@ -16,6 +16,8 @@ import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import { HttpServer } from './http/server.js';
+import { LiveFeed } from './web/live-feed.js';
+import { webRouter } from './web/web-router.js';
 
 /**
  * Longest wait for the store's answer to /health's check, ms: /health answers within a second even while
@@ -35,6 +37,8 @@ export class Daemon {
   private broker: EmbeddedBroker | undefined;
   private supervisor: ChannelSupervisor | undefined;
   private watcher: ConfigWatcher | undefined;
+  /** Stored readings, to the web view's open node pages. */
+  private readonly feed = new LiveFeed();
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -80,6 +84,15 @@ export class Daemon {
       restarting: (realm) => this.supervisor?.restarting(realm),
       sink: () => this.sink,
       metrics,
+      routers: [
+        webRouter({
+          ready: () => this.watcher !== undefined && this.stopping === undefined,
+          apps: () => this.supervisor?.channels().map((channel) => channel.app) ?? [],
+          sink: () => this.sink,
+          feed: this.feed,
+          timezone: settings.daqd.timezone,
+        }),
+      ],
     });
     await this.http.start();
 
@@ -115,6 +128,7 @@ export class Daemon {
               log: log.child('daqd:spool'),
             })
           : undefined,
+      onStored: (database, points) => this.feed.publish(database, points),
     });
     await this.batcher.start();
 
@@ -268,6 +282,8 @@ export class Daemon {
       }
     };
     await step('watcher', () => this.watcher?.stop() ?? Promise.resolve());
+    // Open live streams would hold the HTTP server's close until its grace time.
+    this.feed.close();
     // Intake stops while the batcher drains; past the deadline unstored readings stay unacknowledged.
     const drain = Math.max(deadline - 500, 0);
     await Promise.all([

@@ -1,5 +1,5 @@
 // Makes sure the real services the integration tests start are installed: influxd and mosquitto
-// (Debian's `influxdb` and `mosquitto` packages). As root it installs what is missing; otherwise it
+// (Debian's `influxdb` and `mosquitto` packages), and chromium for the web view's browser tests. As root it installs what is missing; otherwise it
 // says in one line what to install and fails, so `npm test` never silently skips those tests.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -7,6 +7,7 @@ import { accessSync, constants } from 'node:fs';
 const needed = [
   { binary: 'influxd', pkg: 'influxdb', dirs: ['/usr/bin', '/usr/sbin', '/usr/local/bin'] },
   { binary: 'mosquitto', pkg: 'mosquitto', dirs: ['/usr/sbin', '/usr/bin', '/usr/local/sbin'] },
+  { binary: 'chromium', pkg: 'chromium', dirs: ['/usr/bin'] },
 ];
 
 function found(binary, dirs) {

@@ -1,5 +1,6 @@
 import type { DataKind, Topology } from '../acquire/decode/topology.js';
 import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
+import type { Aggregation } from '../acquire/sink/aggregation.js';
 import type { Cell, QueryResult, SeriesQuery, Sink } from '../acquire/sink/sink.js';
 import type { ExportMeta, Format } from './format/format.js';
 import { renderScalar } from './format/scalar.js';
@@ -36,6 +37,8 @@ export interface ExportRequest {
   time?: boolean | undefined;
   /** Gap filling, applied in this order. */
   fill: readonly FillMode[];
+  /** One row per time bucket, computed by the store. */
+  aggregate?: Aggregation | undefined;
   /** A file format, or the first value of one field as plain text. */
   output: { format: Format } | { scalar: string };
   /** Field names the realm stores as tags: line protocol writes these columns as tags again. */
@@ -94,6 +97,7 @@ export async function runExport(request: ExportRequest, sink: Sink): Promise<Exp
     order: request.order,
     limit: request.limit,
   };
+  if (request.aggregate !== undefined) query.aggregate = request.aggregate;
   const result = await sink.query(query);
 
   if ('scalar' in request.output) {

@@ -1,4 +1,9 @@
 import { EARLIEST_TIME } from '../acquire/sanitize/storage-address.js';
+import {
+  AGGREGATE_FUNCTIONS,
+  type AggregateFunction,
+  type Aggregation,
+} from '../acquire/sink/aggregation.js';
 import { QueryError } from '../core/errors.js';
 import { parseTimeExpression } from '../core/time-expression.js';
 import type { FillMode } from '../export/query/fill.js';
@@ -24,9 +29,23 @@ export interface ExportParams {
   scalar?: string | undefined;
   /** Gap filling, applied in this order (`pad`, `backfill`, `interpolate`). */
   fill: FillMode[];
+  /** `interval=<duration>&aggregate=<function>`: one row per time bucket, computed by the store. */
+  aggregate?: Aggregation | undefined;
 }
 
-const SINGLE = ['from', 'to', 'include', 'exclude', 'sort', 'direction', 'limit', 'last', 'scalar'];
+const SINGLE = [
+  'from',
+  'to',
+  'include',
+  'exclude',
+  'sort',
+  'direction',
+  'limit',
+  'last',
+  'scalar',
+  'interval',
+  'aggregate',
+];
 const FILLS: readonly FillMode[] = ['pad', 'backfill', 'interpolate'];
 const TRUE = ['', 'true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
@@ -55,6 +74,10 @@ const DIRECTIONS: Readonly<Record<string, 'asc' | 'desc'>> = {
  *   combined with `limit`, nor with `direction=asc` unless `sort` names a column).
  * - `scalar=<field>`: the first value of that field, as plain text.
  * - `pad`, `backfill`, `interpolate`: fill gaps (`true`/`1`/`yes`/`on`, or no value; `false`/`0`/`no`/`off`).
+ * - `interval=<n><unit>` (`ms`, `s`, `m`, `h`, `d`, `w`; InfluxQL's duration units) and
+ *   `aggregate=mean|min|max|sum|count|first|last` (default `mean`): one row per time bucket of that width,
+ *   aligned to the epoch and timed at its start, computed by the store (see `Aggregation`). `aggregate`
+ *   needs `interval`.
  */
 export function parseExportParams(
   query: URLSearchParams,
@@ -100,6 +123,7 @@ export function parseExportParams(
   for (const mode of FILLS) if (flag(query, mode)) fill.push(mode);
 
   return {
+    aggregate: aggregationOf(get('interval'), get('aggregate')),
     range,
     include: list(get('include')),
     exclude: list(get('exclude')),
@@ -110,6 +134,37 @@ export function parseExportParams(
     scalar,
     fill,
   };
+}
+
+const DURATION = /^(\d{1,12})(ms|s|m|h|d|w)$/;
+const UNIT_NS: Readonly<Record<string, bigint>> = {
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+  d: 86_400_000_000_000n,
+  w: 604_800_000_000_000n,
+};
+
+function aggregationOf(interval: string | undefined, aggregate: string | undefined): Aggregation | undefined {
+  const fnText = aggregate?.trim().toLowerCase();
+  const intervalText = interval?.trim();
+  if (intervalText === undefined || intervalText === '') {
+    if (fnText === undefined || fnText === '') return undefined;
+    throw new QueryError(`aggregate needs an interval, e.g. 'interval=1h&aggregate=${clip(fnText)}'`);
+  }
+  const match = DURATION.exec(intervalText);
+  const ns = match === null ? 0n : BigInt(match[1]!) * UNIT_NS[match[2]!]!;
+  if (ns === 0n) {
+    throw new QueryError(
+      `interval must be a whole number and a unit (ms, s, m, h, d, w), e.g. '10m', not '${clip(intervalText)}'`,
+    );
+  }
+  const fn = fnText === undefined || fnText === '' ? 'mean' : fnText;
+  if (!(AGGREGATE_FUNCTIONS as readonly string[]).includes(fn)) {
+    throw new QueryError(`aggregate must be one of ${AGGREGATE_FUNCTIONS.join(', ')}, not '${clip(fn)}'`);
+  }
+  return { interval: ns, fn: fn as AggregateFunction };
 }
 
 function count(value: string | undefined, name: string): number | undefined {

@@ -55,6 +55,7 @@ export async function handleExport(
       sort: params.sort,
       time: params.time,
       fill: params.fill,
+      aggregate: params.aggregate,
       output: params.scalar === undefined ? { format } : { scalar: params.scalar },
       tagFields: app.tags,
     },

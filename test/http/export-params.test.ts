@@ -24,7 +24,44 @@ describe('parseExportParams', () => {
       time: true,
       scalar: undefined,
       fill: [],
+      aggregate: undefined,
     });
+  });
+
+  it('interval and aggregate: a bucket width in InfluxQL units, mean by default', () => {
+    const HOUR = 3_600_000_000_000n;
+    expect(parse('interval=1h&aggregate=max').aggregate).to.deep.equal({ interval: HOUR, fn: 'max' });
+    expect(parse('interval=90s').aggregate).to.deep.equal({ interval: 90_000_000_000n, fn: 'mean' });
+    expect(parse('interval=2w&aggregate=LAST').aggregate).to.deep.equal({
+      interval: 336n * HOUR,
+      fn: 'last',
+    });
+    expect(parse('interval=250ms&aggregate=count').aggregate).to.deep.equal({
+      interval: 250_000_000n,
+      fn: 'count',
+    });
+    expect(parse('interval=&aggregate=').aggregate).to.equal(undefined);
+  });
+
+  it('refuses an interval or aggregate it cannot honour, saying what is accepted', () => {
+    const cases: [string, RegExp][] = [
+      ['aggregate=mean', /aggregate needs an interval, e\.g\. 'interval=1h&aggregate=mean'/],
+      [
+        'interval=1',
+        /interval must be a whole number and a unit \(ms, s, m, h, d, w\), e\.g\. '10m', not '1'/,
+      ],
+      ['interval=0h', /interval must be a whole number and a unit/],
+      ['interval=1.5h', /interval must be a whole number and a unit/],
+      ['interval=1y', /not '1y'/],
+      [
+        'interval=1h&aggregate=median',
+        /aggregate must be one of mean, min, max, sum, count, first, last, not 'median'/,
+      ],
+      ['interval=1h&interval=2h', /parameter 'interval' is given more than once/],
+    ];
+    for (const [query, message] of cases) {
+      expect(() => parse(query), query).to.throw(QueryError, message);
+    }
   });
 
   it('reads from / to, zone-less times in the configured zone, a date-only `to` to the end of its day', () => {

@@ -68,6 +68,8 @@ export class WriteBatcher {
       observeWrite?: ((seconds: number, ok: boolean) => void) | undefined;
       /** Where batches go while the store is down; none: they wait in memory. */
       spool?: Spool | undefined;
+      /** Told of the points of each `add` once they are stored (the web view's live feed). Must not throw. */
+      onStored?: ((database: string, points: readonly Point[]) => void) | undefined;
     },
   ) {
     const spool = ctx.spool;
@@ -142,7 +144,15 @@ export class WriteBatcher {
     if (this.writer.givenUp) return Promise.reject(new StorageError('daqd is shutting down', true));
     return new Promise<void>((resolve, reject) => {
       this.queued += points.length;
-      this.pending.add(database, points, resolve, reject, this.stopping);
+      const onStored = this.ctx.onStored;
+      const stored =
+        onStored === undefined
+          ? resolve
+          : () => {
+              resolve();
+              onStored(database, points);
+            };
+      this.pending.add(database, points, stored, reject, this.stopping);
     });
   }
 

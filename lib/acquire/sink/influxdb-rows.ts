@@ -10,6 +10,20 @@ export const NO_ROWS: AsyncIterable<Row> = {
   async *[Symbol.asyncIterator]() {},
 };
 
+/** The first `count` rows of `rows`; the rest are not read (the answer is closed). */
+export function firstRows(rows: AsyncIterable<Row>, count: number): AsyncIterable<Row> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (count <= 0) return;
+      let taken = 0;
+      for await (const row of rows) {
+        yield row;
+        if (++taken >= count) return;
+      }
+    },
+  };
+}
+
 /** The rows of a streamed /query answer (its parsed `chunks`), `width` columns after the time. */
 export function answerRows(
   chunks: AsyncGenerator<InfluxChunk>,

@@ -6,6 +6,8 @@ import { schemaStatement, statementRows } from './influxql.js';
 export interface MeasurementKeys {
   fields: string[];
   tags: string[];
+  /** The type of each field (`float`, `integer`, `string`, `boolean`, `unsigned`). */
+  fieldTypes: Map<string, string>;
 }
 
 /** Field and tag keys of a measurement; undefined when the database does not exist. */
@@ -17,6 +19,7 @@ export async function readMeasurementKeys(
   const what = `reading the keys of '${database}'.'${measurement}'`;
   const fields: string[] = [];
   const tags: string[] = [];
+  const fieldTypes = new Map<string, string>();
   for (const result of await transport.results(what, database, schemaStatement(measurement))) {
     if (result.error) {
       if (DATABASE_NOT_FOUND.test(result.error)) return undefined;
@@ -24,9 +27,13 @@ export async function readMeasurementKeys(
     }
     // `schemaStatement` asks for the field keys first, the tag keys second.
     const target = result.statement_id === 1 ? tags : fields;
-    for (const row of statementRows(result)) if (typeof row[0] === 'string') target.push(row[0]);
+    for (const row of statementRows(result)) {
+      if (typeof row[0] !== 'string') continue;
+      target.push(row[0]);
+      if (target === fields && typeof row[1] === 'string') fieldTypes.set(row[0], row[1]);
+    }
   }
-  return { fields, tags };
+  return { fields, tags, fieldTypes };
 }
 
 /** The measurements of a database; none when the database does not exist. */

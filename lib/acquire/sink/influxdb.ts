@@ -2,7 +2,8 @@ import type { InfluxSettings } from '../../config/settings.js';
 import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
-import { answerRows, NO_ROWS } from './influxdb-rows.js';
+import { aggregates } from './aggregation.js';
+import { answerRows, firstRows, NO_ROWS } from './influxdb-rows.js';
 import { readDatabases, readMeasurementKeys, readMeasurements } from './influxdb-schema.js';
 import {
   DATABASE_NOT_FOUND,
@@ -197,7 +198,12 @@ export class InfluxSink implements Sink {
     this.assertOpen(`query of '${q.database}' not run`);
     const schema = await readMeasurementKeys(this.transport, q.database, q.measurement);
     if (!schema || schema.fields.length === 0) return { columns: [], rows: NO_ROWS };
-    const picked = pickColumns(schema, q.include, q.exclude);
+    const aggregate = q.aggregate;
+    const picked = pickColumns(schema, q.include, q.exclude).filter(
+      (c) =>
+        aggregate === undefined ||
+        (c.kind === 'field' && aggregates(aggregate.fn, schema.fieldTypes.get(c.name))),
+    );
     const columns = picked.map((c) => c.name);
     const limit = q.limit === undefined ? undefined : Math.floor(q.limit);
     if (picked.length === 0 || q.from > q.to || (limit !== undefined && !(limit > 0))) {
@@ -215,10 +221,14 @@ export class InfluxSink implements Sink {
       where: q.where,
       order: q.order ?? 'asc',
       limit,
+      aggregate,
     });
     const what = `query of '${q.database}'.'${q.measurement}'`;
     const res = await this.transport.openQuery(what, q.database, statement);
-    return { columns, rows: answerRows(this.transport.chunks(what, res), what, picked.length) };
+    const rows = answerRows(this.transport.chunks(what, res), what, picked.length);
+    // With several aggregates, InfluxQL's LIMIT counts buckets per field: the answer holds the first
+    // `limit` buckets of each field, a superset of the first `limit` buckets, which are cut here.
+    return { columns, rows: aggregate && limit !== undefined ? firstRows(rows, limit) : rows };
   }
 
   async measurements(database: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { StorageError } from '../../core/errors.js';
 import { EARLIEST_TIME, LATEST_TIME } from '../sanitize/storage-address.js';
+import type { Aggregation } from './aggregation.js';
 
 /**
  * InfluxQL in and out: quoting, the statements the InfluxDB sink sends, and reading the JSON answers
@@ -43,6 +44,8 @@ export interface SelectSpec {
   order: 'asc' | 'desc';
   /** A positive integer, or undefined for all rows. */
   limit?: number | undefined;
+  /** Each column aggregated per time bucket (fields only); buckets without any value are left out. */
+  aggregate?: Aggregation | undefined;
 }
 
 function clampTime(t: bigint): bigint {
@@ -54,7 +57,11 @@ export function selectStatement(spec: SelectSpec): string {
   let q = 'SELECT ';
   for (let i = 0; i < spec.columns.length; i++) {
     const column = spec.columns[i]!;
-    q += (i === 0 ? '' : ',') + quoteIdentifier(column.name) + '::' + column.kind;
+    const name = quoteIdentifier(column.name);
+    q += i === 0 ? '' : ',';
+    q += spec.aggregate
+      ? `${spec.aggregate.fn}(${name}::${column.kind}) AS ${name}`
+      : `${name}::${column.kind}`;
   }
   // Integer literals in a time condition are nanoseconds since the epoch.
   q += ` FROM ${quoteIdentifier(spec.measurement)} WHERE time >= ${clampTime(spec.from)} AND time <= ${clampTime(spec.to)}`;
@@ -63,6 +70,8 @@ export function selectStatement(spec: SelectSpec): string {
       q += ` AND ${quoteIdentifier(tag)}::tag = ${quoteLiteral(value)}`;
     }
   }
+  // fill(none): a bucket without any value is no row, as in the SQLite store's GROUP BY.
+  if (spec.aggregate) q += ` GROUP BY time(${spec.aggregate.interval}ns) fill(none)`;
   q += spec.order === 'desc' ? ' ORDER BY time DESC' : ' ORDER BY time ASC';
   if (spec.limit !== undefined) q += ` LIMIT ${spec.limit}`;
   return q;

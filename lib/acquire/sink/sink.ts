@@ -1,4 +1,5 @@
 import type { FieldValue, Point } from '../../core/point.js';
+import type { Aggregation } from './aggregation.js';
 
 /** What to read back from one measurement of one database. */
 export interface SeriesQuery {
@@ -18,6 +19,11 @@ export interface SeriesQuery {
   order?: 'asc' | 'desc' | undefined;
   /** At most this many rows. */
   limit?: number | undefined;
+  /**
+   * One row per time bucket instead of the stored rows (see `Aggregation`): the columns are the selected
+   * fields the function can aggregate, no tags; `limit` and `order` count and order buckets.
+   */
+  aggregate?: Aggregation | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { StorageError } from '../../core/errors.js';
 import type { FieldValue } from '../../core/point.js';
 import type { Cell, QueryResult, SeriesQuery } from './sink.js';
+import { type AggregatePlan, aggregateStatement, planAggregate } from './sqlite-aggregate.js';
 import type { SqliteDamage } from './sqlite-damage.js';
 import { planQuery, type RowPlan } from './sqlite-query-plan.js';
 import { INT64_MAX, INT64_MIN } from './sqlite-writer.js';
@@ -41,6 +42,7 @@ export class SqliteReader {
   query(q: SeriesQuery): QueryResult {
     const db = this.openExisting(q.database);
     if (db === undefined) return { columns: [], rows: noRows() };
+    if (q.aggregate !== undefined) return this.aggregated(db, q);
     let plan: RowPlan | undefined;
     try {
       plan = planQuery(db, q);
@@ -51,6 +53,73 @@ export class SqliteReader {
     }
     if (plan === undefined) return { columns: [], rows: noRows() };
     return { columns: plan.columns, rows: this.rows(q, plan) };
+  }
+
+  /** An aggregated query (see `aggregateStatement`): its columns, and its rows streamed when read. */
+  private aggregated(db: Db, q: SeriesQuery): QueryResult {
+    const agg = q.aggregate!;
+    let plan: AggregatePlan | undefined;
+    try {
+      plan = planAggregate(db, q, agg);
+    } catch (err) {
+      throw this.damage.failure(q.database, err, 'query failed');
+    } finally {
+      db.close();
+    }
+    if (plan === undefined || plan.columns.length === 0)
+      return { columns: plan?.columns ?? [], rows: noRows() };
+    return { columns: plan.columns, rows: this.aggregatedRows(q, plan) };
+  }
+
+  private async *aggregatedRows(q: SeriesQuery, plan: AggregatePlan): AsyncGenerator<Row> {
+    if (q.from > q.to || q.limit === 0) return;
+    if (!this.running()) throw new StorageError('sqlite: sink is not running', true);
+    const db = this.openExisting(q.database);
+    if (db === undefined) return;
+    let cursor: Cursor | undefined;
+    try {
+      let seriesFilter: string | undefined;
+      if (q.where !== undefined) {
+        const wanted = matchingSeries(db, plan.measurementId, q.where);
+        if (wanted.length === 0) return;
+        seriesFilter = JSON.stringify(wanted);
+      }
+      const range = { ...q, from: clampInt64(q.from), to: clampInt64(q.to) };
+      const statement = aggregateStatement(plan, range, q.aggregate!, seriesFilter);
+      const iterator = statement.iterate(db);
+      cursor = new Cursor(db, iterator as IterableIterator<[bigint, bigint, string]>);
+      this.cursors.add(cursor);
+      const open = cursor;
+      // Rows the statement reads, counted to yield to the event loop now and then (see ROWS_PER_TURN).
+      let scanned = 0;
+      const raw = (function* () {
+        for (;;) {
+          if (open.closed) throw new StorageError('sqlite: query ended because the sink stopped', true);
+          const next = (open.iterator as IterableIterator<unknown[]>).next();
+          if (next.done === true) return;
+          scanned++;
+          yield next.value;
+        }
+      })();
+      let turned = 0;
+      // A bucket read by a query of its own stands for many stored rows.
+      const perTurn = statement.perBucket ? ROWS_PER_TURN / 32 : ROWS_PER_TURN;
+      for (const row of statement.rows(raw)) {
+        yield row;
+        if (scanned - turned >= perTurn) {
+          turned = scanned;
+          await nextTurn();
+        }
+      }
+    } catch (err) {
+      throw this.damage.failure(q.database, err, 'query failed');
+    } finally {
+      if (cursor === undefined) db.close();
+      else {
+        cursor.close();
+        this.cursors.delete(cursor);
+      }
+    }
   }
 
   /** The measurements of a database that have series, in name order. */
@@ -186,6 +255,16 @@ class Cursor {
 }
 
 async function* noRows(): AsyncGenerator<Row> {}
+
+/** The ids of a measurement's series whose tags match `where`. */
+function matchingSeries(db: Db, measurementId: number, where: Readonly<Record<string, string>>): number[] {
+  const series = db.prepare('SELECT id, tags FROM series WHERE measurement_id = ?').raw().all(measurementId);
+  const wanted: number[] = [];
+  for (const [id, tags] of series as [number, string][]) {
+    if (matchesWhere(JSON.parse(tags) as Record<string, string>, where)) wanted.push(id);
+  }
+  return wanted;
+}
 
 function matchesWhere(tags: Record<string, string>, where: Readonly<Record<string, string>>): boolean {
   for (const [key, value] of Object.entries(where)) {

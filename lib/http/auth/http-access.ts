@@ -26,6 +26,8 @@ export interface AccessState {
    * path does not name (InfluxDB's `/write`) call it themselves, so the answer is in their words.
    */
   authorize?: (realm: string | undefined, scope: Scope) => void;
+  /** Routes of kind 'routed': whether the client may read `realm` (the web view lists only those). */
+  mayRead?: (realm: string) => boolean;
   /** `/health`: true when the client may see only the status, not the details. */
   healthBrief?: boolean;
 }
@@ -120,6 +122,7 @@ export class HttpAccess {
       const state = koa.state as AccessState;
       if (need.kind === 'database' || need.kind === 'routed') {
         state.authorize = authorize;
+        state.mayRead = (realm) => identity.ok && rules.allows(identity.user, realm, 'read');
       } else if (need.kind === 'health') {
         if (!identity.ok) authorize(EVERY_REALM, 'admin');
         state.healthBrief = !rules.allows(identity.ok ? identity.user : undefined, EVERY_REALM, 'admin');

@@ -3,7 +3,7 @@ import { EVERY_REALM, type Scope } from './access-rules.js';
 
 /** What a request needs before it reaches its route. */
 export type RouteNeed =
-  /** Open to all: `/ping` (InfluxDB clients check it before writing). */
+  /** Open to all: `/ping` (InfluxDB clients check it before writing), the web view's pages and assets. */
   | { kind: 'public' }
   /** `/health`: its status for all (load balancers probe it), its details for `admin` of `[realm:*]`. */
   | { kind: 'health' }
@@ -14,7 +14,10 @@ export type RouteNeed =
   | { kind: 'realm'; realm: string; scope: Scope }
   /** InfluxDB's write API: `write` in the realm of the database, which the route finds out. */
   | { kind: 'database'; scope: 'write' }
-  /** A route that finds its realm itself (the ISEMS API at the root): `scope` in that realm. */
+  /**
+   * A route that finds its realm itself (the ISEMS API at the root, the web view's `/view/…?realm=`):
+   * `scope` in that realm.
+   */
   | { kind: 'routed'; scope: Scope };
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -30,6 +33,9 @@ export function routeNeed(method: string, path: string): RouteNeed {
   if (path === '/health') return { kind: 'health' };
   if (path === '/write' || path === '/api/v2/write') return { kind: 'database', scope: 'write' };
   if (path.startsWith('/measurements/')) return { kind: 'routed', scope: 'read' };
+  // The web view: its pages and assets hold no data; its data routes name the realm in the query.
+  if (path === '/' || path === '/node' || path.startsWith('/assets/')) return { kind: 'public' };
+  if (path.startsWith('/view/')) return { kind: 'routed', scope: 'read' };
   if (path.startsWith('/api/')) {
     const realm = pathSegments(path.slice('/api/'.length))[0] ?? '';
     if (realm !== '' && realm !== EVERY_REALM) {

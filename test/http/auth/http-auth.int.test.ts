@@ -10,7 +10,8 @@ function mountedPaths(output: string): string[] {
   return [...new Set(line!.split(', ').map((route) => route.slice(route.indexOf(' ') + 1)))];
 }
 
-type Need = { realm: string; scope: 'read' | 'write' | 'admin' } | 'health' | 'public';
+/** 'listing': open to all, listing only the realms the client may read (the web view's overview). */
+type Need = { realm: string; scope: 'read' | 'write' | 'admin' } | 'health' | 'public' | 'listing';
 
 interface Case {
   name: string;
@@ -18,6 +19,8 @@ interface Case {
   url: string;
   body?: string;
   need: Need;
+  /** An event stream: only its status and headers are read. */
+  stream?: boolean;
 }
 
 const LINE = (v: number) => `weather,station=a temp=${v}`;
@@ -67,6 +70,36 @@ const CASES: Record<string, Case[]> = {
       need: { realm: 'private', scope: 'read' },
     },
   ],
+  '/': [{ name: 'web view overview page', method: 'GET', url: '/', need: 'public' }],
+  '/node': [
+    {
+      name: 'web view node page',
+      method: 'GET',
+      url: '/node?realm=private&address=net/gw/node',
+      need: 'public',
+    },
+  ],
+  '/assets/:name': [{ name: 'web view asset', method: 'GET', url: '/assets/style.css', need: 'public' }],
+  '/view/overview.json': [
+    { name: 'web view realms', method: 'GET', url: '/view/overview.json', need: 'listing' },
+  ],
+  '/view/node.json': [
+    {
+      name: 'web view node',
+      method: 'GET',
+      url: '/view/node.json?realm=private&address=net/gw/node',
+      need: { realm: 'private', scope: 'read' },
+    },
+  ],
+  '/view/live': [
+    {
+      name: 'web view live readings',
+      method: 'GET',
+      url: '/view/live?realm=private&address=net/gw/node',
+      need: { realm: 'private', scope: 'read' },
+      stream: true,
+    },
+  ],
   '/measurements/latest': [
     {
       name: 'ISEMS API, every node',
@@ -108,18 +141,22 @@ describe('HTTP authentication per realm (daqd process)', function () {
   const bodies: string[] = [];
   let startedAt = 0;
 
-  async function call(c: Pick<Case, 'method' | 'url' | 'body'>, authorization?: string) {
+  async function call(c: Pick<Case, 'method' | 'url' | 'body' | 'stream'>, authorization?: string) {
     const headers: Record<string, string> = {};
     if (authorization !== undefined) headers['authorization'] = authorization;
     if (c.body !== undefined)
       headers['content-type'] =
         c.url.startsWith('/api/') && !c.url.includes('/v2/') ? 'application/json' : 'text/plain';
+    const aborting = new AbortController();
     const res = await fetch(`http://127.0.0.1:${stack.httpPort}${c.url}`, {
       method: c.method,
       headers,
       body: c.body,
+      signal: aborting.signal,
     });
-    const text = await res.text();
+    const streaming = c.stream === true && res.status === 200;
+    if (streaming) aborting.abort();
+    const text = streaming ? '' : await res.text();
     bodies.push(text);
     return { status: res.status, text, challenge: res.headers.get('www-authenticate') };
   }
@@ -161,7 +198,7 @@ describe('HTTP authentication per realm (daqd process)', function () {
     for (const p of paths) {
       for (const c of CASES[p]!) {
         const need = c.need;
-        const right = typeof need === 'string' ? 'ops' : HOLDER[need.scope];
+        const right = need === 'listing' ? 'reader' : typeof need === 'string' ? 'ops' : HOLDER[need.scope];
         const lacking = typeof need === 'string' ? 'nobody' : LACKER[need.scope];
         const none = await call(c);
         const wrong = await call(c, basic(right, 'not-the-password'));
@@ -172,8 +209,16 @@ describe('HTTP authentication per realm (daqd process)', function () {
         expect(wrong.challenge, label).to.match(/^Bearer realm="daqd", Basic realm="daqd"/);
         expect(ok.status, `${label} right: ${ok.text}`).to.be.within(200, 299);
         if (need === 'public') {
-          expect(none.status, label).to.equal(204);
-          expect(without.status, label).to.equal(204);
+          expect(none.status, label).to.be.within(200, 299);
+          expect(without.status, label).to.be.within(200, 299);
+        } else if (need === 'listing') {
+          const realms = (text: string) =>
+            (JSON.parse(text) as { realms: { realm: string }[] }).realms.map((r) => r.realm);
+          expect(none.status, label).to.equal(200);
+          expect(realms(none.text), `${label}: anonymous sees the anonymous realm only`).to.deep.equal([
+            'open',
+          ]);
+          expect(realms(ok.text), `${label}: the reader sees both`).to.deep.equal(['open', 'private']);
         } else if (need === 'health') {
           expect(none.status, label).to.equal(200);
           expect(JSON.parse(none.text), 'status only without admin').to.deep.equal({ ok: true });

@@ -1,0 +1,97 @@
+import type { Point } from '../core/point.js';
+
+/** A stored reading as the web view's live stream sends it. */
+export interface LiveReading {
+  /** Milliseconds since the epoch (what a browser's charts take). */
+  time: number;
+  /** Field values; integers as numbers (bigints beyond 2^53 lose digits here, which a chart cannot show anyway). */
+  fields: Record<string, number | string | boolean>;
+}
+
+type Listener = (readings: readonly LiveReading[]) => void;
+
+/**
+ * Hands readings to the web pages watching their node, as they are stored. The batcher calls `publish`
+ * with every stored batch; a page's stream subscribes to one database and measurement. Nothing is kept:
+ * a page that is not open misses nothing it could not read from the store.
+ */
+export class LiveFeed {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly closers = new Set<() => void>();
+  private closed = false;
+
+  /** Number of open subscriptions (for tests and /health). */
+  get size(): number {
+    return this.closers.size;
+  }
+
+  /**
+   * Calls `listener` with the readings stored in `database`.`measurement` from now on; `onClose` when the
+   * feed closes (daqd stops). Returns the unsubscribe function.
+   */
+  subscribe(database: string, measurement: string, listener: Listener, onClose: () => void): () => void {
+    if (this.closed) {
+      onClose();
+      return () => {};
+    }
+    const key = keyOf(database, measurement);
+    let set = this.listeners.get(key);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    this.closers.add(onClose);
+    return () => {
+      this.closers.delete(onClose);
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  /** Points of `database` stored just now. Never throws: a failing listener loses only its own reading. */
+  publish(database: string, points: readonly Point[]): void {
+    if (this.listeners.size === 0) return;
+    const byMeasurement = new Map<string, LiveReading[]>();
+    for (const point of points) {
+      const key = keyOf(database, point.measurement);
+      if (!this.listeners.has(key)) continue;
+      let list = byMeasurement.get(key);
+      if (list === undefined) {
+        list = [];
+        byMeasurement.set(key, list);
+      }
+      list.push(toReading(point));
+    }
+    for (const [key, readings] of byMeasurement) {
+      for (const listener of this.listeners.get(key) ?? []) {
+        try {
+          listener(readings);
+        } catch {
+          // A page whose connection broke mid-write; its stream's close handler unsubscribes it.
+        }
+      }
+    }
+  }
+
+  /** Ends every subscription (their `onClose`), and any made later at once. Idempotent. */
+  close(): void {
+    this.closed = true;
+    const closers = [...this.closers];
+    this.closers.clear();
+    this.listeners.clear();
+    for (const close of closers) close();
+  }
+}
+
+function keyOf(database: string, measurement: string): string {
+  return `${database}\u0000${measurement}`;
+}
+
+function toReading(point: Point): LiveReading {
+  const fields: Record<string, number | string | boolean> = {};
+  for (const [name, value] of Object.entries(point.fields)) {
+    fields[name] = typeof value === 'bigint' ? Number(value) : value;
+  }
+  return { time: Number(point.time / 1_000_000n), fields };
+}
