@@ -145,6 +145,7 @@ export class Daemon {
               mainBroker: settings.mqtt,
               broker: this.broker,
               log: this.ctx.log,
+              dataDir: settings.daqd.data_dir,
               ...handlers,
             }),
           timezone: settings.daqd.timezone,

@@ -17,6 +17,14 @@ export const APP_KEYS: readonly string[] = [
   'measurement',
   'csv_fields',
   'decoder',
+  'poll_urls',
+  'poll_url',
+  'poll_hosts',
+  'poll_topic',
+  'poll_interval',
+  'poll_timeout',
+  'poll_jitter',
+  'poll_concurrency',
 ];
 
 /** Keys of a forwarder section that daqd reads. */
