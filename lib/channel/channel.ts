@@ -13,6 +13,7 @@ import {
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acquire/source/http.js';
 import { type PollIntake, PollSource } from '../acquire/source/poll.js';
+import type { PollNodeStatus } from '../acquire/source/poll-nodes.js';
 import type { SourceHandlers } from '../acquire/source/registry.js';
 import { canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
@@ -93,6 +94,11 @@ export class Channel {
   /** The channel's polling source, when its app polls and the channel runs. */
   get pollSource(): PollSource | undefined {
     return this.sources?.find((source): source is PollSource => source instanceof PollSource);
+  }
+
+  /** The URLs the channel polls and their state (none when its app polls nothing). */
+  pollNodes(): PollNodeStatus[] {
+    return this.pollSource?.status() ?? [];
   }
 
   async start(): Promise<void> {

@@ -21,12 +21,13 @@ import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
+import { type PollChannel, pollRouter } from './poll-route.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
 
 /** A realm's channel as the HTTP server sees it: the way in for ingest, the counters for /metrics. */
-export type HttpChannel = IngestChannel & RealmCounters;
+export type HttpChannel = IngestChannel & RealmCounters & PollChannel;
 
 /**
  * What the HTTP server is built from. HTTP listens before storage and channels exist, so those are read
@@ -164,7 +165,9 @@ export class HttpServer {
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });
-    for (const r of [router, influx, api, ...(this.ctx.routers ?? [])]) {
+    // `daqd poll <realm>`: one polling round now.
+    const poll = pollRouter({ ready: this.ctx.ready, channel: this.ctx.channel });
+    for (const r of [router, influx, poll, api, ...(this.ctx.routers ?? [])]) {
       app.use(r.routes()).use(r.allowedMethods());
     }
 

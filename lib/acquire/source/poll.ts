@@ -131,10 +131,11 @@ export class PollSource implements Source {
 
   /**
    * Runs one round now (after the one running, if any); resolves with what it stored. A round asked
-   * for while the source is stopped reports every URL `aborted`.
+   * for while the source is stopped reports every URL `aborted`. `jitter: false` (a round asked for by
+   * `daqd poll`) starts every request at once, `poll_concurrency` at a time.
    */
-  runRound(): Promise<PollRoundReport> {
-    const round = this.rounds.then(() => this.round());
+  runRound(options: { jitter?: boolean } = {}): Promise<PollRoundReport> {
+    const round = this.rounds.then(() => this.round(options.jitter ?? true));
     this.rounds = round.catch(() => {});
     return round;
   }
@@ -162,7 +163,7 @@ export class PollSource implements Source {
     return this.stateLoad;
   }
 
-  private async round(): Promise<PollRoundReport> {
+  private async round(jitter: boolean): Promise<PollRoundReport> {
     const { settings, realm, log } = this.ctx;
     const started = new Date().toISOString();
     const state = await this.loadState();
@@ -171,7 +172,7 @@ export class PollSource implements Source {
       settings.targets,
       {
         concurrency: settings.concurrency,
-        jitterMs: settings.jitter_ms,
+        jitterMs: jitter ? settings.jitter_ms : 0,
         random: this.ctx.random ?? Math.random,
         signal,
       },
@@ -273,7 +274,7 @@ export class PollSource implements Source {
 
   /** `poll_topic` for `target` and a reading: `{host}`, then the reading's fields. */
   private topicOf(target: PollTarget, reading: Record<string, unknown>): string {
-    return this.ctx.settings.topic.replace(PLACEHOLDER, (whole, name: string) => {
+    return this.ctx.settings.topic.replace(PLACEHOLDER, (_whole, name: string) => {
       if (name === 'host') return target.host;
       const value = reading[name];
       return typeof value === 'string' || typeof value === 'number' ? String(value) : target.host;
