@@ -35,6 +35,8 @@ export function readPoll(
   const targets = readTargets(reader);
   const others = ['poll_topic', 'poll_interval', 'poll_timeout', 'poll_jitter', 'poll_concurrency'];
   if (targets === undefined) {
+    // Wrong URLs are named already; without any, the other keys have nothing to apply to.
+    if (reader.has('poll_urls') || reader.has('poll_url')) return undefined;
     for (const key of others) {
       if (reader.has(key)) reader.problem(key, 'set, but no poll_urls or poll_url says what to poll');
     }
