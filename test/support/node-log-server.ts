@@ -35,7 +35,9 @@ export class NodeLogServer {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   get port(): number {
-    return (this.server?.address() as AddressInfo).port;
+    const server = this.server;
+    if (server === undefined) throw new Error('the node log server is not started');
+    return (server.address() as AddressInfo).port;
   }
 
   url(path: string): string {
