@@ -3,6 +3,7 @@ import { WriteBatcher } from './acquire/deliver/batcher.js';
 import { DeadLetterStore } from './acquire/deliver/dead-letter.js';
 import { Spool } from './acquire/deliver/spool.js';
 import type { Sink } from './acquire/sink/sink.js';
+import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
 import { openSources } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
@@ -159,6 +160,7 @@ export class Daemon {
               mainBroker: settings.mqtt,
               broker: this.broker,
               log: this.ctx.log,
+              dataDir: settings.daqd.data_dir,
               ...handlers,
             }),
           timezone: settings.daqd.timezone,
@@ -227,6 +229,8 @@ export class Daemon {
       received: c.stats.received,
       stored: c.stats.stored,
       failed: c.stats.failed,
+      // Polled nodes: how many, and those down (a node down at night does not make daqd unhealthy).
+      ...pollHealth(c.pollNodes()),
     }));
     // A realm restarting for a changed app takes no messages meanwhile (the embedded broker holds them).
     const restarting = (this.supervisor?.restartingRealms() ?? []).map(({ realm, since }) => ({
@@ -296,4 +300,17 @@ export class Daemon {
     await step('data_dir lock', () => this.lock?.release() ?? Promise.resolve());
     log.notice('stopped');
   }
+}
+
+/** A realm's polled nodes for /health: their number and those down, with since when and why. */
+function pollHealth(nodes: readonly PollNodeStatus[]): Record<string, unknown> {
+  if (nodes.length === 0) return {};
+  const down = nodes
+    .filter((node) => !node.up)
+    .map((node) => ({
+      url: node.url,
+      since: node.downSince === undefined ? undefined : new Date(node.downSince).toISOString(),
+      problem: node.problem,
+    }));
+  return { poll: { urls: nodes.length, up: nodes.length - down.length, down } };
 }

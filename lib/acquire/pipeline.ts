@@ -33,7 +33,8 @@ import type { InboundMessage } from './source/source.js';
  *    order by `spool-replayer.ts`); points the store rejects for good go to the dead-letter store
  *    (`dead-letter.ts`, via `isolate-rejected.ts`).
  *
- * `messageToPoints` (MQTT) and `readingsToPoints` (readings decoded already) run 1 and 2; `deliver`
+ * `messageToPoints` (MQTT), `readingsToPoints` (readings decoded already) and `polledToPoints` (readings
+ * of a polled body, `source/poll.ts`) run 1 and 2; `deliver`
  * runs 3. A reading is acknowledged once `deliver` resolves.
  */
 
@@ -227,6 +228,21 @@ function linePointsOf(
 ): PipelineResult & { kind: 'points' } {
   const points = lines.map((line) => lineToPoint(line, receivedAt));
   return { kind: 'points', topology, database, points };
+}
+
+/**
+ * Stages 1 and 2 for readings polled over HTTP (`source/poll.ts`): their points as if they had arrived
+ * on `topic` (the app's `poll_topic`), data or events as its slot says. Throws `DecodeError`.
+ */
+export function polledToPoints(
+  topic: string,
+  readings: readonly Record<string, unknown>[],
+  receivedAt: bigint,
+  ctx: PipelineContext,
+): PipelineResult & { kind: 'points' } {
+  const route = ctx.routes?.get(topic, ctx.app) ?? routeOf(topic, ctx.app);
+  const kind = route.slotClass.kind === 'decoder' ? route.slotClass.match.kind : 'data';
+  return readingsToPoints(route.topology, kind, readings, receivedAt, ctx);
 }
 
 /** True when every key of `reading` with a value is a tag field: no field would be left to store. */

@@ -6,14 +6,18 @@ import {
   messageToPoints,
   type PipelineContext,
   type PipelineResult,
+  polledToPoints,
   readingsToPoints,
   TopicRoutes,
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acquire/source/http.js';
+import { type PollIntake, PollSource } from '../acquire/source/poll.js';
+import type { PollNodeStatus } from '../acquire/source/poll-nodes.js';
 import type { SourceHandlers } from '../acquire/source/registry.js';
 import { canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
+import { nowNs } from '../core/clock.js';
 import { DaqdError, DecodeError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
@@ -87,11 +91,22 @@ export class Channel {
     return this.http;
   }
 
+  /** The channel's polling source, when its app polls and the channel runs. */
+  get pollSource(): PollSource | undefined {
+    return this.sources?.find((source): source is PollSource => source instanceof PollSource);
+  }
+
+  /** The URLs the channel polls and their state (none when its app polls nothing). */
+  pollNodes(): PollNodeStatus[] {
+    return this.pollSource?.status() ?? [];
+  }
+
   async start(): Promise<void> {
     const { app, log } = this.ctx;
     const sources = this.ctx.openSources({
       onMessage: (message) => this.handleMessage(message),
       intake: this.intake,
+      poll: this.pollIntake,
     });
     this.sources = sources;
     for (const source of sources) {
@@ -201,6 +216,20 @@ export class Channel {
     checkReadings: (target, readings) => this.checkReadings(target, readings),
     ingest: (topology, kind, readings, receivedAt) => this.ingest(topology, kind, readings, receivedAt),
     storePoints: (database, points) => this.storePoints(database, points),
+  };
+
+  /** The channel's way in for readings of polled bodies (its polling source's handler). */
+  private readonly pollIntake: PollIntake = {
+    pointsOf: (topic, readings, receivedAt) => polledToPoints(topic, readings, receivedAt, this.pipeline),
+    store: (database, points) => this.storePoints(database, points),
+    report: (topic, err, skipped) => {
+      // Lines left out of a stored body are counted as a message's are; a body not read at all failed.
+      if (skipped > 0) this.stats.skipped += skipped;
+      else this.stats.failed++;
+      if (this.ctx.log.isDebug())
+        this.ctx.log.debug(`realm '${this.ctx.app.realm}': '${topic}': ${err.message}`);
+      this.errors.report({ topic, payload: Buffer.alloc(0), receivedAt: nowNs() }, err);
+    },
   };
 
   /** Stores points that arrived as points (line protocol) through delivery. Throws `StorageError`. */

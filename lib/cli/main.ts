@@ -21,6 +21,8 @@ Commands:
   apps list             list available and enabled realm apps
   apps enable NAME      enable apps-available/NAME.ini (symlink into apps-enabled/)
   apps disable NAME     disable an app (remove its symlink)
+  poll REALM            run one polling round of REALM now (in the running daemon) and print
+                        what it stored
   dead-letters list     list the points the store rejected for good, per database
   dead-letters replay [DATABASE...]
                         write them to the store again (after fixing the cause)
@@ -56,6 +58,16 @@ Validates the main file and every enabled app and prints each problem as
 Manages the symlinks in apps-enabled/ that point into apps-available/ (like a2ensite).
 'daqd apps enable hiverize' links apps-available/hiverize.ini. A running daemon picks the
 change up within seconds.
+`,
+  poll: `Usage: daqd poll REALM [--config FILE]
+
+Asks the running daemon to poll every URL of REALM's app now (poll_urls, or poll_url and
+poll_hosts), without waiting for poll_interval and without jitter, and prints per URL the
+readings stored, those stored before, the lines skipped and any error. The daemon runs the
+round (its store, spool and delivered marks), reached over loopback at [http] listen and port.
+
+Exit codes: 0 some URL answered, 1 every URL failed, 64 usage, 69 no daemon answers (or it
+refused: the realm is not running or polls nothing), 78 invalid configuration.
 `,
   'dead-letters': `Usage: daqd dead-letters list [--config FILE]
        daqd dead-letters replay [DATABASE...] [--config FILE] [--dry-run]
@@ -153,6 +165,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return runCheck(config, env, out, err);
     case 'apps':
       return runApps(rest, await appFolders(config, env), out, err);
+    case 'poll':
+      return (await import('./poll.js')).runPoll(rest, { configFile: config, env, out, err });
     case 'dead-letters':
       return (await import('./dead-letters.js')).runDeadLetters(rest, {
         configFile: config,

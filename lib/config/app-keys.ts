@@ -19,6 +19,14 @@ export const APP_KEYS: readonly string[] = [
   'decoder',
   'isems_api',
   'isems_timezone',
+  'poll_urls',
+  'poll_url',
+  'poll_hosts',
+  'poll_topic',
+  'poll_interval',
+  'poll_timeout',
+  'poll_jitter',
+  'poll_concurrency',
 ];
 
 /** Keys of a forwarder section that daqd reads. */

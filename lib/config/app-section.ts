@@ -1,4 +1,6 @@
+import { topicToTopology } from '../acquire/decode/topic.js';
 import type { ConfigError } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { APP_KEYS } from './app-keys.js';
 import { readCsvFields } from './csv-fields-key.js';
 import { readDecoder } from './decoder-key.js';
@@ -6,6 +8,7 @@ import { type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniSection, splitList } from './ini-file.js';
 import { isValidTimeZone, readMqttKeys } from './main-settings.js';
 import { readNaming } from './naming-keys.js';
+import { readPoll } from './poll-keys.js';
 import { SectionReader } from './section-reader.js';
 import {
   DEFAULT_ISEMS_TIMEZONE,
@@ -119,6 +122,16 @@ export function readApp(
       { section: section.name, file: section.file, line: section.line, realm },
     ),
   };
+  if (strategy !== undefined) {
+    app.poll = readPoll(reader, (sample) => {
+      try {
+        topicToTopology(sample, app);
+        return undefined;
+      } catch (err) {
+        return errorMessage(err);
+      }
+    });
+  }
   for (const key of APP_KEYS) reader.raw(key);
   return strategy === undefined ? undefined : app;
 }

@@ -125,6 +125,32 @@ export interface Forwarder {
   target: string;
 }
 
+/** One URL a realm polls, and the host it stands for (`{host}` in `poll_topic`). */
+export interface PollTarget {
+  url: string;
+  /** The `poll_hosts` entry it was made from, or the URL's host name. */
+  host: string;
+}
+
+/** A realm's polling of nodes over HTTP, read from its app's `poll_*` keys (`config/poll-keys.ts`). */
+export interface PollSettings {
+  targets: readonly PollTarget[];
+  /**
+   * `poll_topic`: the topic, in the realm's own topic layout, that a polled reading is stored as if it
+   * had arrived on: `{host}` is the target's host, any other `{name}` the reading's field of that name
+   * (`/isems/{nodeId}/csvlog`).
+   */
+  topic: string;
+  /** `poll_interval`: ms from the start of one round to the start of the next. Default 15 min. */
+  interval_ms: number;
+  /** `poll_timeout`: ms one request (until its whole body is read) may take. Default 30 s. */
+  timeout_ms: number;
+  /** `poll_jitter`: each request of a round starts at a random delay up to this, ms. Default 30 s. */
+  jitter_ms: number;
+  /** `poll_concurrency`: requests in flight at most. Default 8. */
+  concurrency: number;
+}
+
 /** One realm: everything its channel needs. Built from one app section (plus its forwarders). */
 export interface RealmApp {
   /** Section name of the app, e.g. `hiverize` or `mqttkit-1`. */
@@ -166,6 +192,11 @@ export interface RealmApp {
   tags: readonly string[];
   /** Networks the `channel/<net>-<gw>-<node>` form may address; undefined = any. */
   direct_channel_allowed_networks?: readonly string[] | undefined;
+  /**
+   * Polling nodes over HTTP (`poll_urls`, or `poll_url` with `{host}` and `poll_hosts`; see
+   * `acquire/source/poll.ts`). Unset: the realm polls nothing.
+   */
+  poll?: PollSettings | undefined;
   /** HTTP ingest `POST /api/<realm>/…/data`. */
   http_ingest: boolean;
   /** HTTP export `GET /api/<realm>/…/data.<suffix>`. */

@@ -12,6 +12,19 @@ export interface RealmCounters {
     skipped?: number;
     errorReports: { published: number; heldBack: number; noBaseTopic: number };
   };
+  /** The URLs the realm polls and their state (`acquire/source/poll-nodes.ts`); absent or empty: none. */
+  pollNodes?: () => readonly PolledNodeCounters[];
+}
+
+/** One polled URL as `/metrics` reads it. */
+export interface PolledNodeCounters {
+  url: string;
+  up: boolean;
+  /** ms since the epoch. */
+  lastSuccess?: number | undefined;
+  /** Requests by result (`ok`, `not_modified`, `timeout`, …). */
+  requests: Readonly<Record<string, number>>;
+  failures: number;
 }
 
 /** Where the metrics read the daemon's state at scrape time. */
@@ -38,6 +51,9 @@ export type RouteLabel = 'ingest' | 'export' | 'latest' | 'isems' | 'health' | '
  * - `daqd_http_ingest_duration_seconds{realm}`: HTTP ingest from arrival until the readings are stored
  *   (batching wait plus the write), i.e. the write latency a client sees;
  * - `daqd_http_requests_total{route,status}`;
+ * - `daqd_poll_requests_total{realm,url,result}`, `daqd_poll_failures_total{realm,url}`,
+ *   `daqd_poll_last_success_timestamp_seconds{realm,url}` (absent before a first success),
+ *   `daqd_poll_up{realm,url}` (1 up, 0 down): the nodes a realm polls (`acquire/source/poll.ts`);
  * - `process_resident_memory_bytes`.
  */
 export class Metrics {
@@ -86,6 +102,55 @@ export class Metrics {
           this.inc({ realm: app.realm, outcome: 'held_back' }, heldBack);
           this.inc({ realm: app.realm, outcome: 'no_base_topic' }, noBaseTopic);
         }
+      },
+    });
+    const polled = () =>
+      sources
+        .channels()
+        .flatMap((c) => (c.pollNodes?.() ?? []).map((node) => ({ realm: c.app.realm, node })));
+    new Counter({
+      name: 'daqd_poll_requests_total',
+      help: 'Requests to polled nodes, by result (ok, not_modified, http_error, timeout, unreachable, bad_body, store_failed)',
+      labelNames: ['realm', 'url', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { realm, node } of polled()) {
+          for (const [result, n] of Object.entries(node.requests))
+            this.inc({ realm, url: node.url, result }, n);
+        }
+      },
+    });
+    new Counter({
+      name: 'daqd_poll_failures_total',
+      help: 'Requests to polled nodes that failed (every result but ok and not_modified)',
+      labelNames: ['realm', 'url'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { realm, node } of polled()) this.inc({ realm, url: node.url }, node.failures);
+      },
+    });
+    new Gauge({
+      name: 'daqd_poll_last_success_timestamp_seconds',
+      help: 'When a request to a polled node last succeeded, seconds since the epoch',
+      labelNames: ['realm', 'url'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { realm, node } of polled()) {
+          if (node.lastSuccess !== undefined) this.set({ realm, url: node.url }, node.lastSuccess / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'daqd_poll_up',
+      help: 'A polled node answers (1) or is down (0)',
+      labelNames: ['realm', 'url'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { realm, node } of polled()) this.set({ realm, url: node.url }, node.up ? 1 : 0);
       },
     });
     new Gauge({

@@ -24,13 +24,14 @@ import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
 import type { IngestChannel } from './ingest.js';
 import { isemsRootRouter } from './isems-root.js';
+import { type PollChannel, pollRouter } from './poll-route.js';
 import { TlsFiles } from './tls-files.js';
 
 /** What /health reports; computed on request. */
 export type HealthReport = () => Promise<{ ok: boolean } & Record<string, unknown>>;
 
 /** A realm's channel as the HTTP server sees it: the way in for ingest, the counters for /metrics. */
-export type HttpChannel = IngestChannel & RealmCounters;
+export type HttpChannel = IngestChannel & RealmCounters & PollChannel;
 
 /**
  * What the HTTP server is built from. HTTP listens before storage and channels exist, so those are read
@@ -192,7 +193,9 @@ export class HttpServer {
       sink: this.ctx.sink,
       restarting: this.ctx.restarting,
     });
-    this.mounted = [router, influx, api, isems, ...(this.ctx.routers ?? [])];
+    // `daqd poll <realm>`: one polling round now.
+    const poll = pollRouter({ ready: this.ctx.ready, channel: this.ctx.channel });
+    this.mounted = [router, influx, poll, api, isems, ...(this.ctx.routers ?? [])];
     for (const r of this.mounted) {
       app.use(r.routes()).use(r.allowedMethods());
     }

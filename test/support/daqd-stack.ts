@@ -43,6 +43,8 @@ export interface DaqdStack {
   publisher: mqtt.MqttClient;
   /** daqd's HTTP port on 127.0.0.1. */
   httpPort: number;
+  /** The temp dir: `daqd.ini`, `apps/`, `var/` (data_dir). */
+  dir: string;
   /** Error reports received so far, in order. */
   errors: ErrorReport[];
   /** The rows of the first series of an InfluxQL answer. */

@@ -3,6 +3,8 @@ import type { Log } from '../../core/log.js';
 import { type BrokerTapPort, EmbeddedBrokerSource } from './embedded-broker.js';
 import { HttpSource, type ReadingsIntake } from './http.js';
 import { MqttSource } from './mqtt.js';
+import { type PollIntake, PollSource } from './poll.js';
+import { PollStateFile } from './poll-state-file.js';
 import type { MessageHandler, Source } from './source.js';
 
 /** What a channel hands its sources: where they deliver what they take. */
@@ -11,6 +13,8 @@ export interface SourceHandlers {
   onMessage: MessageHandler;
   /** For sources of readings decoded already (HTTP bodies). */
   intake: ReadingsIntake;
+  /** For the polling source: the pipeline's stages and the channel's error reports. */
+  poll: PollIntake;
 }
 
 /** Everything a source kind may need to open a realm's source. */
@@ -22,6 +26,8 @@ export interface SourceSetup extends SourceHandlers {
   broker: BrokerTapPort | undefined;
   /** daqd's log; a source logs under `daqd:realm:<realm>:<kind>`. */
   log: Log;
+  /** `[daqd] data_dir`: where a source keeps what must outlive a restart (the poll state). */
+  dataDir: string;
 }
 
 /** A kind of source: opens the realm's source of this kind, or undefined when the realm has none. */
@@ -78,6 +84,21 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
     // HTTP ingest (`http_api = true` or ingest forwarders in the app).
     name: 'http',
     open: (setup) => (setup.app.http_ingest ? new HttpSource({ intake: setup.intake }) : undefined),
+  },
+  {
+    // Nodes polled over HTTP (`poll_urls`, or `poll_url` and `poll_hosts`).
+    name: 'poll',
+    open: ({ app, poll, dataDir, log }) =>
+      app.poll === undefined
+        ? undefined
+        : new PollSource({
+            realm: app.realm,
+            settings: app.poll,
+            app,
+            intake: poll,
+            stateFile: new PollStateFile(dataDir, app.realm),
+            log: log.child(`daqd:realm:${app.realm}:poll`),
+          }),
   },
 ];
 

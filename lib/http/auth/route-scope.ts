@@ -36,6 +36,8 @@ export function routeNeed(method: string, path: string): RouteNeed {
   // The web view: its pages and assets hold no data; its data routes name the realm in the query.
   if (path === '/' || path === '/node' || path.startsWith('/assets/')) return { kind: 'public' };
   if (path.startsWith('/view/')) return { kind: 'routed', scope: 'read' };
+  // `daqd poll <realm>`: the route itself answers only clients on this machine (http/poll-route.ts).
+  if (path.startsWith('/poll/')) return { kind: 'public' };
   if (path.startsWith('/api/')) {
     const realm = pathSegments(path.slice('/api/'.length))[0] ?? '';
     if (realm !== '' && realm !== EVERY_REALM) {

@@ -45,12 +45,18 @@ function setup(app: RealmApp, broker: RecordingBroker | undefined, port = app.mq
     log: silentLog(),
     onMessage: async () => {},
     intake,
+    poll: {
+      pointsOf: () => ({ database: 'unused', points: [] }),
+      store: async () => {},
+      report: () => {},
+    },
+    dataDir: '/nonexistent',
   };
 }
 
 describe('source registry', () => {
-  it('names every kind of source once: the embedded broker, MQTT, HTTP', () => {
-    expect(SOURCE_KINDS.map((kind) => kind.name)).to.deep.equal(['embedded-broker', 'mqtt', 'http']);
+  it('names every kind of source once: the embedded broker, MQTT, HTTP, polling', () => {
+    expect(SOURCE_KINDS.map((kind) => kind.name)).to.deep.equal(['embedded-broker', 'mqtt', 'http', 'poll']);
   });
 
   it('gives a realm on the embedded broker its tap, and HTTP ingest when the app takes it', () => {

@@ -100,6 +100,7 @@ const CASES: Record<string, Case[]> = {
       stream: true,
     },
   ],
+  '/poll/:realm': [{ name: 'one polling round now', method: 'POST', url: '/poll/open', need: 'public' }],
   '/measurements/latest': [
     {
       name: 'ISEMS API, every node',
@@ -135,6 +136,8 @@ describe('HTTP authentication per realm (daqd process)', function () {
   this.timeout(120_000);
   const stack = new AuthStack(['private', 'open'], ['access_file = access.ini'], '127.0.0.1', {
     private: 'isems_api = true\n',
+    // A node that is never there: the round reports it down, and still answers 200.
+    open: 'poll_urls = http://127.0.0.1:9/log\npoll_topic = open/net/gw/node/data.json\n',
   });
   let daemon: DaemonProcess;
   let token = '';
