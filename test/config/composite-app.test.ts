@@ -6,7 +6,11 @@ import { parseIni } from '../../lib/config/ini-file.js';
 import { readMainSettings } from '../../lib/config/main-settings.js';
 import { readRealmApps } from '../../lib/config/realm-apps.js';
 
-const vendors = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/kotori/vendors');
+// Kotori's own files, as its repository has them (etc/examples/…).
+const examples = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/kotori/development/etc/examples',
+);
 const main = readMainSettings(parseIni('[mqtt]\nhost = broker\n', '/etc/daqd/daqd.ini').ini, {}).settings;
 
 function apps(text: string, file = '/apps/a.ini') {
@@ -18,7 +22,7 @@ const composite = (lines: string) =>
 
 describe('config: Kotori composite apps (app_factory = kotori.daq.application.composite:boot)', () => {
   it("loads Kotori's luftdaten vendor app as it is: an mqttkit realm with HTTP ingest and export", async () => {
-    const file = path.join(vendors, 'luftdaten.ini');
+    const file = path.join(examples, 'vendors/luftdaten.ini');
     const result = apps(await readFile(file, 'utf8'), file);
     expect(result.problems.map((p) => p.format())).to.deep.equal([]);
     expect(result.warnings).to.deep.equal([]);
@@ -41,7 +45,7 @@ describe('config: Kotori composite apps (app_factory = kotori.daq.application.co
   });
 
   it("loads Kotori's composite example (disabled as shipped) when enabled: WanBusStrategy is mqttkit", async () => {
-    const text = (await readFile(path.join(vendors, 'composite.ini'), 'utf8')).replace(
+    const text = (await readFile(path.join(examples, 'composite.ini'), 'utf8')).replace(
       'enable      = false',
       'enable      = true',
     );

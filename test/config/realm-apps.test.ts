@@ -190,7 +190,7 @@ describe('config/realm-apps', () => {
     const loaded = await loadRealmApps(settings);
     expect(loaded.problems).to.deep.equal([]);
     expect(loaded.warnings).to.deep.equal([]);
-    expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['basic', 'hiveeyes']);
+    expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['basic', 'hiveeyes', 'luftdaten', 'weewx']);
   });
 
   it('warns of a section whose type is close to application or vendor, and leaves it out', () => {

@@ -56,7 +56,10 @@ describe('vendor apps: luftdaten (Kotori file as it is), decoder = homie|weewx|e
     stack = await startDaqdStack({
       name: 'vendor-apps',
       apps: {
-        'luftdaten.ini': await readFile(path.join(fixtures, 'kotori/vendors/luftdaten.ini'), 'utf8'),
+        'luftdaten.ini': await readFile(
+          path.join(fixtures, 'kotori/development/etc/examples/vendors/luftdaten.ini'),
+          'utf8',
+        ),
         'wx.ini': '[wx]\ntype = application\nrealm = wx\napplication = mqttkit\ndecoder = weewx\n',
         'hm.ini': '[hm]\ntype = application\nrealm = hm\napplication = basic\ndecoder = homie\n',
         'eco.ini':
