@@ -15,25 +15,27 @@ export function jsonContainerReadings(
   what = 'payload',
 ): Record<string, unknown>[] {
   const text = slotPayloadText(slot, payload);
-  const value = parseJsonPayload(text, `slot '${slot}': ${what}`);
+  const at = slotPrefix(slot);
+  const value = parseJsonPayload(text, `${at}${what}`);
   if (isJsonObject(value)) return [value];
   if (Array.isArray(value)) {
-    if (value.length === 0) throw new DecodeError(`slot '${slot}': ${what} is an empty JSON array`);
+    if (value.length === 0) throw new DecodeError(`${at}${what} is an empty JSON array`);
     return value.map((item, index) => {
       if (!isJsonObject(item)) {
-        throw new DecodeError(
-          `slot '${slot}': item ${index} of the JSON array is ${describeJson(item)}, not an object`,
-        );
+        throw new DecodeError(`${at}item ${index} of the JSON array is ${describeJson(item)}, not an object`);
       }
       return item;
     });
   }
-  throw new DecodeError(
-    `slot '${slot}': ${what} is ${describeJson(value)}, not a JSON object or array of objects`,
-  );
+  throw new DecodeError(`${at}${what} is ${describeJson(value)}, not a JSON object or array of objects`);
 }
 
 /** True when `slot` is `name` or ends in `/<name>` (how Kotori's container suffixes match). */
 export function slotEndsWith(slot: string, name: string): boolean {
   return slot === name || slot.endsWith(`/${name}`);
+}
+
+/** `slot '<slot>': ` to start a message, or nothing for the empty slot of a topic template without `{slot}`. */
+export function slotPrefix(slot: string): string {
+  return slot === '' ? '' : `slot '${slot}': `;
 }

@@ -1,6 +1,6 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SlotDecoder, SlotMatch } from './decoder.js';
-import { jsonContainerReadings, slotEndsWith } from './json-container.js';
+import { jsonContainerReadings, slotEndsWith, slotPrefix } from './json-container.js';
 import { describeJson, isJsonObject } from './json-shape.js';
 import { parseNumericText } from './numeric-text.js';
 
@@ -40,7 +40,7 @@ export const weewxDecoder: SlotDecoder = {
         let shown = isJsonObject(stamp) ? 'an object' : describeJson(stamp);
         if (typeof stamp === 'string') shown = `'${stamp.slice(0, 40)}'`;
         throw new DecodeError(
-          `slot '${slot}': WeeWX loop packet${which}: dateTime is ${shown}, not epoch seconds`,
+          `${slotPrefix(slot)}WeeWX loop packet${which}: dateTime is ${shown}, not epoch seconds`,
         );
       }
     });

@@ -81,6 +81,13 @@ export const weewxFixtures: DecoderFixtures = {
       error: /WeeWX loop packet \(packet 1\): dateTime is an object, not epoch seconds$/,
     },
     {
+      name: 'dateTime a boolean, on a template topic without a slot (decoder = weewx)',
+      slot: '',
+      match: { kind: 'data' },
+      payload: '{"dateTime": true}',
+      error: /^WeeWX loop packet: dateTime is a boolean, not epoch seconds$/,
+    },
+    {
       name: 'a string payload',
       slot: 'loop',
       payload: '"3.5"',
