@@ -37,7 +37,9 @@ export const UNWRITABLE_STORAGE: Readonly<Record<string, string>> = {
  * silent; any other key daqd does not read is a warning.
  */
 export const KOTORI_APP_KEYS: readonly string[] = [
-  // composite apps (etc/examples/composite.ini, vendors/luftdaten.ini)
+  // composite apps (etc/examples/composite.ini, vendors/luftdaten.ini): `services` and `strategy` are
+  // read for `app_factory = kotori.daq.application.composite:boot` (config/composite-app.ts); Grafana's
+  // `graphing` is not daqd's.
   'services',
   'graphing',
   'strategy',

@@ -6,6 +6,7 @@ import {
   strategyVendors,
 } from '../acquire/decode/strategy/registry.js';
 import { parseTopicTemplate, type TopicTemplate } from '../acquire/decode/strategy/topic-template.js';
+import { COMPOSITE_ENTRY_POINT, readCompositeStrategy } from './composite-app.js';
 import type { SectionReader } from './section-reader.js';
 
 /** What an app's strategy keys (`type`, `application`/`app_factory`, `topic_template`) chose. */
@@ -45,12 +46,15 @@ export function readStrategy(
         `'${entryPoint}' and topic_template both name the topic layout: keep one`,
       );
     }
+  } else if (entryPoint === COMPOSITE_ENTRY_POINT) {
+    // Kotori's composite app: the strategy is its own key (`strategy = …WanBusStrategy`).
+    strategy = readCompositeStrategy(reader);
   } else if (entryPoint !== undefined) {
     strategy = strategyForEntryPoint(entryPoint)?.name;
     if (strategy === undefined) {
       reader.problem(
         reader.has('application') ? 'application' : 'app_factory',
-        `unknown entry point '${entryPoint}' (known: ${strategyEntryPoints().join(', ')})`,
+        `unknown entry point '${entryPoint}' (known: ${[...strategyEntryPoints(), COMPOSITE_ENTRY_POINT].join(', ')})`,
       );
     }
   } else if (vendorStrategy !== undefined) {

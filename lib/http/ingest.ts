@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { readsLineProtocol } from '../acquire/decode/app-decoder.js';
 import type { BodyDecoder } from '../acquire/decode/decoder.js';
 import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
-import { slotBodyDecoder } from '../acquire/decode/slot-body.js';
+import { appBodyDecoder, slotBodyDecoder } from '../acquire/decode/slot-body.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { linesToPoints } from '../acquire/pipeline.js';
@@ -70,8 +70,10 @@ export async function handleIngest(
     await ingestLines(koa, channel, topology, receivedAt, started, ctx);
     return;
   }
-  // A vendor's own POST (airrohr's `…/custom/airrohr`) is read by its slot's decoder, else by Content-Type.
-  const decoder = slotBodyDecoder(topology.slot) ?? requestDecoder(koa);
+  // The app's own decoder where it reads bodies (`decoder = ecowitt`), a vendor's own POST (airrohr's
+  // `…/custom/airrohr`) by its slot's decoder, else by Content-Type.
+  const decoder =
+    appBodyDecoder(app.decoder, topology.slot) ?? slotBodyDecoder(topology.slot) ?? requestDecoder(koa);
   let headerKey = '';
   if (decoder.remembersHeader) {
     const address = topologyToStorage(topology);

@@ -25,7 +25,7 @@ describe('cli: daqd check', () => {
     expect(lines).to.deep.equal([
       `${main}:2: http.port: 'http' is not a whole number`,
       `${main}:5: mqtt.embeded: unknown key (did you mean 'embedded'?)`,
-      `${app}:4: r.application: unknown entry point 'kotori.unknown:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application)`,
+      `${app}:4: r.application: unknown entry point 'kotori.unknown:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application, kotori.daq.application.composite:boot)`,
       `${main}: 3 problems found`,
     ]);
   });

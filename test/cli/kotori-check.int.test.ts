@@ -58,7 +58,7 @@ describe("cli: Kotori's configuration files (daqd check, apps, run)", function (
       `include 'etc/examples/*/*.ini': matched in the working directory (${cwd}/etc/examples/*/*.ini), as Kotori reads it`,
     );
     expect(found.stdout).to.contain(`${path.join(cwd, main)}:31: influxdb.pool_size: ${IGNORED}`);
-    expect(found.stdout).to.contain('configuration OK; realms: basic, hiveeyes');
+    expect(found.stdout).to.contain('configuration OK; realms: basic, hiveeyes, luftdaten, weewx');
 
     // From elsewhere nothing matches: each glob is named, and no realm is a warning, not an error.
     const lost = await runCli(['check', '--config', path.join(cwd, main)], { cwd: dir });

@@ -88,7 +88,7 @@ describe('config/realm-apps', () => {
     );
     expect(result.apps.map((a) => a.realm)).to.deep.equal(['good']);
     expect(result.problems.map((p) => p.format())).to.deep.equal([
-      "/apps/a.ini:8: bad1.application: unknown entry point 'kotori.nonsense:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application)",
+      "/apps/a.ini:8: bad1.application: unknown entry point 'kotori.nonsense:boot' (known: mqttkit, basic, kotori.daq.application.mqttkit:mqttkit_application, kotori.daq.application.basic:application, kotori.daq.application.basic:basic_application, kotori.daq.application.composite:boot)",
       '/apps/a.ini:9: bad2.realm: missing: every app needs a realm',
       "/apps/a.ini:16: bad3.mqtt_topics: 'bad3/#/x': '#' must be a whole level and the last one",
       "/apps/a.ini:19: dup.realm: realm 'good' already has an app ([good] in /apps/a.ini:1); one app per realm",
@@ -190,7 +190,7 @@ describe('config/realm-apps', () => {
     const loaded = await loadRealmApps(settings);
     expect(loaded.problems).to.deep.equal([]);
     expect(loaded.warnings).to.deep.equal([]);
-    expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['basic', 'hiveeyes']);
+    expect(loaded.apps.map((a) => a.realm)).to.deep.equal(['basic', 'hiveeyes', 'luftdaten', 'weewx']);
   });
 
   it('warns of a section whose type is close to application or vendor, and leaves it out', () => {

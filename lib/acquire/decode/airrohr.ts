@@ -23,29 +23,40 @@ export function airrohrReading(slot: string, payload: Buffer): Record<string, un
   if (!isJsonObject(document)) {
     throw new DecodeError(`slot '${slot}': airrohr payload is ${what(document)}, not a JSON object`);
   }
+  return airrohrDocumentReading(document, `slot '${slot}': airrohr`);
+}
+
+/**
+ * The reading of an airrohr document already parsed (see `airrohrReading`): a field per `value_type`.
+ * `where` starts each message (`slot 'custom/airrohr.json': airrohr`). Pure; throws `DecodeError` only.
+ */
+export function airrohrDocumentReading(
+  document: Record<string, unknown>,
+  where: string,
+): Record<string, unknown> {
   const values = document['sensordatavalues'];
-  if (values === undefined) throw new DecodeError(`slot '${slot}': airrohr payload has no sensordatavalues`);
+  if (values === undefined) throw new DecodeError(`${where} payload has no sensordatavalues`);
   if (!Array.isArray(values)) {
-    throw new DecodeError(`slot '${slot}': airrohr sensordatavalues is ${what(values)}, not an array`);
+    throw new DecodeError(`${where} sensordatavalues is ${what(values)}, not an array`);
   }
-  if (values.length === 0) throw new DecodeError(`slot '${slot}': airrohr sensordatavalues is empty`);
+  if (values.length === 0) throw new DecodeError(`${where} sensordatavalues is empty`);
 
   const reading: Record<string, unknown> = {};
   values.forEach((item: unknown, index) => {
-    const where = `slot '${slot}': airrohr sensordatavalues[${index}]`;
-    if (!isJsonObject(item)) throw new DecodeError(`${where} is ${what(item)}, not an object`);
+    const at = `${where} sensordatavalues[${index}]`;
+    if (!isJsonObject(item)) throw new DecodeError(`${at} is ${what(item)}, not an object`);
     const name = item['value_type'];
     if (typeof name !== 'string') {
-      throw new DecodeError(`${where}: value_type is ${what(name)}, not a string`);
+      throw new DecodeError(`${at}: value_type is ${what(name)}, not a string`);
     }
-    if (name.trim() === '') throw new DecodeError(`${where}: value_type is empty`);
-    if (Object.hasOwn(reading, name)) throw new DecodeError(`${where}: value_type '${name}' is given twice`);
+    if (name.trim() === '') throw new DecodeError(`${at}: value_type is empty`);
+    if (Object.hasOwn(reading, name)) throw new DecodeError(`${at}: value_type '${name}' is given twice`);
     const value = item['value'];
     let field: unknown;
     if (typeof value === 'string') field = parseNumericText(value) ?? value;
     else if (typeof value === 'number' || typeof value === 'bigint') field = value;
     else {
-      throw new DecodeError(`${where}: value of '${name}' is ${what(value)}, not a number or text`);
+      throw new DecodeError(`${at}: value of '${name}' is ${what(value)}, not a number or text`);
     }
     // defineProperty: a value_type like `__proto__` stays a name.
     Object.defineProperty(reading, name, {

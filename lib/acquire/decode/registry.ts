@@ -1,8 +1,11 @@
 import { airrohrDecoder } from './airrohr.js';
+import { airrohrDocumentDecoder } from './airrohr-document.js';
 import { csvDecoder } from './csv.js';
 import { csvLinesDecoder } from './csv-lines.js';
 import type { BodyDecoder, Decoder, DocumentDecoder, SlotDecoder } from './decoder.js';
+import { ecowittDecoder } from './ecowitt.js';
 import { formDecoder } from './form.js';
+import { homieDecoder } from './homie.js';
 import { jsonBodyDecoder } from './json-body.js';
 import { kotoriDiscreteDecoder } from './kotori-discrete.js';
 import { kotoriJsonDecoder, kotoriJsonEventDecoder } from './kotori-json.js';
@@ -12,25 +15,30 @@ import { ndjsonDecoder } from './ndjson.js';
 import { plainValueDecoder } from './plain-value.js';
 import { tasmotaDecoder } from './tasmota.js';
 import { ttnDecoder } from './ttn.js';
+import { weewxDecoder } from './weewx.js';
 
 /**
  * Every decoder daqd has, one line each. Adding a decoder is its file, its line here and its
  * fixtures in `test/acquire/decode/` (the contract suite runs every decoder listed).
  *
- * Slot decoders are asked in this order, which is Kotori's (`TopicPatterns`): JSON data containers,
- * discrete values, JSON events; the first that takes a slot decodes it. Vendor decoders by slot
+ * Slot decoders are asked in this order, which is Kotori's (`TopicPatterns`): JSON data containers
+ * (Kotori's own, Homie's `data/__json__` — with its `event/__json__` —, WeeWX's `loop`), discrete
+ * values, JSON events; the first that takes a slot decodes it. Vendor decoders by slot
  * (Tasmota's `…SENSOR`/`…STATE`) come after those, so no slot Kotori's own patterns take changes
  * hands. Body decoders (HTTP ingest) are chosen by media type; the first type each lists is the one
  * a 415 answer names.
  */
 export const DECODERS: readonly Decoder[] = [
   kotoriJsonDecoder,
+  homieDecoder,
+  weewxDecoder,
   kotoriDiscreteDecoder,
   kotoriJsonEventDecoder,
   tasmotaDecoder,
   airrohrDecoder,
   ttnDecoder,
   mysenseDecoder,
+  airrohrDocumentDecoder,
   jsonBodyDecoder,
   formDecoder,
   csvDecoder,
@@ -38,6 +46,7 @@ export const DECODERS: readonly Decoder[] = [
   lineProtocolDecoder,
   plainValueDecoder,
   csvLinesDecoder,
+  ecowittDecoder,
 ];
 
 /**
@@ -52,12 +61,19 @@ export const TEMPLATE_SLOT_DECODERS: readonly SlotDecoder[] = [plainValueDecoder
  */
 export const CONFIGURED_SLOT_DECODERS: readonly SlotDecoder[] = [csvLinesDecoder];
 
+/**
+ * Slot decoders that take no slot by name, asked only when an app names them with `decoder = …`
+ * (`decode/app-decoder.ts`): Ecowitt (its stations post to `…/data`, read there by Content-Type).
+ */
+export const KEY_ONLY_SLOT_DECODERS: readonly SlotDecoder[] = [ecowittDecoder];
+
 /** The slot decoders, in the order they are asked (those only for topic templates or app keys left out). */
 export const SLOT_DECODERS: readonly SlotDecoder[] = DECODERS.filter(
   (decoder): decoder is SlotDecoder =>
     decoder.takes === 'slot' &&
     !TEMPLATE_SLOT_DECODERS.includes(decoder) &&
-    !CONFIGURED_SLOT_DECODERS.includes(decoder),
+    !CONFIGURED_SLOT_DECODERS.includes(decoder) &&
+    !KEY_ONLY_SLOT_DECODERS.includes(decoder),
 );
 
 /** The body decoders, in registry order. */
@@ -70,7 +86,7 @@ const BY_CONTENT_TYPE = new Map<string, BodyDecoder>(
 );
 
 /**
- * The document decoders (TTN, MySense), asked in this order about each reading of a JSON data container; the
+ * The document decoders (TTN, MySense, airrohr), asked in this order about each reading of a JSON data container; the
  * first that recognises one decodes it (see `decode/vendor-document.ts`).
  */
 export const DOCUMENT_DECODERS: readonly DocumentDecoder[] = DECODERS.filter(

@@ -1,5 +1,6 @@
 import { wholeBody } from './body-readings.js';
-import type { BodyDecoder } from './decoder.js';
+import type { BodyDecoder, SlotDecoder, SlotMatch } from './decoder.js';
+import { decoderNamed } from './registry.js';
 import { classifySlot } from './slot.js';
 
 /**
@@ -10,7 +11,22 @@ import { classifySlot } from './slot.js';
 export function slotBodyDecoder(slot: string): BodyDecoder | undefined {
   const slotClass = classifySlot(slot);
   if (slotClass.kind !== 'decoder' || slotClass.decoder.takesBodies !== true) return undefined;
-  const { decoder, match } = slotClass;
+  return slotDecoderForBodies(slotClass.decoder, slot, slotClass.match);
+}
+
+/**
+ * The decoder of HTTP bodies posted to an app with `decoder = <name>` when that decoder takes bodies
+ * (`ecowitt`, `airrohr`): every body is its payload, whatever its Content-Type; undefined for any other
+ * app (line protocol has its own path, `http/ingest.ts`). Pure.
+ */
+export function appBodyDecoder(name: string | undefined, slot: string): BodyDecoder | undefined {
+  if (name === undefined) return undefined;
+  const decoder = decoderNamed(name);
+  if (decoder?.takes !== 'slot' || decoder.takesBodies !== true) return undefined;
+  return slotDecoderForBodies(decoder, slot, decoder.matchSlot(slot) ?? { kind: 'data' });
+}
+
+function slotDecoderForBodies(decoder: SlotDecoder, slot: string, match: SlotMatch): BodyDecoder {
   return {
     name: decoder.name,
     takes: 'body',

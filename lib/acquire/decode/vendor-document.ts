@@ -5,7 +5,7 @@ const DATA_CONTAINER = 'data.json';
 
 /**
  * The readings of a data slot with every vendor document (a TTN uplink, see `decode/ttn.ts`; a MySense
- * telegram, `decode/mysense.ts`) replaced by its decoding; other readings as they are. Kotori
+ * telegram, `decode/mysense.ts`; an airrohr upload, `decode/airrohr-document.ts`) replaced by its decoding; other readings as they are. Kotori
  * recognises them on `data.json` (MQTT, and HTTP POSTs to `…/data`), so a TTN webhook needs no path of
  * its own; the JSON payload of a topic template without `{slot}` (empty slot) is looked at too, so
  * MySense's `IoS/{project}/{serial}` needs no slot. A decoder with `decodeSeries` gives several

@@ -125,3 +125,60 @@ export const airrohrFixtures: DecoderFixtures = {
     },
   ],
 };
+
+/** `airrohrDocumentDecoder`: an airrohr upload among the readings of `…/data` (recognised by its shape). */
+export const airrohrDocumentFixtures: DecoderFixtures = {
+  valid: [
+    { name: 'a firmware upload', payload: json(AIRROHR_UPLOAD), expected: [AIRROHR_READING] },
+    {
+      // Kotori's test_airrohr.py payload: an integer esp8266id.
+      name: "Kotori's upload, esp8266id a number",
+      payload: json({
+        esp8266id: 12041741,
+        sensordatavalues: [
+          { value_type: 'SDS_P1', value: '35.67' },
+          { value_type: 'BME280_temperature', value: '-2.83' },
+        ],
+        software_version: 'NRZ-2018-123B',
+      }),
+      expected: [{ SDS_P1: 35.67, BME280_temperature: -2.83 }],
+    },
+  ],
+  malformed: [
+    {
+      name: 'an item without value_type',
+      payload: json({ esp8266id: '1', sensordatavalues: [{ value: '1.0' }] }),
+      error: /^airrohr upload sensordatavalues\[0\]: value_type is missing, not a string$/,
+    },
+    {
+      name: 'a value_type given twice',
+      payload: json({
+        esp8266id: '1',
+        sensordatavalues: [
+          { value_type: 'SDS_P1', value: '1' },
+          { value_type: 'SDS_P1', value: '2' },
+        ],
+      }),
+      error: /sensordatavalues\[1\]: value_type 'SDS_P1' is given twice$/,
+    },
+  ],
+  empty: [
+    {
+      name: 'no sensordatavalues',
+      payload: json({ esp8266id: '1', software_version: 'NRZ-2020-133', sensordatavalues: [] }),
+      error: /^airrohr upload sensordatavalues is empty$/,
+    },
+  ],
+  wrongTypes: [
+    {
+      name: 'sensordatavalues an object',
+      payload: json({ esp8266id: '1', sensordatavalues: { SDS_P1: '1' } }),
+      error: /^airrohr upload sensordatavalues is an object, not an array$/,
+    },
+    {
+      name: 'a value that is an array',
+      payload: json({ software_version: 'x', sensordatavalues: [{ value_type: 'SDS_P1', value: [1] }] }),
+      error: /value of 'SDS_P1' is an array, not a number or text$/,
+    },
+  ],
+};

@@ -15,8 +15,6 @@ export const kotoriJsonFixtures: DecoderFixtures = {
       payload: '[{"a": 1}, {"a": 2}]',
       expected: [{ a: 1 }, { a: 2 }],
     },
-    { name: 'Homie data/__json__', slot: 'data/__json__', payload: '{"a": 1}', expected: [{ a: 1 }] },
-    { name: 'WeeWX loop', slot: 'loop', payload: '{"outTemp": 12.5}', expected: [{ outTemp: 12.5 }] },
     { name: 'legacy message-json', slot: 'message-json', payload: '{"a": 1}', expected: [{ a: 1 }] },
     {
       name: 'a long integer keeps every digit',
@@ -57,9 +55,9 @@ export const kotoriJsonFixtures: DecoderFixtures = {
     },
     {
       name: 'null',
-      slot: 'loop',
+      slot: 'message-json',
       payload: 'null',
-      error: /^slot 'loop': payload is null, not a JSON object/,
+      error: /^slot 'message-json': payload is null, not a JSON object/,
     },
     {
       name: 'an array holding a string',
@@ -81,8 +79,8 @@ export const kotoriJsonEventFixtures: DecoderFixtures = {
       expected: [{ title: 'Swarm', text: 'gone' }],
     },
     {
-      name: 'Homie event/__json__, an array',
-      slot: 'event/__json__',
+      name: 'an array of events',
+      slot: 'node/event.json',
       kind: 'event',
       payload: '[{"title": "a"}, {"title": "b"}]',
       expected: [{ title: 'a' }, { title: 'b' }],

@@ -7,10 +7,12 @@ import {
   SLOT_DECODERS,
 } from '../../../lib/acquire/decode/registry.js';
 import { KNOWN_SLOTS } from '../../../lib/acquire/decode/slot.js';
-import { airrohrFixtures } from './airrohr.fixtures.js';
+import { airrohrDocumentFixtures, airrohrFixtures } from './airrohr.fixtures.js';
 import { csvFixtures, formFixtures, jsonBodyFixtures, ndjsonFixtures } from './body.fixtures.js';
 import { csvLinesFixtures } from './csv-lines.fixtures.js';
 import { type DecoderFixtures, decoderContract } from './decoder-contract.js';
+import { ecowittFixtures } from './ecowitt.fixtures.js';
+import { homieFixtures } from './homie.fixtures.js';
 import { kotoriDiscreteFixtures } from './kotori-discrete.fixtures.js';
 import { kotoriJsonEventFixtures, kotoriJsonFixtures } from './kotori-json.fixtures.js';
 import { lineProtocolFixtures } from './line-protocol.fixtures.js';
@@ -18,6 +20,7 @@ import { mysenseFixtures } from './mysense.fixtures.js';
 import { plainValueFixtures } from './plain-value.fixtures.js';
 import { tasmotaFixtures } from './tasmota.fixtures.js';
 import { ttnFixtures } from './ttn.fixtures.js';
+import { weewxFixtures } from './weewx.fixtures.js';
 
 /** The fixtures of every registered decoder, by name: a decoder without any fails below. */
 const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
@@ -31,10 +34,14 @@ const FIXTURES: Readonly<Record<string, DecoderFixtures>> = {
   ndjson: ndjsonFixtures,
   'line-protocol': lineProtocolFixtures,
   airrohr: airrohrFixtures,
+  'airrohr-document': airrohrDocumentFixtures,
   ttn: ttnFixtures,
   mysense: mysenseFixtures,
   'plain-value': plainValueFixtures,
   'csv-lines': csvLinesFixtures,
+  homie: homieFixtures,
+  weewx: weewxFixtures,
+  ecowitt: ecowittFixtures,
 };
 
 describe('decoder registry', () => {
@@ -52,6 +59,8 @@ describe('decoder registry', () => {
   it("asks the slot decoders in Kotori's order: JSON data containers, discrete values, JSON events, then vendors", () => {
     expect(SLOT_DECODERS.map((decoder) => decoder.name)).to.deep.equal([
       'kotori-json',
+      'homie',
+      'weewx',
       'kotori-discrete',
       'kotori-json-event',
       'tasmota',
@@ -61,11 +70,11 @@ describe('decoder registry', () => {
       'data.json',
       'message-json',
       'data/__json__',
+      'event/__json__',
       'loop',
       'data/<field>',
       'measure/<field>',
       'event.json',
-      'event/__json__',
       'tele/SENSOR',
       'tele/STATE',
       'custom/airrohr.json',

@@ -192,7 +192,7 @@ export const slotCases: SlotCase[] = [
     slot: 'status',
     payload: Buffer.from([0xff, 0xfe]),
     error:
-      /^slot 'status' is not a known slot \(known: data\.json, message-json, data\/__json__, loop, data\/<field>, measure\/<field>, event\.json, event\/__json__, tele\/SENSOR, tele\/STATE, custom\/airrohr\.json\)$/,
+      /^slot 'status' is not a known slot \(known: data\.json, message-json, data\/__json__, event\/__json__, loop, data\/<field>, measure\/<field>, event\.json, tele\/SENSOR, tele\/STATE, custom\/airrohr\.json\)$/,
   },
   {
     name: 'a name that merely ends like a container is unknown',

@@ -6,10 +6,12 @@ import type mqtt from 'mqtt';
 import { runCli } from '../../../support/daqd.js';
 import { type DaqdStack, type ErrorReport, startDaqdStack } from '../../../support/daqd-stack.js';
 import { eventually } from '../../../support/eventually.js';
+import { SONOFF_SC_SENSOR } from '../tasmota.fixtures.js';
 
 /**
  * Topic templates, plain values and naming templates through a daqd process, with a real mosquitto and
- * a real influxd: the shipped `telegraf-sensors` app and a MySense-style app.
+ * a real influxd: the shipped `telegraf-sensors` app, a MySense-style app, Tasmota's stock topics and a
+ * layout with an ignored level, network and gateway.
  */
 describe('topic templates: MQTT → InfluxDB (real mosquitto, real influxd, daqd process)', function () {
   this.timeout(120_000);
@@ -26,12 +28,20 @@ describe('topic templates: MQTT → InfluxDB (real mosquitto, real influxd, daqd
         'mysense.ini':
           '[mysense]\ntype = application\nrealm = mysense\ntopic_template = IoS/{project}/{serial}\n' +
           'database = {project}_{serial}\nmeasurement = data\n',
+        // Tasmota's stock topics (`tele/<device>/SENSOR`), no Full Topic changed on the device.
+        'tele.ini': '[tele]\ntype = application\nrealm = tele\ntopic_template = tele/{node}/{slot}\n',
+        // A layout with a level to ignore and network and gateway levels.
+        'site.ini':
+          '[site]\ntype = application\nrealm = site\n' +
+          'topic_template = site/+/{network}/{gateway}/{node}/{field}\n',
       },
       errorTopics: 'sensors/+/error.json',
       readyWhen: [
-        /ready: 2 realm/,
+        /ready: 4 realm/,
         /connected to broker[^\n]*-sensors'/,
         /connected to broker[^\n]*-mysense'/,
+        /connected to broker[^\n]*-tele'/,
+        /connected to broker[^\n]*-site'/,
       ],
     });
     ({ publisher, errors } = stack);
@@ -65,6 +75,35 @@ describe('topic templates: MQTT → InfluxDB (real mosquitto, real influxd, daqd
       project: 'Luchtmeetnet',
       serial: 'B4E62D1',
     });
+  });
+
+  /** The first row of a measurement once it holds every field in `keys` (influxd may be mid-write). */
+  const complete = (database: string, measurement: string, keys: readonly string[]) =>
+    eventually(`a complete row in ${database}.${measurement}`, async () => {
+      const [row] = await stack.select(database, measurement);
+      return row !== undefined && keys.every((key) => row[key] !== null && row[key] !== undefined)
+        ? row
+        : undefined;
+    });
+
+  it("stores Tasmota's stock tele/<device>/SENSOR under tele/{node}/{slot}, at its Time", async () => {
+    await publisher.publishAsync('tele/sonoff-sc/SENSOR', JSON.stringify(SONOFF_SC_SENSOR), { qos: 1 });
+    const row = await complete('tele_sonoff_sc', 'sensors', ['SonoffSC.Temperature', 'SonoffSC.Noise']);
+    // Zone-less Time read in [daqd] timezone (UTC here); TempUnit dropped.
+    expect(row).to.deep.equal({
+      time: '2019-06-02T22:13:07Z',
+      'SonoffSC.AirQuality': 90,
+      'SonoffSC.Humidity': 15,
+      'SonoffSC.Light': 20,
+      'SonoffSC.Noise': 10,
+      'SonoffSC.Temperature': 25,
+    });
+  });
+
+  it('ignores a + level and names database and measurement by network, gateway and node', async () => {
+    await publisher.publishAsync('site/any-thing/lab/gw-2/node-9/pressure', '1013.25', { qos: 1 });
+    const row = await complete('site_lab', 'gw_2_node_9_sensors', ['pressure']);
+    expect(row).to.include({ pressure: 1013.25 });
   });
 
   it('answers a payload that is no value on <base topic>/error.json, and does not answer that', async () => {
