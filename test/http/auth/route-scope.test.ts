@@ -15,7 +15,14 @@ describe('routeNeed', () => {
     ['HEAD', '/api/hive%65yes/a/latest', { kind: 'realm', realm: 'hiveeyes', scope: 'read' }],
     ['GET', '/api/*/x', { kind: 'realm', realm: '*', scope: 'admin' }],
     ['GET', '/dead-letters', { kind: 'realm', realm: '*', scope: 'admin' }],
-    ['GET', '/', { kind: 'realm', realm: '*', scope: 'admin' }],
+    ['GET', '/', { kind: 'public' }],
+    ['GET', '/node', { kind: 'public' }],
+    ['GET', '/assets/node.js', { kind: 'public' }],
+    ['GET', '/view/overview.json', { kind: 'routed', scope: 'read' }],
+    ['GET', '/view/live', { kind: 'routed', scope: 'read' }],
+    ['GET', '/measurements/latest', { kind: 'routed', scope: 'read' }],
+    ['POST', '/poll/isems', { kind: 'public' }],
+    ['GET', '/nodes', { kind: 'realm', realm: '*', scope: 'admin' }],
   ];
   for (const [method, path, expected] of table) {
     it(`${method} ${path}`, () => {
