@@ -46,6 +46,7 @@ export function readApp(
     websocket_port: _ws,
     password_file: _pw,
     acl_file: _acl,
+    allow_anonymous: _anonymous,
     ...base
   } = settings.mqtt;
   const brokerSection = byName.get(`${realm}:mqtt`);

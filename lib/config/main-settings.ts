@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
+import { brokerExposureProblem } from './broker-exposure.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
@@ -242,7 +243,10 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     websocket_port: mqtt.integer('websocket_port', 0, { min: 0, max: 65535 }),
     password_file: resolveOptional(dir, mqtt.string('password_file')),
     acl_file: resolveOptional(dir, mqtt.string('acl_file')),
+    allow_anonymous: mqtt.boolean('allow_anonymous', false),
   };
+  const exposed = brokerExposureProblem(mqttSettings);
+  if (exposed !== undefined) mqtt.problem('host', exposed);
   ignoreKotoriKeys(mqtt, notes);
   mqttSettings.ca_file = resolveOptional(dir, mqttSettings.ca_file);
   mqttSettings.cert_file = resolveOptional(dir, mqttSettings.cert_file);

@@ -43,6 +43,11 @@ export interface MainMqttSettings extends MqttSettings {
   password_file?: string | undefined;
   /** Embedded broker: `user = realm1, realm2` grants; unset = anyone may publish anywhere. */
   acl_file?: string | undefined;
+  /**
+   * Embedded broker: let clients in without a password even when it listens on a non-loopback
+   * address. Default false: such a broker needs a `password_file` or refuses to start (exit 78).
+   */
+  allow_anonymous?: boolean | undefined;
 }
 
 /** Default `[storage] batch_size`: points per write to the store at most. */
