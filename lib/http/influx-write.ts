@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { redactPasskey } from '../acquire/decode/ecowitt-passkey.js';
 import { parseLineProtocol, precisionToNs } from '../acquire/decode/line-protocol.js';
 import { lineToPoint } from '../acquire/sanitize/line-points.js';
 import { realmOwnsDatabase } from '../acquire/sanitize/storage-address.js';
@@ -42,7 +43,7 @@ class InfluxAnswer extends Error {
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
-    super(message);
+    super(redactPasskey(message));
     this.name = 'InfluxAnswer';
   }
 }

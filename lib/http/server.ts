@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { redactPasskey } from '../acquire/decode/ecowitt-passkey.js';
 import type { Sink } from '../acquire/sink/sink.js';
 import type { Settings } from '../config/settings.js';
 import {
@@ -67,7 +68,7 @@ interface ErrorAnswer {
 function errorResponse(err: unknown): ErrorAnswer {
   const answer = (status: number, message: string, headers: Readonly<Record<string, string>> = {}) => ({
     status,
-    body: { type: 'error' as const, message },
+    body: { type: 'error' as const, message: redactPasskey(message) },
     headers,
   });
   if (err instanceof HttpError) return answer(err.status, err.message, err.headers);
