@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
+import { DEFAULT_BODY_TIMEOUT_S } from '../http/body-idle.js';
 import { brokerExposureProblem } from './broker-exposure.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
@@ -227,6 +228,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     listen: httpListen ?? kotoriListen ?? '127.0.0.1',
     port: httpPort ?? kotoriPort ?? DEFAULT_HTTP_PORT,
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
+    body_timeout: http.number('body_timeout', DEFAULT_BODY_TIMEOUT_S, { min: 0 }),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.

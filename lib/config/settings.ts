@@ -89,6 +89,11 @@ export interface Settings {
     port: number;
     /** Largest request body, bytes. Default 10 MiB. */
     max_body_size: number;
+    /**
+     * Longest pause inside a request body, seconds, before it is refused with 408 (a stalled upload
+     * frees its place); 0 = no limit. Default 30.
+     */
+    body_timeout: number;
   };
   mqtt: MainMqttSettings;
   influxdb?: InfluxSettings | undefined;

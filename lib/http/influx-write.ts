@@ -13,6 +13,7 @@ import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import type { ApiState } from './api.js';
 import { bodyBytes, bodyChunks, discardRest } from './body.js';
+import { DEFAULT_BODY_TIMEOUT_S, idleLimitedChunks } from './body-idle.js';
 import { HttpError } from './http-error.js';
 import type { IngestChannel } from './ingest.js';
 
@@ -21,6 +22,8 @@ export interface InfluxWriteContext {
   log: Log;
   /** `[http] max_body_size`, bytes (of the body as sent and once decompressed). */
   maxBodySize: number;
+  /** `[http] body_timeout` in ms (longest pause in a request body); default 30 s. */
+  bodyTimeoutMs?: number | undefined;
   /** False until storage and channels are up: writes get 503 meanwhile. */
   ready: () => boolean;
   /** The running channels. */
@@ -130,7 +133,9 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
       dialect === 'v1' ? `database not found: "${database}"` : `bucket "${database}" not found`,
     );
   }
-  const text = (await requestBody(koa.req, ctx.maxBodySize)).toString('utf8');
+  const text = (
+    await requestBody(koa.req, ctx.maxBodySize, ctx.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_S * 1000)
+  ).toString('utf8');
   const parsed = parseLineProtocol(text, unit);
   const points: Point[] = [];
   const problems = parsed.problems.map((p) => p.message);
@@ -156,12 +161,12 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
 }
 
 /** The body, gunzipped when it says so, at most `limit` bytes as sent and as read (413 beyond). */
-async function requestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function requestBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (encoding !== 'gzip') return bodyBytes(bodyChunks(req, limit));
+  if (encoding !== 'gzip') return bodyBytes(bodyChunks(req, limit, idleMs));
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+  for await (const chunk of idleLimitedChunks(req, idleMs)) {
     total += (chunk as Buffer).length;
     if (total > limit) throw new HttpError(413, 'Request Entity Too Large');
     parts.push(chunk as Buffer);
@@ -178,7 +183,12 @@ function toInfluxAnswer(err: unknown, dialect: Dialect): InfluxAnswer {
   if (err instanceof InfluxAnswer) return err;
   if (err instanceof HttpError) {
     const code = err.status === 413 ? 'request too large' : 'invalid';
-    return new InfluxAnswer(err.status, code, err.status === 413 ? 'Request Entity Too Large' : err.message);
+    return new InfluxAnswer(
+      err.status,
+      code,
+      err.status === 413 ? 'Request Entity Too Large' : err.message,
+      err.headers,
+    );
   }
   if (err instanceof StorageError) {
     if (err.retryable) {

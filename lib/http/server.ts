@@ -18,6 +18,7 @@ import { LogSummary } from '../core/log-summary.js';
 import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
 import { discardRest } from './body.js';
+import { DEFAULT_BODY_TIMEOUT_S } from './body-idle.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
 import { influxWriteRouter } from './influx-write.js';
@@ -40,7 +41,7 @@ export interface HttpServerContext {
   health: HealthReport;
   /** `[http] max_body_size`, `[daqd] data_dir` (CSV headers), `timezone`, `shutdown_timeout`. */
   settings: {
-    http: Pick<Settings['http'], 'max_body_size'>;
+    http: Pick<Settings['http'], 'max_body_size'> & Partial<Pick<Settings['http'], 'body_timeout'>>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
@@ -62,6 +63,11 @@ interface ErrorAnswer {
   status: number;
   body: { type: 'error'; message: string };
   headers: Readonly<Record<string, string>>;
+}
+
+/** `[http] body_timeout` in ms (seconds in the file). */
+function bodyTimeoutMs(http: { body_timeout?: number | undefined }): number {
+  return (http.body_timeout ?? DEFAULT_BODY_TIMEOUT_S) * 1000;
 }
 
 /** Maps an error to a status and a JSON body; 5xx never echo internals. */
@@ -150,6 +156,7 @@ export class HttpServer {
     const api = apiRouter({
       log,
       maxBodySize: settings.http.max_body_size,
+      bodyTimeoutMs: bodyTimeoutMs(settings.http),
       timezone: settings.daqd.timezone,
       ready: this.ctx.ready,
       channel: this.ctx.channel,
@@ -162,6 +169,7 @@ export class HttpServer {
     const influx = influxWriteRouter({
       log,
       maxBodySize: settings.http.max_body_size,
+      bodyTimeoutMs: bodyTimeoutMs(settings.http),
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });

@@ -22,6 +22,7 @@ describe('config/main-settings', () => {
       listen: '127.0.0.1',
       port: 24642,
       max_body_size: 10 * 1024 * 1024,
+      body_timeout: 30,
     });
     expect(settings.mqtt).to.include({ host: '127.0.0.1', port: 1883, embedded: false, protocol: 'mqtt' });
     expect(settings.influxdb).to.equal(undefined);
