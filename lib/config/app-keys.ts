@@ -17,6 +17,11 @@ export const APP_KEYS: readonly string[] = [
   'measurement',
   'csv_fields',
   'decoder',
+  'allowed_networks',
+  'allowed_nodes',
+  'max_databases',
+  'max_fields_per_measurement',
+  'max_fields_per_reading',
 ];
 
 /** Keys of a forwarder section that daqd reads. */

@@ -4,6 +4,7 @@ import { readCsvFields } from './csv-fields-key.js';
 import { readDecoder } from './decoder-key.js';
 import { type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniSection, splitList } from './ini-file.js';
+import { readLimitKeys } from './limit-keys.js';
 import { readMqttKeys } from './main-settings.js';
 import { readNaming } from './naming-keys.js';
 import { SectionReader } from './section-reader.js';
@@ -91,6 +92,7 @@ export function readApp(
     mqtt_shared_group: group,
     tags: tags === undefined ? DEFAULT_TAG_FIELDS : splitList(tags),
     direct_channel_allowed_networks: allowed === undefined ? undefined : splitList(allowed),
+    ...readLimitKeys(reader),
     http_ingest: httpApi || ingestForwarder,
     http_export: httpApi || exportForwarder,
     hide_inactive_after_days: reader.number('hide_inactive_after_days', 30, { min: 0 }),

@@ -3,6 +3,7 @@ import type { TopicTemplate } from '../acquire/decode/strategy/topic-template.js
 import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
 import type { ForwarderRoute } from './forwarder-route.js';
+import type { RealmLimits } from './limit-keys.js';
 
 export type { LogLevel };
 
@@ -130,7 +131,7 @@ export interface Forwarder {
 }
 
 /** One realm: everything its channel needs. Built from one app section (plus its forwarders). */
-export interface RealmApp {
+export interface RealmApp extends RealmLimits {
   /** Section name of the app, e.g. `hiverize` or `mqttkit-1`. */
   name: string;
   file: string;

@@ -8,7 +8,7 @@ import { parseLineProtocol, precisionToNs } from '../acquire/decode/line-protoco
 import { lineToPoint } from '../acquire/sanitize/line-points.js';
 import { realmOwnsDatabase } from '../acquire/sanitize/storage-address.js';
 import { nowNs } from '../core/clock.js';
-import { DecodeError, errorMessage, StorageError } from '../core/errors.js';
+import { DecodeError, errorMessage, LimitError, StorageError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import type { ApiState } from './api.js';
@@ -202,6 +202,9 @@ function toInfluxAnswer(err: unknown, dialect: Dialect): InfluxAnswer {
       'invalid',
       dialect === 'v1' ? `partial write: ${err.message}` : `failure writing points: ${err.message}`,
     );
+  }
+  if (err instanceof LimitError) {
+    return new InfluxAnswer(err.status, err.status === 403 ? 'forbidden' : 'invalid', err.message);
   }
   if (err instanceof DecodeError) return new InfluxAnswer(400, 'invalid', err.message);
   return new InfluxAnswer(500, 'internal error', 'internal error; see the daqd log');

@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import { readsLineProtocol } from '../acquire/decode/app-decoder.js';
 import type { BodyDecoder } from '../acquire/decode/decoder.js';
+import { jsonReadingOver, looksLikeJson } from '../acquire/decode/json-value-count.js';
 import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
 import { slotBodyDecoder } from '../acquire/decode/slot-body.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { linesToPoints } from '../acquire/pipeline.js';
+import { maxFieldsPerReading, tooManyFields } from '../acquire/sanitize/realm-limits.js';
 import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import { type HttpSource, StoreInterruptedError } from '../acquire/source/http.js';
 import type { RealmApp } from '../config/settings.js';
@@ -90,6 +92,9 @@ export async function handleIngest(
   } finally {
     received?.();
   }
+  // A JSON body of a huge object is refused before it is parsed: parsing alone would take seconds.
+  const maxFields = maxFieldsPerReading(app);
+  if (looksLikeJson(bytes) && jsonReadingOver(bytes, maxFields)) throw tooManyFields(undefined, maxFields);
   const release = large ? await ctx.largeBodies.enter() : undefined;
   try {
     await ingestBody(

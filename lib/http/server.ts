@@ -9,6 +9,7 @@ import {
   DaqdError,
   DecodeError,
   errorMessage,
+  LimitError,
   NotFoundError,
   QueryError,
   StorageError,
@@ -78,6 +79,7 @@ function errorResponse(err: unknown): ErrorAnswer {
     headers,
   });
   if (err instanceof HttpError) return answer(err.status, err.message, err.headers);
+  if (err instanceof LimitError) return answer(err.status, err.message);
   if (err instanceof QueryError || err instanceof DecodeError) return answer(400, err.message);
   if (err instanceof NotFoundError) return answer(404, err.message);
   // Damage waits for an operator, not for the client to try again.

@@ -107,6 +107,7 @@ describe('HTTP: a stalled upload holds up no other client', function () {
     const stored = await fetch(
       `http://127.0.0.1:${port}/api/hiverize/testdrive/area-1/other/data.json?from=now-1h`,
     );
-    expect((await stored.json()).map((row: { v: number }) => row.v)).to.deep.equal([2, 2.5]);
+    const rows = (await stored.json()) as { v: number }[];
+    expect(rows.map((row) => row.v)).to.deep.equal([2, 2.5]);
   });
 });

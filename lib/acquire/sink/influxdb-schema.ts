@@ -42,3 +42,15 @@ export async function readMeasurements(transport: InfluxTransport, database: str
   }
   return names;
 }
+
+/** The names of the server's databases (`SHOW DATABASES`, `_internal` included). */
+export async function readDatabases(transport: InfluxTransport): Promise<string[]> {
+  const what = 'listing databases';
+  const names: string[] = [];
+  // Any database in the `db` parameter: InfluxDB 1.x answers SHOW DATABASES whatever it names.
+  for (const result of await transport.results(what, '_internal', 'SHOW DATABASES')) {
+    if (result.error) throw new StorageError(`influxdb: ${what} failed: ${result.error}`, false);
+    for (const row of statementRows(result)) if (typeof row[0] === 'string') names.push(row[0]);
+  }
+  return names;
+}

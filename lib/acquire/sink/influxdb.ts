@@ -3,7 +3,7 @@ import { errorMessage, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
 import { answerRows, NO_ROWS } from './influxdb-rows.js';
-import { readMeasurementKeys, readMeasurements } from './influxdb-schema.js';
+import { readDatabases, readMeasurementKeys, readMeasurements } from './influxdb-schema.js';
 import {
   DATABASE_NOT_FOUND,
   errorText,
@@ -228,6 +228,17 @@ export class InfluxSink implements Sink {
   private async listMeasurements(database: string): Promise<string[]> {
     this.assertOpen(`measurements of '${database}' not listed`);
     return readMeasurements(this.transport, database);
+  }
+
+  async databaseNames(): Promise<string[]> {
+    this.assertOpen('databases not listed');
+    return this.track(readDatabases(this.transport));
+  }
+
+  async fieldKeys(database: string, measurement: string): Promise<string[]> {
+    this.assertOpen(`field keys of '${database}' not listed`);
+    const keys = await this.track(readMeasurementKeys(this.transport, database, measurement));
+    return keys?.fields ?? [];
   }
 
   private assertOpen(what: string): void {

@@ -54,6 +54,13 @@ export interface Sink {
   query(query: SeriesQuery): Promise<QueryResult>;
   /** Measurement names of a database; empty when it does not exist. */
   measurements(database: string): Promise<string[]>;
+  /**
+   * Names of the store's databases (for the realms' `max_databases`). Absent: the store cannot say, and
+   * the limit counts only the databases written since the start.
+   */
+  databaseNames?(): Promise<string[]>;
+  /** Field keys of a measurement (for `max_fields_per_measurement`); empty when it does not exist. */
+  fieldKeys?(database: string, measurement: string): Promise<string[]>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
   /**

@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MAX_OPEN_DATABASES } from '../../config/settings.js';
+import { fileNameToDatabase } from '../../core/database-file-name.js';
 import { errorMessage, QueryError, StorageError } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { Point } from '../../core/point.js';
@@ -134,6 +135,31 @@ export class SqliteSink implements Sink {
     const problem = databaseNameProblem(database);
     if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
     return this.reader.measurements(database);
+  }
+
+  /** The databases that have a file in the store's folder. */
+  async databaseNames(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StorageError(`sqlite: cannot list '${this.dir}': ${errorMessage(err)}`, true, { cause: err });
+    }
+    const databases: string[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.sqlite')) continue;
+      const database = fileNameToDatabase(name.slice(0, -'.sqlite'.length));
+      if (database !== undefined) databases.push(database);
+    }
+    return databases;
+  }
+
+  async fieldKeys(database: string, measurement: string): Promise<string[]> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const problem = databaseNameProblem(database);
+    if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
+    return this.reader.fieldKeys(database, measurement);
   }
 
   /**
