@@ -2,6 +2,7 @@ import path from 'node:path';
 import { WriteBatcher } from './acquire/deliver/batcher.js';
 import { DeadLetterStore } from './acquire/deliver/dead-letter.js';
 import { Spool } from './acquire/deliver/spool.js';
+import { StoreCatalog } from './acquire/deliver/store-catalog.js';
 import type { Sink } from './acquire/sink/sink.js';
 import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
 import { openSources } from './acquire/source/registry.js';
@@ -146,6 +147,8 @@ export class Daemon {
     if (this.stopping !== undefined) return;
 
     const batcher = this.batcher;
+    // One view of what the store holds, shared by the realms' limits (max_databases, …).
+    const catalog = new StoreCatalog({ sink: this.sink });
     this.supervisor = new ChannelSupervisor({
       log,
       // A removed realm's tap lets go of what it held, as for any topic no realm takes.
@@ -165,6 +168,7 @@ export class Daemon {
             }),
           timezone: settings.daqd.timezone,
           batcher,
+          catalog,
           log: log.child(`daqd:realm:${app.realm}`),
         }),
     });

@@ -3,6 +3,7 @@ import type { Point } from '../core/point.js';
 import { appDecoding, decodeLinePayload } from './decode/app-decoder.js';
 import { csvLinesSlotClass } from './decode/csv-lines.js';
 import { carriesErrors } from './decode/error-slot.js';
+import { jsonReadingOver, looksLikeJson } from './decode/json-value-count.js';
 import type { ParsedLine } from './decode/line-protocol.js';
 import { seriesOf } from './decode/series.js';
 import { classifySlot, decodeSlotPayload, type SlotClass } from './decode/slot.js';
@@ -12,6 +13,13 @@ import { vendorDocuments } from './decode/vendor-document.js';
 import type { WriteBatcher } from './deliver/batcher.js';
 import { lineToPoint } from './sanitize/line-points.js';
 import { readingToPoint } from './sanitize/reading.js';
+import {
+  maxFieldsPerReading,
+  refuseAddress,
+  refuseLargePoint,
+  refuseLargeReading,
+  tooManyFields,
+} from './sanitize/realm-limits.js';
 import type { SeriesClock } from './sanitize/series-clock.js';
 import { measurementOf, seriesMeasurement, topologyToStorage } from './sanitize/storage-address.js';
 import type { InboundMessage } from './source/source.js';
@@ -51,6 +59,9 @@ export interface PipelineContext {
     | 'measurement'
     | 'csv_fields'
     | 'decoder'
+    | 'allowed_networks'
+    | 'allowed_nodes'
+    | 'max_fields_per_reading'
   >;
   /** IANA zone for zone-less timestamps. */
   timezone: string;
@@ -124,6 +135,7 @@ export class TopicRoutes {
 
 function routeOf(topic: string, app: PipelineContext['app']): Route {
   const topology = topicToTopology(topic, app);
+  refuseAddress(topology, app);
   if (app.csv_fields !== undefined) {
     // `csv_fields = …`: every payload is CSV lines (`decode/csv-lines.ts`), error reports still skipped.
     const slotClass = csvLinesSlotClass(topology.slot, app.csv_fields, topology.field);
@@ -164,6 +176,11 @@ export function deliver(database: string, points: readonly Point[], delivery: De
 /** Stages 1 and 2 for one message: its points. Throws `DecodeError` for a bad topic or payload. */
 export function messageToPoints(message: InboundMessage, ctx: PipelineContext): PipelineResult {
   const route = ctx.routes?.get(message.topic, ctx.app) ?? routeOf(message.topic, ctx.app);
+  const maxFields = maxFieldsPerReading(ctx.app);
+  // A JSON payload of a huge object is refused before it is parsed: parsing alone would take seconds.
+  if (looksLikeJson(message.payload) && jsonReadingOver(message.payload, maxFields)) {
+    throw tooManyFields(undefined, maxFields);
+  }
   if (route.slotClass.kind === 'lines') return linePoints(route, message, ctx);
   const decoded = decodeSlotPayload(route.topology.slot, route.slotClass, message.payload);
   if (decoded.kind === 'ignore') return decoded;
@@ -202,7 +219,13 @@ function linePoints(
   const { topology } = route;
   const lines = decodeLinePayload(topology.slot, topology.field, message.payload);
   route.address ??= topologyToStorage(topology, ctx.app);
-  return linePointsOf(topology, route.address.database, lines, message.receivedAt);
+  return linePointsOf(
+    topology,
+    route.address.database,
+    lines,
+    message.receivedAt,
+    maxFieldsPerReading(ctx.app),
+  );
 }
 
 /**
@@ -216,8 +239,10 @@ export function linesToPoints(
   receivedAt: bigint,
   app: PipelineContext['app'],
 ): PipelineResult & { kind: 'points' } {
+  refuseAddress(topology, app);
   const lines = decodeLinePayload(topology.slot, topology.field, payload);
-  return linePointsOf(topology, topologyToStorage(topology, app).database, lines, receivedAt);
+  const { database } = topologyToStorage(topology, app);
+  return linePointsOf(topology, database, lines, receivedAt, maxFieldsPerReading(app));
 }
 
 function linePointsOf(
@@ -225,8 +250,13 @@ function linePointsOf(
   database: string,
   lines: readonly ParsedLine[],
   receivedAt: bigint,
+  maxFields: number,
 ): PipelineResult & { kind: 'points' } {
-  const points = lines.map((line) => lineToPoint(line, receivedAt));
+  const points = lines.map((line) => {
+    const point = lineToPoint(line, receivedAt);
+    refuseLargePoint(point, maxFields);
+    return point;
+  });
   return { kind: 'points', topology, database, points };
 }
 
@@ -268,6 +298,7 @@ export function readingsToPoints(
   receivedAt: bigint,
   ctx: PipelineContext,
 ): PipelineResult & { kind: 'points' } {
+  refuseAddress(topology, ctx.app);
   const address = topologyToStorage(topology, ctx.app);
   return addressedPoints(topology, address, seriesKeyOf(address, kind), kind, readings, receivedAt, ctx);
 }
@@ -284,6 +315,8 @@ function addressedPoints(
   const measurement = measurementOf(address, kind);
   const options = { measurement, tagFields: ctx.app.tags, timezone: ctx.timezone, receivedAt, kind };
   const points: Point[] = [];
+  const maxFields = maxFieldsPerReading(ctx.app);
+  for (const reading of readings) refuseLargeReading(reading, maxFields);
   // Vendor documents (a TTN uplink) are recognised among the readings, on MQTT and HTTP alike.
   for (const reading of vendorDocuments(topology.slot, kind, readings)) {
     // A reading that names its series (MySense's `info`, `data`) has that measurement, same database.
@@ -292,6 +325,7 @@ function addressedPoints(
     if (series !== undefined && onlyTags(reading, options.tagFields)) continue;
     const measured = series === undefined ? options : { ...options, measurement: seriesMeasurement(series) };
     const { point, timeFromPayload } = readingToPoint(reading, measured);
+    refuseLargePoint(point, maxFields);
     // A topic template's named parts are tags; a tag the reading names itself wins.
     if (topology.tags !== undefined) point.tags = { ...topology.tags, ...point.tags };
     if (!timeFromPayload) {

@@ -92,6 +92,11 @@ export class BrokerAccess {
     return ok;
   }
 
+  /** The user name `client` was admitted with (undefined: none, or not admitted). */
+  userOf(client: Client): string | undefined {
+    return this.principals.get(client)?.user;
+  }
+
   /** Why `client` may not publish to `topic`, or undefined when it may. */
   publishRefusal(client: Client | null, topic: string): string | undefined {
     if (topic.startsWith('$SYS')) return '$SYS topics are reserved';

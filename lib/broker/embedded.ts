@@ -9,10 +9,13 @@ import { DaqdError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { BrokerAccess } from './access-control.js';
 import { AdmissionGate } from './admission.js';
+import { BrokerLogin } from './broker-login.js';
 import { installExactDedupe } from './exact-dedupe.js';
 import { BrokerListeners } from './listeners.js';
+import type { LoginThrottleOptions } from './login-throttle.js';
 import { PublishTaps, type TapDone, type TapHold } from './publish-tap.js';
 import { type IncomingPersistence, Qos2Ledger } from './qos2-ledger.js';
+import { SessionOwners } from './session-owners.js';
 import { openSessionStore } from './session-store.js';
 
 /** The part of aedes-persistence-level daqd uses (the package ships no types). */
@@ -25,9 +28,6 @@ const require = createRequire(import.meta.url);
 const levelPersistence = require('aedes-persistence-level') as (
   db: Level<string, string>,
 ) => BrokerPersistence;
-
-/** MQTT 3.1.1 CONNACK return code 5. */
-const NOT_AUTHORIZED = 5;
 
 /** Everything the embedded broker is handed. */
 export interface EmbeddedBrokerContext {
@@ -42,6 +42,8 @@ export interface EmbeddedBrokerContext {
    * client libraries give up on a refused CONNECT).
    */
   admitLater?: boolean | undefined;
+  /** How wrong passwords are slowed (`LoginThrottle`); the defaults suit production. */
+  loginThrottle?: LoginThrottleOptions | undefined;
 }
 
 /**
@@ -60,7 +62,11 @@ export interface EmbeddedBrokerContext {
  *   first topic level) — anything else is refused and, as MQTT 3.1.1 has no way to say so, its
  *   connection is closed; a subscription outside the granted realms is answered with SUBACK 0x80.
  *   Without an ACL, authenticated clients may publish and subscribe anywhere.
- * - publishing to `$SYS/…` is refused for everyone.
+ * - publishing to `$SYS/…` is refused for everyone;
+ * - a client id belongs to the user whose client holds it live or with a persistent session: anyone
+ *   else's CONNECT with it gets CONNACK 5 (`SessionOwners`, session-owners.ts);
+ * - wrong passwords are slowed per source address, exponentially (`LoginThrottle`), and refusals are
+ *   logged summarised (`BrokerLogin`, broker-login.ts).
  * With `admitLater`, clients wait for their CONNACK until `admitClients()` (`AdmissionGate`, admission.ts).
  *
  * daqd's realms do not connect as clients: each opens a tap (`openTap`) that gets the messages of its
@@ -82,6 +88,7 @@ export class EmbeddedBroker {
   private readonly taps: PublishTaps;
   private readonly access: BrokerAccess;
   private readonly admission: AdmissionGate;
+  private readonly login: BrokerLogin;
   private db: Level<string, string> | undefined;
   private persistence: BrokerPersistence | undefined;
   private qos2: Qos2Ledger | undefined;
@@ -99,6 +106,14 @@ export class EmbeddedBroker {
     this.taps = new PublishTaps({ log: ctx.log });
     this.access = new BrokerAccess({ settings: ctx.settings, log: ctx.log });
     this.admission = new AdmissionGate({ open: ctx.admitLater !== true });
+    this.login = new BrokerLogin({
+      access: this.access,
+      // aedes keeps its connected clients by id; its type declarations leave the map out.
+      liveClient: (clientId) =>
+        (this.broker as unknown as { clients: Record<string, Client> } | undefined)?.clients[clientId],
+      log: ctx.log,
+      throttle: ctx.loginThrottle,
+    });
     this.listeners = new BrokerListeners({ log: ctx.log });
   }
 
@@ -107,22 +122,6 @@ export class EmbeddedBroker {
     if (this.admission.isOpen) return;
     this.log.info(`embedded broker: accepting clients (${this.admission.waiting} were waiting)`);
     this.admission.open();
-  }
-
-  private authenticate(
-    client: Client,
-    username: string | undefined,
-    password: Buffer | undefined,
-    done: (err: (Error & { returnCode: number }) | null, success: boolean | null) => void,
-  ): void {
-    if (this.access.admit(client, username, password)) {
-      done(null, true);
-      return;
-    }
-    this.log.notice(
-      `embedded broker: refused client '${client.id}' (user '${username ?? ''}'): not authorized`,
-    );
-    done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }), null);
   }
 
   /**
@@ -247,6 +246,9 @@ export class EmbeddedBroker {
     this.persistence = levelPersistence(this.db);
     this.qos2 = new Qos2Ledger(this.db);
     this.qos2.follow(this.persistence);
+    const owners = new SessionOwners(this.db);
+    await owners.load();
+    this.login.useOwners(owners);
     let dedupeWarned = false;
     const options: AedesOptions = {
       persistence: this.persistence,
@@ -262,7 +264,7 @@ export class EmbeddedBroker {
         done(null, true);
       },
       authenticate: (client, username, password, done) => {
-        this.admission.pass(() => this.authenticate(client, username, password, done));
+        this.admission.pass(() => this.login.authenticate(client, username, password, done));
       },
       authorizePublish: (client, packet, done) => {
         const refusal = this.access.publishRefusal(client, packet.topic);
@@ -360,6 +362,8 @@ export class EmbeddedBroker {
     this.persistence = undefined;
     this.qos2 = undefined;
     this.db = undefined;
+    this.login.useOwners(undefined);
+    this.login.flush();
     // Held messages stay unacknowledged: their publishers send them again after the restart.
     this.taps.abort(new DaqdError('broker', 'embedded broker is stopping'));
     await this.listeners.close(async () => {

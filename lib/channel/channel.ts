@@ -1,6 +1,7 @@
 import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
+import type { CatalogRealm, StoreCatalog } from '../acquire/deliver/store-catalog.js';
 import {
   deliver,
   messageToPoints,
@@ -10,6 +11,7 @@ import {
   readingsToPoints,
   TopicRoutes,
 } from '../acquire/pipeline.js';
+import { realmDatabaseFilter } from '../acquire/sanitize/realm-limits.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
 import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acquire/source/http.js';
 import { type PollIntake, PollSource } from '../acquire/source/poll.js';
@@ -34,6 +36,8 @@ export interface ChannelContext {
   openSources: (handlers: SourceHandlers) => readonly Source[];
   timezone: string;
   batcher: WriteBatcher;
+  /** What the store holds, for the app's `max_databases` and `max_fields_per_measurement`. */
+  catalog?: StoreCatalog | undefined;
   log: Log;
 }
 
@@ -52,6 +56,8 @@ export class Channel {
   /** The HTTP source once started; kept after a stop, for requests that reached the realm before. */
   private http: HttpSource | undefined;
   private summaryTimer: NodeJS.Timeout | undefined;
+  /** The app as the catalog sees it, made at the first admission. */
+  private catalogRealm: CatalogRealm | undefined;
 
   constructor(private readonly ctx: ChannelContext) {
     this.pipeline = {
@@ -172,7 +178,9 @@ export class Channel {
       return Promise.resolve();
     }
     const { database, skipped } = result;
-    return deliver(result.database, result.points, this.ctx.batcher).then(
+    return this.admitted(database, result.points, () =>
+      deliver(database, result.points, this.ctx.batcher),
+    ).then(
       () => {
         this.stats.stored++;
         if (skipped !== undefined) this.partlySkipped(message, skipped);
@@ -234,7 +242,9 @@ export class Channel {
 
   /** Stores points that arrived as points (line protocol) through delivery. Throws `StorageError`. */
   storePoints(database: string, points: readonly Point[]): Promise<void> {
-    return this.counted(points.length, () => deliver(database, points, this.ctx.batcher));
+    return this.counted(points.length, () =>
+      this.admitted(database, points, () => deliver(database, points, this.ctx.batcher)),
+    );
   }
 
   /**
@@ -258,9 +268,28 @@ export class Channel {
   ): Promise<number> {
     await this.counted(readings.length, () => {
       const result = readingsToPoints(topology, kind, readings, receivedAt, this.pipeline);
-      return deliver(result.database, result.points, this.ctx.batcher);
+      return this.admitted(result.database, result.points, () =>
+        deliver(result.database, result.points, this.ctx.batcher),
+      );
     });
     return readings.length;
+  }
+
+  /**
+   * Runs `store` once the catalog admits the points (the app's `max_databases` and
+   * `max_fields_per_measurement`); rejects with its `LimitError` otherwise, storing nothing. An app
+   * without those limits goes straight to `store`.
+   */
+  private admitted(database: string, points: readonly Point[], store: () => Promise<void>): Promise<void> {
+    const { app, catalog } = this.ctx;
+    if (
+      catalog === undefined ||
+      (app.max_databases === undefined && app.max_fields_per_measurement === undefined)
+    ) {
+      return store();
+    }
+    this.catalogRealm ??= { ...app, ownsDatabase: realmDatabaseFilter(app) };
+    return catalog.admit(this.catalogRealm, database, points).then(store);
   }
 
   /** Counts `count` readings received, then stored or failed as `store` settles; rethrows its error. */

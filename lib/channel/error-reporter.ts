@@ -1,3 +1,4 @@
+import { redactPasskey } from '../acquire/decode/ecowitt-passkey.js';
 import { carriesErrors, ERROR_SLOT } from '../acquire/decode/error-slot.js';
 import { type TopicStrategyApp, topicToTopology } from '../acquire/decode/topic.js';
 import type { InboundMessage } from '../acquire/source/source.js';
@@ -88,11 +89,12 @@ export class ErrorReporter {
  * same base topic were held back by the rate limit since the last one.
  */
 function errorDocument(message: InboundMessage, err: unknown, heldBack: number): Record<string, unknown> {
-  const payload = message.payload.toString('utf8');
+  // Ecowitt's secret never goes back out: redacted before the payload is cut short, so no part of it shows.
+  const payload = redactPasskey(message.payload.toString('utf8'));
   const shown = payload.length > 500 ? `${payload.slice(0, 500)}…` : payload;
   const document: Record<string, unknown> = {
     type: err instanceof Error ? err.name : 'Error',
-    message: errorMessage(err),
+    message: redactPasskey(errorMessage(err)),
     description: `Error processing MQTT message "${shown}" from topic "${message.topic}".`,
     timestamp: new Date(Number(message.receivedAt / 1_000_000n)).toISOString(),
   };

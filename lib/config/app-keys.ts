@@ -27,6 +27,11 @@ export const APP_KEYS: readonly string[] = [
   'poll_timeout',
   'poll_jitter',
   'poll_concurrency',
+  'allowed_networks',
+  'allowed_nodes',
+  'max_databases',
+  'max_fields_per_measurement',
+  'max_fields_per_reading',
 ];
 
 /** Keys of a forwarder section that daqd reads. */

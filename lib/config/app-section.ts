@@ -6,6 +6,7 @@ import { readCsvFields } from './csv-fields-key.js';
 import { readDecoder } from './decoder-key.js';
 import { type ForwarderRoute, ingestRoutes } from './forwarder-route.js';
 import { type IniSection, splitList } from './ini-file.js';
+import { readLimitKeys } from './limit-keys.js';
 import { isValidTimeZone, readMqttKeys } from './main-settings.js';
 import { readNaming } from './naming-keys.js';
 import { readPoll } from './poll-keys.js';
@@ -55,6 +56,7 @@ export function readApp(
     websocket_port: _ws,
     password_file: _pw,
     acl_file: _acl,
+    allow_anonymous: _anonymous,
     ...base
   } = settings.mqtt;
   const brokerSection = byName.get(`${realm}:mqtt`);
@@ -106,6 +108,7 @@ export function readApp(
     mqtt_shared_group: group,
     tags: tags === undefined ? DEFAULT_TAG_FIELDS : splitList(tags),
     direct_channel_allowed_networks: allowed === undefined ? undefined : splitList(allowed),
+    ...readLimitKeys(reader),
     http_ingest: (httpApi && templateText === undefined) || ingestForwarder,
     http_export: httpApi || exportForwarder,
     hide_inactive_after_days: reader.number('hide_inactive_after_days', 30, { min: 0 }),

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { isLogLevel } from '../core/log.js';
+import { DEFAULT_BODY_TIMEOUT_S } from '../http/body-idle.js';
+import { brokerExposureProblem } from './broker-exposure.js';
 import { readCorsOrigins } from './cors-origins-key.js';
 import { readHttpAccessKeys } from './http-access-keys.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
@@ -231,6 +233,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     max_body_size: http.integer('max_body_size', 10 * 1024 * 1024, { min: 1 }),
     ...readHttpAccessKeys(http, dir, listen),
     cors_origins: readCorsOrigins(http),
+    body_timeout: http.number('body_timeout', DEFAULT_BODY_TIMEOUT_S, { min: 0 }),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.
@@ -247,7 +250,10 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     websocket_port: mqtt.integer('websocket_port', 0, { min: 0, max: 65535 }),
     password_file: resolveOptional(dir, mqtt.string('password_file')),
     acl_file: resolveOptional(dir, mqtt.string('acl_file')),
+    allow_anonymous: mqtt.boolean('allow_anonymous', false),
   };
+  const exposed = brokerExposureProblem(mqttSettings);
+  if (exposed !== undefined) mqtt.problem('host', exposed);
   ignoreKotoriKeys(mqtt, notes);
   mqttSettings.ca_file = resolveOptional(dir, mqttSettings.ca_file);
   mqttSettings.cert_file = resolveOptional(dir, mqttSettings.cert_file);

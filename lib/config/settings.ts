@@ -4,6 +4,7 @@ import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
 import type { ForwarderRoute } from './forwarder-route.js';
 import type { HttpAccessSettings } from './http-access-keys.js';
+import type { RealmLimits } from './limit-keys.js';
 
 export type { LogLevel };
 
@@ -44,6 +45,11 @@ export interface MainMqttSettings extends MqttSettings {
   password_file?: string | undefined;
   /** Embedded broker: `user = realm1, realm2` grants; unset = anyone may publish anywhere. */
   acl_file?: string | undefined;
+  /**
+   * Embedded broker: let clients in without a password even when it listens on a non-loopback
+   * address. Default false: such a broker needs a `password_file` or refuses to start (exit 78).
+   */
+  allow_anonymous?: boolean | undefined;
 }
 
 /** Default `[storage] batch_size`: points per write to the store at most. */
@@ -90,6 +96,11 @@ export interface Settings {
      * every route's answers (CORS, `http/cors.ts`). Default none: no CORS headers.
      */
     cors_origins?: readonly string[] | undefined;
+    /**
+     * Longest pause inside a request body, seconds, before it is refused with 408 (a stalled upload
+     * frees its place); 0 = no limit. Default 30.
+     */
+    body_timeout: number;
   } & HttpAccessSettings;
   mqtt: MainMqttSettings;
   influxdb?: InfluxSettings | undefined;
@@ -152,7 +163,7 @@ export interface PollSettings {
 }
 
 /** One realm: everything its channel needs. Built from one app section (plus its forwarders). */
-export interface RealmApp {
+export interface RealmApp extends RealmLimits {
   /** Section name of the app, e.g. `hiverize` or `mqttkit-1`. */
   name: string;
   file: string;

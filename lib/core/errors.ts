@@ -48,6 +48,21 @@ export class DecodeError extends DaqdError {
 }
 
 /**
+ * A reading a realm's limits refuse (`allowed_networks`, `max_databases`, …; see `config/limit-keys.ts`):
+ * answered like a bad payload (`error.json` on MQTT), over HTTP with `status` (403: not allowed to
+ * create that; 400: the reading itself is too large). Nothing of the message is stored.
+ */
+export class LimitError extends DecodeError {
+  constructor(
+    message: string,
+    readonly status: 400 | 403 = 403,
+  ) {
+    super(message);
+    this.name = 'LimitError';
+  }
+}
+
+/**
  * The store failed. `retryable` tells whether writing the same data again later may succeed.
  * `corrupt`: the store itself is damaged (e.g. a database file that is not a database) and needs an
  * operator; such an error is retryable (the data is kept and written once the file is repaired or

@@ -19,6 +19,8 @@ export interface ApiContext {
   log: Log;
   /** `[http] max_body_size`, bytes. */
   maxBodySize: number;
+  /** `[http] body_timeout` in ms (longest pause in a request body); default 30 s. */
+  bodyTimeoutMs?: number | undefined;
   /** `[daqd] timezone`. */
   timezone: string;
   /** False until storage and channels are up: requests get 503 meanwhile. */
@@ -76,6 +78,7 @@ export function apiRouter(ctx: ApiContext): Router {
     if (route.kind === 'ingest') {
       await handleIngest(koa, channel, route, {
         maxBodySize: ctx.maxBodySize,
+        bodyTimeoutMs: ctx.bodyTimeoutMs,
         headers: ctx.headers,
         metrics: ctx.metrics,
         largeBodies,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { DecodeError } from '../core/errors.js';
+import { DEFAULT_BODY_TIMEOUT_S, idleLimitedChunks } from './body-idle.js';
 import { HttpError } from './http-error.js';
 
 /** Longest an error answer waits for the rest of an upload on a connection that closes afterwards. */
@@ -40,9 +41,14 @@ export function discardRest(req: IncomingMessage, keepAlive: boolean): Promise<v
  * limit is refused (413) before anything is read; a body that grows past it (chunked uploads) is refused
  * as soon as it does. Reading is asynchronous, so a slow upload holds no one else up; the request stream
  * is not destroyed when the reader stops early, so an error can still be answered (see `discardRest`).
- * Compressed bodies (`Content-Encoding` other than identity) are refused with 415.
+ * Compressed bodies (`Content-Encoding` other than identity) are refused with 415; a body that stalls for
+ * `idleMs` with 408 (see `idleLimitedChunks`).
  */
-export async function* bodyChunks(req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+export async function* bodyChunks(
+  req: IncomingMessage,
+  limit: number,
+  idleMs = DEFAULT_BODY_TIMEOUT_S * 1000,
+): AsyncGenerator<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== '') {
     throw new HttpError(415, `Content-Encoding '${encoding}' is not supported; send the body uncompressed`);
@@ -52,8 +58,7 @@ export async function* bodyChunks(req: IncomingMessage, limit: number): AsyncGen
     throw tooLarge(limit, `of ${declared} bytes exceeds`);
   let total = 0;
   try {
-    for await (const chunk of req.iterator({ destroyOnReturn: false })) {
-      const buffer = chunk as Buffer;
+    for await (const buffer of idleLimitedChunks(req, idleMs)) {
       total += buffer.length;
       if (total > limit) throw tooLarge(limit, 'exceeds');
       yield buffer;

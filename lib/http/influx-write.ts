@@ -3,16 +3,18 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { redactPasskey } from '../acquire/decode/ecowitt-passkey.js';
 import { precisionToNs } from '../acquire/decode/line-protocol.js';
 import { lineBodyToPoints } from '../acquire/sanitize/line-body.js';
 import { lineOrigin } from '../acquire/sanitize/line-point.js';
 import { realmOwnsDatabase } from '../acquire/sanitize/storage-address.js';
 import { nowNs } from '../core/clock.js';
-import { DecodeError, errorMessage, StorageError } from '../core/errors.js';
+import { DecodeError, errorMessage, LimitError, StorageError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { ApiState } from './api.js';
 import type { AccessState } from './auth/http-access.js';
 import { bodyBytes, bodyChunks, discardRest } from './body.js';
+import { DEFAULT_BODY_TIMEOUT_S, idleLimitedChunks } from './body-idle.js';
 import { HttpError } from './http-error.js';
 import type { IngestChannel } from './ingest.js';
 
@@ -21,6 +23,8 @@ export interface InfluxWriteContext {
   log: Log;
   /** `[http] max_body_size`, bytes (of the body as sent and once decompressed). */
   maxBodySize: number;
+  /** `[http] body_timeout` in ms (longest pause in a request body); default 30 s. */
+  bodyTimeoutMs?: number | undefined;
   /** False until storage and channels are up: writes get 503 meanwhile. */
   ready: () => boolean;
   /** The running channels. */
@@ -43,7 +47,7 @@ class InfluxAnswer extends Error {
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
-    super(message);
+    super(redactPasskey(message));
     this.name = 'InfluxAnswer';
   }
 }
@@ -134,7 +138,11 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
   }
   // With access rules: `write` in the realm the database belongs to (401/403 otherwise).
   (koa.state as AccessState).authorize?.(channel.app.realm, 'write');
-  const body = await requestBody(koa.req, ctx.maxBodySize);
+  const body = await requestBody(
+    koa.req,
+    ctx.maxBodySize,
+    ctx.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_S * 1000,
+  );
   const { points, problems } = lineBodyToPoints(body, lineOrigin(unit, receivedAt));
   if (points.length === 0 && problems.length > 0) throw new InfluxAnswer(400, 'invalid', problems[0]!);
   if (points.length > 0) await channel.httpSource.storePoints(database, points);
@@ -151,12 +159,12 @@ async function write(koa: Context, dialect: Dialect, ctx: InfluxWriteContext): P
 }
 
 /** The body, gunzipped when it says so, at most `limit` bytes as sent and as read (413 beyond). */
-async function requestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function requestBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (encoding !== 'gzip') return bodyBytes(bodyChunks(req, limit));
+  if (encoding !== 'gzip') return bodyBytes(bodyChunks(req, limit, idleMs));
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+  for await (const chunk of idleLimitedChunks(req, idleMs)) {
     total += (chunk as Buffer).length;
     if (total > limit) throw new HttpError(413, 'Request Entity Too Large');
     parts.push(chunk as Buffer);
@@ -188,6 +196,9 @@ function toInfluxAnswer(err: unknown, dialect: Dialect): InfluxAnswer {
       'invalid',
       dialect === 'v1' ? `partial write: ${err.message}` : `failure writing points: ${err.message}`,
     );
+  }
+  if (err instanceof LimitError) {
+    return new InfluxAnswer(err.status, err.status === 403 ? 'forbidden' : 'invalid', err.message);
   }
   if (err instanceof DecodeError) return new InfluxAnswer(400, 'invalid', err.message);
   return new InfluxAnswer(500, 'internal error', 'internal error; see the daqd log');

@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import { readsLineProtocol } from '../acquire/decode/app-decoder.js';
 import type { BodyDecoder } from '../acquire/decode/decoder.js';
+import { jsonReadingOver, looksLikeJson } from '../acquire/decode/json-value-count.js';
 import { BODY_DECODERS, bodyDecoderFor } from '../acquire/decode/registry.js';
 import { appBodyDecoder, slotBodyDecoder } from '../acquire/decode/slot-body.js';
 import { topicToTopology } from '../acquire/decode/topic.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import { linesToPoints } from '../acquire/pipeline.js';
+import { maxFieldsPerReading, tooManyFields } from '../acquire/sanitize/realm-limits.js';
 import { measurementOf, topologyToStorage } from '../acquire/sanitize/storage-address.js';
 import { type HttpSource, StoreInterruptedError } from '../acquire/source/http.js';
 import type { RealmApp } from '../config/settings.js';
@@ -30,8 +32,10 @@ export interface IngestContext {
   maxBodySize: number;
   headers: CsvHeaderStore;
   metrics: Metrics;
-  /** Large bodies are taken one at a time. */
+  /** Large bodies: received at most one per client, decoded one at a time. */
   largeBodies: LargeBodyGate;
+  /** `[http] body_timeout` in ms: longest pause in a body before it is refused (408); 0 = none. */
+  bodyTimeoutMs?: number | undefined;
 }
 
 /** What a 415 answer asks for: the first media type of every body decoder. */
@@ -82,9 +86,26 @@ export async function handleIngest(
   const http = channel.httpSource;
   if (http === undefined) throw new NotFoundError(`realm '${app.realm}' takes no HTTP ingest`);
   const large = ctx.largeBodies.isLarge(koa.get('Content-Length') || undefined);
+  // A large body is received under the per-client bound, then decoded and stored one at a time.
+  let bytes: Buffer;
+  const received = large ? await ctx.largeBodies.receive(koa.req.socket.remoteAddress ?? '') : undefined;
+  try {
+    bytes = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize, ctx.bodyTimeoutMs));
+  } finally {
+    received?.();
+  }
+  // A JSON body of a huge object is refused before it is parsed: parsing alone would take seconds.
+  const maxFields = maxFieldsPerReading(app);
+  if (looksLikeJson(bytes) && jsonReadingOver(bytes, maxFields)) throw tooManyFields(undefined, maxFields);
   const release = large ? await ctx.largeBodies.enter() : undefined;
   try {
-    await ingestBody(koa, http, { topology, kind, receivedAt, started, decoder, headerKey }, ctx, app.realm);
+    await ingestBody(
+      koa,
+      http,
+      { topology, kind, receivedAt, started, decoder, headerKey, bytes },
+      ctx,
+      app.realm,
+    );
   } finally {
     release?.();
   }
@@ -100,12 +121,12 @@ async function ingestBody(
     started: number;
     decoder: BodyDecoder;
     headerKey: string;
+    bytes: Buffer;
   },
   ctx: IngestContext,
   realm: string,
 ): Promise<void> {
-  const { topology, kind, receivedAt, started, decoder, headerKey } = request;
-  const bytes = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize));
+  const { topology, kind, receivedAt, started, decoder, headerKey, bytes } = request;
   const header = decoder.remembersHeader ? await ctx.headers.get(headerKey) : undefined;
   const body = await decoder.decodeBody(bytes, { header });
   let count: number;
@@ -147,7 +168,7 @@ async function ingestLines(
 ): Promise<void> {
   const http = channel.httpSource;
   if (http === undefined) throw new NotFoundError(`realm '${channel.app.realm}' takes no HTTP ingest`);
-  const bytes = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize));
+  const bytes = await bodyBytes(bodyChunks(koa.req, ctx.maxBodySize, ctx.bodyTimeoutMs));
   const { database, points } = linesToPoints(topology, bytes, receivedAt, channel.app);
   await http.storePoints(database, points);
   ctx.metrics.observeIngest(channel.app.realm, (performance.now() - started) / 1000);

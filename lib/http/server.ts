@@ -2,12 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { redactPasskey } from '../acquire/decode/ecowitt-passkey.js';
 import type { Sink } from '../acquire/sink/sink.js';
 import type { Settings } from '../config/settings.js';
 import {
   DaqdError,
   DecodeError,
   errorMessage,
+  LimitError,
   NotFoundError,
   QueryError,
   StorageError,
@@ -18,6 +20,7 @@ import type { Metrics, RealmCounters } from '../core/metrics.js';
 import { type ApiState, apiRouter } from './api.js';
 import { type AccessState, HttpAccess } from './auth/http-access.js';
 import { discardRest } from './body.js';
+import { DEFAULT_BODY_TIMEOUT_S } from './body-idle.js';
 import { corsMiddleware } from './cors.js';
 import { CsvHeaderStore } from './csv-header-store.js';
 import { HttpError } from './http-error.js';
@@ -47,7 +50,11 @@ export interface HttpServerContext {
    * headers), `timezone`, `shutdown_timeout`.
    */
   settings: {
-    http: Pick<Settings['http'], 'max_body_size' | 'access_file' | 'cert_file' | 'key_file' | 'cors_origins'>;
+    http: Pick<
+      Settings['http'],
+      'max_body_size' | 'access_file' | 'cert_file' | 'key_file' | 'cors_origins'
+    > &
+      Partial<Pick<Settings['http'], 'body_timeout'>>;
     daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
@@ -71,14 +78,20 @@ interface ErrorAnswer {
   headers: Readonly<Record<string, string>>;
 }
 
+/** `[http] body_timeout` in ms (seconds in the file). */
+function bodyTimeoutMs(http: { body_timeout?: number | undefined }): number {
+  return (http.body_timeout ?? DEFAULT_BODY_TIMEOUT_S) * 1000;
+}
+
 /** Maps an error to a status and a JSON body; 5xx never echo internals. */
 function errorResponse(err: unknown): ErrorAnswer {
   const answer = (status: number, message: string, headers: Readonly<Record<string, string>> = {}) => ({
     status,
-    body: { type: 'error' as const, message },
+    body: { type: 'error' as const, message: redactPasskey(message) },
     headers,
   });
   if (err instanceof HttpError) return answer(err.status, err.message, err.headers);
+  if (err instanceof LimitError) return answer(err.status, err.message);
   if (err instanceof QueryError || err instanceof DecodeError) return answer(400, err.message);
   if (err instanceof NotFoundError) return answer(404, err.message);
   // Damage waits for an operator, not for the client to try again.
@@ -171,6 +184,7 @@ export class HttpServer {
     const api = apiRouter({
       log,
       maxBodySize: settings.http.max_body_size,
+      bodyTimeoutMs: bodyTimeoutMs(settings.http),
       timezone: settings.daqd.timezone,
       ready: this.ctx.ready,
       channel: this.ctx.channel,
@@ -184,6 +198,7 @@ export class HttpServer {
     const influx = influxWriteRouter({
       log,
       maxBodySize: settings.http.max_body_size,
+      bodyTimeoutMs: bodyTimeoutMs(settings.http),
       ready: this.ctx.ready,
       channels: () => this.ctx.channels?.() ?? [],
     });

@@ -2,6 +2,7 @@ import { DecodeError } from '../../core/errors.js';
 import type { FieldValue, Point } from '../../core/point.js';
 import { parseNumericText } from '../decode/numeric-text.js';
 import { parseTimestamp } from './timestamp.js';
+import { refuseTrailingBackslash } from './trailing-backslash.js';
 
 /** What `readingToPoint` needs besides the reading. */
 export interface ReadingOptions {
@@ -120,6 +121,7 @@ function flatReadingToPoint(reading: Record<string, unknown>, options: ReadingOp
     if (CONTROL.test(key)) {
       throw new DecodeError(`field name ${JSON.stringify(key)} contains control characters or line breaks`);
     }
+    refuseTrailingBackslash('field name', key);
   }
   const tags: Record<string, string> = {};
   const fields: Record<string, FieldValue> = {};
@@ -207,6 +209,7 @@ function flatten(
     if (CONTROL.test(key)) {
       throw new DecodeError(`field name ${JSON.stringify(key)} contains control characters or line breaks`);
     }
+    refuseTrailingBackslash('field name', key);
     if (typeof item === 'object' && item !== null && !(item instanceof Date)) {
       flatten(item as Record<string, unknown> | unknown[], key, depth + 1, out);
       continue;
@@ -225,6 +228,7 @@ function tagValue(key: string, raw: unknown): string | undefined {
       `tag '${key}' value ${JSON.stringify(text)} contains control characters or line breaks`,
     );
   }
+  refuseTrailingBackslash(`tag '${key}' value`, text);
   return text;
 }
 

@@ -245,6 +245,12 @@ export class InfluxSink implements Sink {
     return this.track(readDatabases(this.transport));
   }
 
+  async fieldKeys(database: string, measurement: string): Promise<string[]> {
+    this.assertOpen(`field keys of '${database}' not listed`);
+    const keys = await this.track(readMeasurementKeys(this.transport, database, measurement));
+    return keys?.fields ?? [];
+  }
+
   private assertOpen(what: string): void {
     if (this.stopping) throw new StorageError(`influxdb: sink stopped; ${what}`, true);
   }

@@ -58,10 +58,15 @@ export interface Sink {
   stop(): Promise<void>;
   write(database: string, points: readonly Point[]): Promise<void>;
   query(query: SeriesQuery): Promise<QueryResult>;
-  /** Every database of the store that holds data (InfluxDB's `_internal` left out), in name order. */
+  /**
+   * Every database of the store that holds data (InfluxDB's `_internal` left out), in name order: the
+   * ISEMS API, the web view's overview and the realms' `max_databases` ask it.
+   */
   databases(): Promise<string[]>;
   /** Measurement names of a database; empty when it does not exist. */
   measurements(database: string): Promise<string[]>;
+  /** Field keys of a measurement (for `max_fields_per_measurement`); empty when it does not exist. */
+  fieldKeys?(database: string, measurement: string): Promise<string[]>;
   /** True when the store answers right now. */
   ping(): Promise<boolean>;
   /**

@@ -137,6 +137,21 @@ export class SqliteReader {
     }
   }
 
+  /** The field keys of a measurement; none when it or its database does not exist. */
+  fieldKeys(database: string, measurement: string): string[] {
+    const db = this.openExisting(database);
+    if (db === undefined) return [];
+    try {
+      const sql =
+        'SELECT f.key FROM field_keys f JOIN measurements m ON m.id = f.measurement_id WHERE m.name = ?';
+      return db.prepare(sql).pluck().all(measurement) as string[];
+    } catch (err) {
+      throw this.damage.failure(database, err, 'listing field keys failed');
+    } finally {
+      db.close();
+    }
+  }
+
   /** A fresh read connection, or undefined when the database has never been written. */
   private openExisting(database: string): Db | undefined {
     const file = this.file(database);

@@ -140,12 +140,13 @@ export class SqliteSink implements Sink {
     return this.reader.measurements(database);
   }
 
+  /** The databases with a file in the store's folder (listed whether the sink runs or not). */
   async databases(): Promise<string[]> {
-    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new StorageError(`sqlite: cannot list '${this.dir}': ${errorMessage(err)}`, true, { cause: err });
     }
     const databases = new Set<string>();
@@ -156,6 +157,13 @@ export class SqliteSink implements Sink {
       databases.add(fileNameToDatabase(base) ?? base);
     }
     return [...databases].sort();
+  }
+
+  async fieldKeys(database: string, measurement: string): Promise<string[]> {
+    if (!this.running) throw new StorageError('sqlite: sink is not running', true);
+    const problem = databaseNameProblem(database);
+    if (problem !== undefined) throw new QueryError(`database '${database}': ${problem}`);
+    return this.reader.fieldKeys(database, measurement);
   }
 
   /**

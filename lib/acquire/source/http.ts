@@ -1,4 +1,4 @@
-import { DecodeError, StorageError } from '../../core/errors.js';
+import { DecodeError, LimitError, StorageError } from '../../core/errors.js';
 import type { Point } from '../../core/point.js';
 import type { BodyItem, DecodedBody } from '../decode/decoder.js';
 import type { Topology } from '../decode/topology.js';
@@ -241,7 +241,8 @@ function locatedError(err: unknown, job: IngestJob, part: readonly BodyItem[]): 
     try {
       job.intake.checkReadings(job.request, [item.reading]);
     } catch {
-      return new DecodeError(`${job.request.body.where(item.line)}: ${err.message}`);
+      const message = `${job.request.body.where(item.line)}: ${err.message}`;
+      return err instanceof LimitError ? new LimitError(message, err.status) : new DecodeError(message);
     }
   }
   return err;
