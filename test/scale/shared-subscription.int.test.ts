@@ -128,7 +128,10 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
    * run lasts ~`seconds`; `during` runs meanwhile (a kill, a restart). Resolves with the sequence
    * numbers acknowledged by the broker.
    */
-  async function publishAll(seconds: number, during: () => Promise<void> = async () => {}): Promise<Set<number>> {
+  async function publishAll(
+    seconds: number,
+    during: () => Promise<void> = async () => {},
+  ): Promise<Set<number>> {
     const connections = 4;
     for (let c = 0; c < connections; c++) {
       publishers.push(await mqtt.connectAsync(broker.url, { clientId: `${realm}-pub-${c}`, clean: true }));
@@ -155,11 +158,12 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
 
   /** The sequence numbers stored in influxd (all nodes). */
   async function storedSeqs(): Promise<number[]> {
-    const answer = (await influx.query(`SELECT "seq" FROM /_sensors$/`, `${realm}_net`).catch(() => undefined)) as
-      | { results: { series?: { values: unknown[][] }[] }[] }
-      | undefined;
+    const answer = (await influx
+      .query(`SELECT "seq" FROM /_sensors$/`, `${realm}_net`)
+      .catch(() => undefined)) as { results: { series?: { values: unknown[][] }[] }[] } | undefined;
     const seqs: number[] = [];
-    for (const series of answer?.results[0]?.series ?? []) for (const v of series.values) seqs.push(Number(v[1]));
+    for (const series of answer?.results[0]?.series ?? [])
+      for (const v of series.values) seqs.push(Number(v[1]));
     return seqs;
   }
 
