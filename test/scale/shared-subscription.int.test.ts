@@ -217,9 +217,12 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
     const withoutVictim = new Set(await storedSeqs());
     const missing = [...acknowledged].filter((s) => !withoutVictim.has(s));
     process.stdout.write(
-      `      after SIGKILL (${Math.round((Date.now() - killedAt) / 1000)} s ago): ${missing.length} acknowledged ` +
-        `readings not stored until the killed instance returns (${missing.filter((s) => s % 3 === 1).length} of them with seq % 3 = 1)\n`,
+      `      after SIGKILL (${Math.round((Date.now() - killedAt) / 1000)} s ago): ${missing.length} ` +
+        'acknowledged readings not stored while the killed instance is away\n',
     );
+    // Mosquitto 2.0 keeps the dead member's in-flight readings and its round-robin share of later ones
+    // in its session; the survivors do not get them (docs/scaling.md).
+    expect(missing.length, 'readings waiting for the killed member').to.be.greaterThan(0);
     // The killed instance comes back with the same client id: the broker hands it its session.
     await start('i1');
     const t = await tally(acknowledged);
@@ -227,6 +230,8 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
     expect(t.acknowledged).to.equal(READINGS);
     expect(t.lost).to.deep.equal([]);
     expect(t.stored).to.equal(READINGS);
+    // The restarted instance stored (at least) every reading that waited for it.
+    expect(t.split['i1']).to.be.at.least(missing.length);
   });
 
   it('rolling: a rolling restart of three instances under load loses nothing', async () => {
