@@ -57,17 +57,31 @@ const onPath = (binary) =>
 const missing = tools.filter((t) => !onPath(t.binary)).map((t) => t.pkg);
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
-    process.stderr.write(`npm run deb needs ${missing.join(', ')}: run 'sudo apt-get install ${missing.join(' ')}'\n`);
+    process.stderr.write(
+      `npm run deb needs ${missing.join(', ')}: run 'sudo apt-get install ${missing.join(' ')}'\n`,
+    );
     process.exit(1);
   }
   process.stdout.write(`deb: installing ${missing.join(' ')} with apt-get\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
 }
 
 // What the package is built from; debhelper's leftovers of a build made in place stay behind.
-const sources = ['bin', 'lib', 'debian', 'apps-available', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md'];
+const sources = [
+  'bin',
+  'lib',
+  'debian',
+  'apps-available',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'README.md',
+];
 const leftovers = new Set(['build', 'daqd', '.debhelper', 'files', 'debhelper-build-stamp']);
 const work = mkdtempSync(path.join(tmpdir(), 'daqd-deb-'));
 const tree = path.join(work, 'daqd');

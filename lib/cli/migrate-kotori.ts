@@ -1,5 +1,15 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, stat, symlink } from 'node:fs/promises';
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  stat,
+  symlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 
@@ -61,7 +71,9 @@ export async function migrateKotori(options: MigrateKotoriOptions): Promise<numb
   const available = await listIni(source.available);
   const enabled = await listIni(source.enabled);
   if (available === undefined && enabled === undefined) {
-    err(`daqd migrate-kotori: no Kotori apps in ${from} (neither apps-available/ nor apps-enabled/ is there)`);
+    err(
+      `daqd migrate-kotori: no Kotori apps in ${from} (neither apps-available/ nor apps-enabled/ is there)`,
+    );
     return EXIT_NOINPUT;
   }
   const would = dryRun ? 'would ' : '';
@@ -130,7 +142,10 @@ export async function migrateKotori(options: MigrateKotoriOptions): Promise<numb
         out(`skipped ${entry}: it links to ${pointsTo}, which does not exist`);
         return 'skipped';
       }
-      if (path.dirname(real) === sourceAvailableReal || path.dirname(pointsTo) === path.resolve(source.available)) {
+      if (
+        path.dirname(real) === sourceAvailableReal ||
+        path.dirname(pointsTo) === path.resolve(source.available)
+      ) {
         app = path.basename(pointsTo);
       } else {
         const copied = await copyApp(real, name);
@@ -147,10 +162,15 @@ export async function migrateKotori(options: MigrateKotoriOptions): Promise<numb
     const linkTo = path.relative(target.enabled, path.join(target.available, app));
     if (await exists(link)) {
       const current = await readlink(link).catch(() => undefined);
-      if (current !== undefined && path.resolve(target.enabled, current) === path.resolve(target.enabled, linkTo)) {
+      if (
+        current !== undefined &&
+        path.resolve(target.enabled, current) === path.resolve(target.enabled, linkTo)
+      ) {
         out(`skipped ${entry}: already enabled (${link} -> ${current})`);
       } else {
-        out(`skipped ${entry}: ${link} exists (${current === undefined ? 'a file' : `-> ${current}`}); left as it is`);
+        out(
+          `skipped ${entry}: ${link} exists (${current === undefined ? 'a file' : `-> ${current}`}); left as it is`,
+        );
       }
       return 'skipped';
     }

@@ -1,4 +1,16 @@
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -42,7 +54,10 @@ describe('cli: daqd migrate-kotori', () => {
   it('copies every app and links the enabled ones, keeping their names', async () => {
     expect(await run()).to.equal(0);
     expect(errors).to.deep.equal([]);
-    expect((await readdir(path.join(to, 'apps-available'))).sort()).to.deep.equal(['hiveeyes.ini', 'weather.ini']);
+    expect((await readdir(path.join(to, 'apps-available'))).sort()).to.deep.equal([
+      'hiveeyes.ini',
+      'weather.ini',
+    ]);
     expect(await readFile(path.join(to, 'apps-available', 'weather.ini'), 'utf8')).to.equal(app('weather'));
     const link = path.join(to, 'apps-enabled', 'hiveeyes.ini');
     expect((await lstat(link)).isSymbolicLink()).to.equal(true);
@@ -81,7 +96,11 @@ describe('cli: daqd migrate-kotori', () => {
     await writeFile(path.join(to, 'apps-enabled', 'hiveeyes.ini'), app('other'));
     expect(await run()).to.equal(0);
     expect((await lstat(path.join(to, 'apps-enabled', 'hiveeyes.ini'))).isSymbolicLink()).to.equal(false);
-    expect(lines.some((l) => l.endsWith(`${path.join(to, 'apps-enabled', 'hiveeyes.ini')} exists (a file); left as it is`))).to.equal(true);
+    expect(
+      lines.some((l) =>
+        l.endsWith(`${path.join(to, 'apps-enabled', 'hiveeyes.ini')} exists (a file); left as it is`),
+      ),
+    ).to.equal(true);
   });
 
   it('an enabled app that is a file, or links outside apps-available, becomes an available app of its name', async () => {
@@ -92,8 +111,12 @@ describe('cli: daqd migrate-kotori', () => {
     expect(await run()).to.equal(0);
     expect(await readFile(path.join(to, 'apps-available', 'local.ini'), 'utf8')).to.equal(app('local'));
     expect(await readFile(path.join(to, 'apps-available', 'remote.ini'), 'utf8')).to.equal(app('remote'));
-    expect(await readlink(path.join(to, 'apps-enabled', 'local.ini'))).to.equal('../apps-available/local.ini');
-    expect(await readlink(path.join(to, 'apps-enabled', 'remote.ini'))).to.equal('../apps-available/remote.ini');
+    expect(await readlink(path.join(to, 'apps-enabled', 'local.ini'))).to.equal(
+      '../apps-available/local.ini',
+    );
+    expect(await readlink(path.join(to, 'apps-enabled', 'remote.ini'))).to.equal(
+      '../apps-available/remote.ini',
+    );
     expect(lines).to.include('copied 4 app file(s), enabled 3; skipped 0, failed 0');
   });
 
@@ -108,19 +131,29 @@ describe('cli: daqd migrate-kotori', () => {
 
   it('--dry-run prints the same plan and writes nothing', async () => {
     expect(await run(true)).to.equal(0);
-    expect(lines).to.include(`would enable hiveeyes: ${path.join(to, 'apps-enabled', 'hiveeyes.ini')} -> ../apps-available/hiveeyes.ini`);
+    expect(lines).to.include(
+      `would enable hiveeyes: ${path.join(to, 'apps-enabled', 'hiveeyes.ini')} -> ../apps-available/hiveeyes.ini`,
+    );
     expect(lines).to.include('dry run, would have copied 2 app file(s), enabled 1; skipped 0, failed 0');
-    expect(await stat(to).then(
-      () => 'there',
-      (e: NodeJS.ErrnoException) => e.code,
-    )).to.equal('ENOENT');
+    expect(
+      await stat(to).then(
+        () => 'there',
+        (e: NodeJS.ErrnoException) => e.code,
+      ),
+    ).to.equal('ENOENT');
   });
 
   it('keeps the mode of a file others may not read, and says the daqd user needs to read it', async () => {
     await chmod(path.join(from, 'apps-available', 'weather.ini'), 0o640);
     await run();
     expect((await stat(path.join(to, 'apps-available', 'weather.ini'))).mode & 0o777).to.equal(0o640);
-    expect(lines.some((l) => l.startsWith(`  note: ${path.join(to, 'apps-available', 'weather.ini')} is not readable by every user (mode 640)`))).to.equal(true);
+    expect(
+      lines.some((l) =>
+        l.startsWith(
+          `  note: ${path.join(to, 'apps-available', 'weather.ini')} is not readable by every user (mode 640)`,
+        ),
+      ),
+    ).to.equal(true);
   });
 
   it('a folder without Kotori apps is exit 66 with one line', async () => {
@@ -131,7 +164,7 @@ describe('cli: daqd migrate-kotori', () => {
     ]);
   });
 
-  it('a file that cannot be read is one error line, the others are copied, exit 1', async function () {
+  it('a file that cannot be read is one error line, the others are copied, exit 1', async () => {
     if (process.getuid?.() === 0) {
       // root reads any file: a folder in place of the file makes the copy fail instead.
       await mkdir(path.join(from, 'apps-available', 'broken.ini'));
@@ -141,7 +174,12 @@ describe('cli: daqd migrate-kotori', () => {
     }
     expect(await run()).to.equal(1);
     expect(errors).to.have.length(1);
-    expect(errors[0]).to.match(new RegExp(`^daqd migrate-kotori: ${path.join(from, 'apps-available', 'broken.ini')}: `));
-    expect((await readdir(path.join(to, 'apps-available'))).sort()).to.deep.equal(['hiveeyes.ini', 'weather.ini']);
+    expect(errors[0]).to.match(
+      new RegExp(`^daqd migrate-kotori: ${path.join(from, 'apps-available', 'broken.ini')}: `),
+    );
+    expect((await readdir(path.join(to, 'apps-available'))).sort()).to.deep.equal([
+      'hiveeyes.ini',
+      'weather.ini',
+    ]);
   });
 });

@@ -15,6 +15,9 @@ import { eventually } from '../support/eventually.js';
  * installs it, the unit's ExecStart runs as the daqd user with the unit's environment (no systemd
  * here), a reading goes in over MQTT and comes back over HTTP; then an upgrade, remove and purge.
  */
+/** A dpkg-query -f option that prints one field of the package. */
+const dpkgField = (field: string) => `-f=\${${field}}`;
+
 describe('packaging: the Debian package', function () {
   this.timeout(600_000);
   let dir: string;
@@ -31,9 +34,10 @@ describe('packaging: the Debian package', function () {
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   };
-  const installed = () => spawnSync('dpkg-query', ['-W', '-f=${Status}', 'daqd'], { encoding: 'utf8' }).stdout;
+  const installed = () =>
+    spawnSync('dpkg-query', ['-W', dpkgField('Status'), 'daqd'], { encoding: 'utf8' }).stdout;
 
-  before(async function () {
+  before(async () => {
     if (process.getuid?.() !== 0 || !existsSync('/usr/bin/dpkg')) {
       throw new Error('the package test needs root on Debian (it installs the package with dpkg -i)');
     }
@@ -55,14 +59,16 @@ describe('packaging: the Debian package', function () {
 
   after(async () => {
     daemon?.kill('SIGKILL');
-    if (installed().includes('installed') || installed().includes('config-files')) await dpkg('--purge', 'daqd');
+    if (installed().includes('installed') || installed().includes('config-files'))
+      await dpkg('--purge', 'daqd');
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   /** The unit's ExecStart as its User, with its Environment= and EnvironmentFile= as systemd reads them. */
   async function startService(): Promise<{ http: number; output: () => string }> {
     const unit = readFileSync('/lib/systemd/system/daqd.service', 'utf8');
-    const value = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] ?? '');
+    const value = (key: string) =>
+      [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] ?? '');
     const env: NodeJS.ProcessEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
     for (const line of value('Environment')) {
       const [k, ...v] = line.split('=');
@@ -107,7 +113,9 @@ describe('packaging: the Debian package', function () {
   }
 
   const readings = async (http: number) => {
-    const res = await fetch(`http://127.0.0.1:${http}/api/hiverize/testdrive/area-42/node-1/data.csv?from=now-1d`);
+    const res = await fetch(
+      `http://127.0.0.1:${http}/api/hiverize/testdrive/area-42/node-1/data.csv?from=now-1d`,
+    );
     expect(res.status).to.equal(200);
     return res.text();
   };
@@ -138,7 +146,7 @@ describe('packaging: the Debian package', function () {
       `daqd ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`,
     );
     // The conffiles, the user, the data folder, the unit enabled.
-    const conffiles = sh('dpkg-query', ['-W', '-f=${Conffiles}', 'daqd']);
+    const conffiles = sh('dpkg-query', ['-W', dpkgField('Conffiles'), 'daqd']);
     for (const file of ['/etc/daqd/daqd.ini', '/etc/daqd/apps-available/hiverize.ini', '/etc/default/daqd']) {
       expect(conffiles).to.include(` ${file} `);
     }
@@ -154,7 +162,13 @@ describe('packaging: the Debian package', function () {
     expect(verify.stderr).to.not.match(/daqd\.service.*(not executable|bad|fail)/i);
     // Bundled modules: every licence but MIT is named in debian/copyright.
     const copyright = readFileSync('/usr/share/doc/daqd/copyright', 'utf8').replace(/\s+/g, ' ');
-    for (const pkg of sh('find', ['/usr/lib/daqd/node_modules', '-name', 'package.json', '-path', '*/node_modules/*/package.json'])
+    for (const pkg of sh('find', [
+      '/usr/lib/daqd/node_modules',
+      '-name',
+      'package.json',
+      '-path',
+      '*/node_modules/*/package.json',
+    ])
       .split('\n')
       .filter((f) => /node_modules\/(@[^/]+\/)?[^/@]+\/package\.json$/.test(f))) {
       const { name, license } = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; license?: unknown };
@@ -168,9 +182,15 @@ describe('packaging: the Debian package', function () {
     await appendFile('/etc/default/daqd', `DAQD_HTTP_PORT=${http}\nDAQD_MQTT_PORT=${broker}\n`);
     await startService();
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker}`);
-    await client.publishAsync('hiverize/testdrive/area-42/node-1/data.json', '{"temperature": 21.5}', { qos: 1 });
+    await client.publishAsync('hiverize/testdrive/area-42/node-1/data.json', '{"temperature": 21.5}', {
+      qos: 1,
+    });
     await client.endAsync();
-    await eventually('the reading back over HTTP', async () => ((await readings(http)).includes(',21.5\n') ? true : undefined), 20_000);
+    await eventually(
+      'the reading back over HTTP',
+      async () => ((await readings(http)).includes(',21.5\n') ? true : undefined),
+      20_000,
+    );
     await stopService();
     expect((await readdir('/var/lib/daqd')).length).to.be.greaterThan(0);
     expect(sh('find', ['/var/lib/daqd', '!', '-user', 'daqd'])).to.equal('');
@@ -180,11 +200,14 @@ describe('packaging: the Debian package', function () {
     sh('dpkg-deb', ['-R', deb, tree]);
     const control = path.join(tree, 'DEBIAN', 'control');
     const version = /^Version: (.*)$/m.exec(readFileSync(control, 'utf8'))?.[1] as string;
-    await writeFile(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${version}+1`));
+    await writeFile(
+      control,
+      readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${version}+1`),
+    );
     const upgraded = path.join(dir, 'daqd-upgraded.deb');
     execFileSync('dpkg-deb', ['-Zgzip', '-b', tree, upgraded]);
     await dpkg('-i', upgraded);
-    expect(sh('dpkg-query', ['-W', '-f=${Version}', 'daqd'])).to.equal(`${version}+1`);
+    expect(sh('dpkg-query', ['-W', dpkgField('Version'), 'daqd'])).to.equal(`${version}+1`);
     expect(readFileSync('/etc/default/daqd', 'utf8')).to.include(`DAQD_HTTP_PORT=${http}`);
     await startService();
     expect(await readings(http)).to.match(/,21\.5\n/);
@@ -194,8 +217,15 @@ describe('packaging: the Debian package', function () {
     const kotori = path.join(dir, 'kotori');
     await mkdir(path.join(kotori, 'apps-available'), { recursive: true });
     await mkdir(path.join(kotori, 'apps-enabled'));
-    await writeFile(path.join(kotori, 'apps-available', 'weather.ini'), '[weather]\ntype = application\nrealm = weather\napplication = mqttkit\n');
-    execFileSync('ln', ['-s', '../apps-available/weather.ini', path.join(kotori, 'apps-enabled', 'weather.ini')]);
+    await writeFile(
+      path.join(kotori, 'apps-available', 'weather.ini'),
+      '[weather]\ntype = application\nrealm = weather\napplication = mqttkit\n',
+    );
+    execFileSync('ln', [
+      '-s',
+      '../apps-available/weather.ini',
+      path.join(kotori, 'apps-enabled', 'weather.ini'),
+    ]);
     const migrated = sh('/usr/bin/daqd', ['migrate-kotori', '--from', kotori]);
     expect(migrated).to.include('copied 1 app file(s), enabled 1; skipped 0, failed 0');
     expect(lstatSync('/etc/daqd/apps-enabled/weather.ini').isSymbolicLink()).to.equal(true);
@@ -212,7 +242,10 @@ describe('packaging: the Debian package', function () {
     expect(existsSync('/etc/daqd/daqd.ini')).to.equal(false);
     expect(existsSync('/etc/daqd/apps-enabled')).to.equal(false);
     // A file of one's own (here the migrated app) stays; the rest of /etc/daqd is gone.
-    expect(await readdir('/etc/daqd', { recursive: true })).to.deep.equal(['apps-available', 'apps-available/weather.ini']);
+    expect((await readdir('/etc/daqd', { recursive: true })).sort()).to.deep.equal([
+      'apps-available',
+      'apps-available/weather.ini',
+    ]);
     await rm('/etc/daqd', { recursive: true });
     expect(existsSync('/etc/default/daqd')).to.equal(false);
     expect(existsSync('/etc/systemd/system/multi-user.target.wants/daqd.service')).to.equal(false);

@@ -32,12 +32,20 @@ describe('packaging: the npm package', function () {
       'package/etc/daqd.ini',
       'package/apps-available/hiverize.ini',
     ]);
-    expect(files.filter((f) => /^package\/(test|bench|debian|scripts|lib)\/|^package\/dist\/(test|bench)\//.test(f))).to.deep.equal([]);
+    expect(
+      files.filter((f) =>
+        /^package\/(test|bench|debian|scripts|lib)\/|^package\/dist\/(test|bench)\//.test(f),
+      ),
+    ).to.deep.equal([]);
   });
 
   it('installs globally; daqd --help and npx daqd --help work', async () => {
     const prefix = path.join(dir, 'prefix');
-    const env = { ...process.env, npm_config_prefix: prefix, PATH: `${path.join(prefix, 'bin')}:${process.env['PATH']}` };
+    const env = {
+      ...process.env,
+      npm_config_prefix: prefix,
+      PATH: `${path.join(prefix, 'bin')}:${process.env['PATH']}`,
+    };
     // Without install scripts: compiling better-sqlite3 is npm's part (the quick-start test does it);
     // --help and --version load none of the native modules.
     execFileSync('npm', ['install', '-g', '--ignore-scripts', '--no-audit', '--no-fund', tarball], {
