@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../core/errors.js';
 import { appFolders, runApps } from './apps.js';
 import { runCheck } from './check.js';
 import { configPath } from './config-path.js';
 import { DEBUG_FLAG_OPTIONS, debugNamespaces } from './debug-flags.js';
+import { DAQD_DIR, KOTORI_DIR, migrateKotori } from './migrate-kotori.js';
 
 /** EX_USAGE from sysexits.h. */
 export const EXIT_USAGE = 64;
@@ -27,6 +29,7 @@ Commands:
   dead-letters replay [DATABASE...]
                         write them to the store again (after fixing the cause)
   passwd [--token] NAME set a user's password (or make a token) in the HTTP access file
+  migrate-kotori        copy Kotori's realm apps and enabled-app links into /etc/daqd
 
 Options:
   -c, --config FILE     main configuration file (default: $DAQD_CONFIG, $KOTORI_CONFIG,
@@ -36,9 +39,11 @@ Options:
                         Kotori's flags (also read from $KOTORI_OPTS): debug lines of the realm
                         channels, the MQTT clients and built-in broker, the store, the HTTP API,
                         or the named realms only
-      --dry-run         dead-letters replay: print what would be written, write nothing
+      --dry-run         dead-letters replay, migrate-kotori: print what would be done, change nothing
       --token, --delete, --access-file FILE
                         passwd: make a token, remove the user, edit FILE instead of [http] access_file
+      --from DIR, --to DIR
+                        migrate-kotori: Kotori's and daqd's folders (default /etc/kotori, /etc/daqd)
   -v, --version         print the version and exit
   -h, --help            print help (also: daqd COMMAND --help)
 `,
@@ -96,6 +101,15 @@ Then grant NAME scopes in a [realm:<realm>] section (read, write, admin) and sen
 
 Exit codes: 0 done, 1 failed, 64 usage, 78 no access file configured.
 `,
+  'migrate-kotori': `Usage: daqd migrate-kotori [--from DIR] [--to DIR] [--dry-run]
+
+Copies Kotori's realm apps (DIR/apps-available/*.ini, default /etc/kotori) into daqd's
+apps-available/ (default /etc/daqd) and links the apps Kotori enables (its apps-enabled/) in
+daqd's apps-enabled/, keeping every name. Files already there are never overwritten. Prints
+what it copied, linked and skipped. Kotori's main file is not copied: daqd reads it as it is.
+
+Exit codes: 0 done, 1 a file could not be copied or linked, 64 usage, 66 no Kotori apps in DIR.
+`,
 };
 
 function version(): string {
@@ -136,8 +150,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     err(`daqd ${command}: --token, --delete and --access-file are for 'passwd' only`);
     return EXIT_USAGE;
   }
-  if (values['dry-run'] && command !== 'dead-letters') {
-    err(`daqd ${command}: --dry-run is for 'dead-letters replay' only`);
+  if (values['dry-run'] && command !== 'dead-letters' && command !== 'migrate-kotori') {
+    err(`daqd ${command}: --dry-run is for 'dead-letters replay' and 'migrate-kotori' only`);
+    return EXIT_USAGE;
+  }
+  if ((values.from !== undefined || values.to !== undefined) && command !== 'migrate-kotori') {
+    err(`daqd ${command}: --from and --to are for 'migrate-kotori' only`);
     return EXIT_USAGE;
   }
   const config = configPath(values.config, env);
@@ -191,6 +209,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         out,
         err,
       });
+    case 'migrate-kotori':
+      if (rest.length > 0) break;
+      return migrateKotori({
+        from: path.resolve(values.from ?? KOTORI_DIR),
+        to: path.resolve(values.to ?? DAQD_DIR),
+        dryRun: values['dry-run'] === true,
+        out,
+        err,
+      });
     default:
       err(`daqd: unknown command '${command}'`);
       err("Try 'daqd --help'.");
@@ -212,6 +239,8 @@ function parse(argv: readonly string[]) {
       token: { type: 'boolean' },
       delete: { type: 'boolean' },
       'access-file': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
       ...DEBUG_FLAG_OPTIONS,
