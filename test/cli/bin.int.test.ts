@@ -40,6 +40,7 @@ describe('cli: bin/daqd', () => {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts['prepare']).to.equal('npm run build');
-    expect(pkg.scripts['build']).to.match(/^tsc -p tsconfig\.json$/);
+    // The daemon, then the web view's scripts and pages (dist/web), in one build step.
+    expect(pkg.scripts['build']).to.match(/^tsc -p tsconfig\.json && tsc -p web\/tsconfig\.json && /);
   });
 });
