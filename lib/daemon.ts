@@ -17,6 +17,7 @@ import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
+import type { GrafanaProvisioner } from './grafana/provisioner.js';
 import { HttpServer } from './http/server.js';
 import { LiveFeed } from './web/live-feed.js';
 import { webRouter } from './web/web-router.js';
@@ -39,6 +40,8 @@ export class Daemon {
   private broker: EmbeddedBroker | undefined;
   private supervisor: ChannelSupervisor | undefined;
   private watcher: ConfigWatcher | undefined;
+  /** `[grafana] enable`: keeps Grafana's provisioning files current. */
+  private grafana: GrafanaProvisioner | undefined;
   /** Stored readings, to the web view's open node pages. */
   private readonly feed = new LiveFeed();
   private starting: Promise<void> | undefined;
@@ -113,6 +116,17 @@ export class Daemon {
           });
     await this.sink.start();
     if (this.stopping !== undefined) return;
+    if (settings.grafana !== undefined) {
+      const { GrafanaProvisioner } = await import('./grafana/provisioner.js');
+      this.grafana = new GrafanaProvisioner({
+        settings: settings.grafana,
+        dataDir: settings.daqd.data_dir,
+        sink: this.sink,
+        log: log.child('daqd:grafana'),
+      });
+      // Not awaited: reading a large store must not hold up ingest; new fields queue behind it.
+      void this.grafana.start();
+    }
     this.batcher = new WriteBatcher({
       sink: this.sink,
       limits: {
@@ -130,7 +144,10 @@ export class Daemon {
               log: log.child('daqd:spool'),
             })
           : undefined,
-      onStored: (database, points) => this.feed.publish(database, points),
+      onStored: (database, points) => {
+        this.feed.publish(database, points);
+        this.grafana?.onStored(database, points);
+      },
     });
     await this.batcher.start();
 
@@ -299,6 +316,7 @@ export class Daemon {
       step('channels', () => this.supervisor?.stop() ?? Promise.resolve()),
       step('storage queue', () => this.batcher?.stop(drain) ?? Promise.resolve()),
     ]);
+    await step('grafana', () => this.grafana?.stop() ?? Promise.resolve());
     await step('broker', () => this.broker?.stop() ?? Promise.resolve());
     await step('storage', () => this.sink?.stop() ?? Promise.resolve());
     await step('data_dir lock', () => this.lock?.release() ?? Promise.resolve());

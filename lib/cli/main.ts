@@ -29,6 +29,7 @@ Commands:
   dead-letters replay [DATABASE...]
                         write them to the store again (after fixing the cause)
   passwd [--token] NAME set a user's password (or make a token) in the HTTP access file
+  grafana write         write Grafana's provisioning files ([grafana]) once from the store
   migrate-kotori        copy Kotori's realm apps and enabled-app links into /etc/daqd
 
 Options:
@@ -100,6 +101,18 @@ NAME.SECRET' (or Basic with user NAME and password SECRET). --delete removes NAM
 Then grant NAME scopes in a [realm:<realm>] section (read, write, admin) and send SIGHUP.
 
 Exit codes: 0 done, 1 failed, 64 usage, 78 no access file configured.
+`,
+  grafana: `Usage: daqd grafana write [--config FILE]
+
+Writes Grafana's provisioning files as the daemon keeps them with [grafana] enable = true: the
+data sources (datasources_dir/daqd.yaml, one per database), the dashboard provider
+(providers_dir/daqd.yaml) and a dashboard per database (dashboards_dir/<database>.json, a panel
+per node and numeric field), from what the store holds now. Prints each file: written,
+unchanged, or kept because it was edited by hand (a dashboard's new version then goes beside it
+as <database>.daqd.json). Needs the InfluxDB store.
+
+Exit codes: 0 done, 1 the store or a folder failed, 64 usage, 78 invalid configuration or
+[grafana] not enabled.
 `,
   'migrate-kotori': `Usage: daqd migrate-kotori [--from DIR] [--to DIR] [--dry-run]
 
@@ -194,6 +207,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         out,
         err,
       });
+    case 'grafana':
+      return (await import('./grafana.js')).runGrafana(rest, { configFile: config, env, out, err });
     case 'passwd':
       if (values.token && values.delete) {
         err('daqd passwd: --token and --delete exclude each other');

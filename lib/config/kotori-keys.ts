@@ -7,7 +7,6 @@
 /** Sections of Kotori's main file that daqd does not use, with the reason given in the info line. */
 export const KOTORI_IGNORED_SECTIONS: Readonly<Record<string, string>> = {
   wamp: "Kotori's WAMP bus; daqd has none",
-  grafana: 'daqd does not provision Grafana dashboards',
   mongodb: "Kotori's metadata store for CSV headers; daqd keeps them under data_dir",
   'config-web': "Kotori's web configuration GUI; daqd has none",
 };
@@ -21,6 +20,9 @@ export const KOTORI_IGNORED_KEYS: Readonly<Record<string, readonly string[]>> = 
   // Kotori's InfluxDBAdapter: connection pool, UDP writes, a fixed database; `version` is the
   // hydro2motion vendor's. daqd speaks the v1 HTTP API and names databases per realm and network.
   influxdb: ['pool_size', 'use_udp', 'udp_port', 'database', 'version'],
+  // Kotori's GrafanaManager logs in to Grafana's HTTP API (port defaults to 3000); daqd writes
+  // provisioning files instead (config/grafana-keys.ts says so).
+  grafana: ['host', 'port', 'username', 'password'],
 };
 
 /**

@@ -5,6 +5,7 @@ import { isLogLevel } from '../core/log.js';
 import { DEFAULT_BODY_TIMEOUT_S } from '../http/body-idle.js';
 import { brokerExposureProblem } from './broker-exposure.js';
 import { readCorsOrigins } from './cors-origins-key.js';
+import { readGrafanaKeys } from './grafana-keys.js';
 import { readHttpAccessKeys } from './http-access-keys.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
@@ -20,7 +21,7 @@ import {
 } from './settings.js';
 
 /** Sections of the main file that daqd reads. */
-const MAIN_SECTIONS = ['main', 'daqd', 'kotori', 'http', 'mqtt', 'influxdb', 'storage'] as const;
+const MAIN_SECTIONS = ['main', 'daqd', 'kotori', 'http', 'mqtt', 'influxdb', 'storage', 'grafana'] as const;
 
 /** Default HTTP port: Kotori's, so existing clients keep working. */
 export const DEFAULT_HTTP_PORT = 24642;
@@ -345,6 +346,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   const spoolMaxMb = storage.integer('spool_max_mb', 1024, { min: 0 });
   const maxOpenDatabases = storage.integer('max_open_databases', DEFAULT_MAX_OPEN_DATABASES, { min: 1 });
   storage.rejectUnknownKeys();
+  const grafana = readGrafanaKeys(reader('grafana'), { dir, backend, influxdb }, notes);
 
   return {
     settings: {
@@ -360,6 +362,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
         spool_max_mb: spoolMaxMb,
         max_open_databases: maxOpenDatabases,
       },
+      grafana,
     },
     problems,
     notes,

@@ -3,6 +3,7 @@ import type { TopicTemplate } from '../acquire/decode/strategy/topic-template.js
 import type { NameTemplate } from '../acquire/sanitize/storage-address.js';
 import type { LogLevel } from '../core/log.js';
 import type { ForwarderRoute } from './forwarder-route.js';
+import type { GrafanaSettings } from './grafana-keys.js';
 import type { HttpAccessSettings } from './http-access-keys.js';
 import type { RealmLimits } from './limit-keys.js';
 
@@ -123,6 +124,8 @@ export interface Settings {
      */
     max_open_databases: number;
   };
+  /** `[grafana]`: set when `enable = true` (InfluxDB store only); see `config/grafana-keys.ts`. */
+  grafana?: GrafanaSettings | undefined;
 }
 
 /** A Kotori forwarder section (`application = kotori.io.protocol.forwarder:boot`), kept for HTTP. */
