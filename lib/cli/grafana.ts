@@ -1,8 +1,8 @@
 import { loadMainSettings } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { silentLog } from '../core/log.js';
-import { GrafanaProvisioner } from '../grafana/provisioner.js';
 import type { WriteOutcome } from '../grafana/provisioned-files.js';
+import { GrafanaProvisioner } from '../grafana/provisioner.js';
 import { EXIT_CONFIG } from './check.js';
 
 /** EX_USAGE: a bad subcommand or option. */

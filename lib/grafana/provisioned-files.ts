@@ -58,7 +58,11 @@ export class ProvisionedFiles {
     let state: WriteOutcome['state'] = 'unchanged';
     if (diskHash !== hash) {
       await mkdir(path.dirname(target.file), { recursive: true });
-      await replaceFileDurably(target.file, target.content, `${target.file}.${process.pid}-${++this.temps}.tmp`);
+      await replaceFileDurably(
+        target.file,
+        target.content,
+        `${target.file}.${process.pid}-${++this.temps}.tmp`,
+      );
       state = 'written';
     }
     if (hashes[target.file] !== hash) {
@@ -104,14 +108,13 @@ export class ProvisionedFiles {
    */
   private async save(changed: string): Promise<void> {
     const mine = await this.load();
-    const merged = { ...(await this.readRecord()) };
-    if (mine[changed] === undefined) delete merged[changed];
-    else merged[changed] = mine[changed];
-    this.hashes = merged;
+    for (const [file, hash] of Object.entries(await this.readRecord())) {
+      if (file !== changed) mine[file] = hash;
+    }
     await mkdir(path.dirname(this.ctx.record), { recursive: true });
     await replaceFileDurably(
       this.ctx.record,
-      `${JSON.stringify(merged, null, 2)}\n`,
+      `${JSON.stringify(mine, null, 2)}\n`,
       `${this.ctx.record}.${process.pid}-${++this.temps}.tmp`,
     );
   }

@@ -76,7 +76,7 @@ describe('config/main-settings', () => {
     ]);
     expect(notes.join('\n'))
       .to.match(/\[wamp\].*ignored/)
-      .and.to.match(/\[grafana\].*ignored/);
+      .and.to.match(/grafana\.host: ignored: Kotori's login to Grafana's HTTP API/);
   });
 
   describe('batch size: [storage] batch_size, [influxdb] batch_size its alias with InfluxDB', () => {
@@ -196,7 +196,18 @@ describe('config/main-settings', () => {
       ] as const) {
         expect(notes.filter((n) => n === `${file}:${line}: ${key}: ${ignored}`)).to.have.length(1, key);
       }
-      for (const section of ['wamp', 'mongodb', 'grafana', 'config-web']) {
+      for (const [line, key] of [
+        [46, 'grafana.host'],
+        [47, 'grafana.port'],
+        [48, 'grafana.username'],
+        [49, 'grafana.password'],
+      ] as const) {
+        const note = notes.filter((n) => n.startsWith(`${file}:${line}: ${key}: ignored: Kotori's login`));
+        expect(note).to.have.length(1, key);
+        expect(note[0]).to.contain("daqd writes Grafana's provisioning files instead");
+      }
+      expect(settings.grafana).to.equal(undefined);
+      for (const section of ['wamp', 'mongodb', 'config-web']) {
         expect(
           notes.some((n) => n.includes(`section [${section}] is Kotori's`) && n.endsWith('ignored')),
         ).to.equal(true, section);
