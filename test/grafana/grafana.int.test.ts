@@ -188,7 +188,17 @@ describe('grafana: provisioning by a running daqd (real influxd, mosquitto)', fu
     const again = await runCli(['grafana', 'write', '--config', config]);
     expect(again.code).to.equal(0);
     expect(again.stdout).to.contain(`written ${dashboardFile()}`);
-    expect(rows(await dashboard())).to.deep.equal(['gw_node1', 'gw_node2', 'gw_node3', 'gw_node4']);
+    // Built from the store alone: InfluxDB's field keys, their types from the newest values (no `state`).
+    expect((await dashboard()).panels.map((p) => `${p.type}:${p.title}`)).to.deep.equal([
+      'row:gw_node1',
+      'timeseries:temperature',
+      'row:gw_node2',
+      'timeseries:weight',
+      'row:gw_node3',
+      'timeseries:humidity',
+      'row:gw_node4',
+      'timeseries:pressure',
+    ]);
     expect(existsSync(path.join(dirs.dashboards, 'wan_testnet.daqd.json'))).to.equal(false);
   });
 
