@@ -15,6 +15,7 @@ import { ConfigWatcher } from './config/watcher.js';
 import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
+import { instanceDir } from './core/instance-dir.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import { HttpServer } from './http/server.js';
@@ -65,8 +66,10 @@ export class Daemon {
 
   private async startNow(): Promise<void> {
     const { settings, log } = this.ctx;
-    // Before anything listens: a second daqd on the same data_dir says who holds it, and stops.
-    this.lock = new DataDirLock({ dir: settings.daqd.data_dir, log });
+    // This process's own state (all of data_dir unless `[daqd] instance_id` names a folder in it).
+    const ownDir = instanceDir(settings.daqd);
+    // Before anything listens: a second daqd on the same folder says who holds it, and stops.
+    this.lock = new DataDirLock({ dir: ownDir, log });
     await this.lock.acquire();
     // Fed by the components: the batcher's writes, the HTTP server's requests; read when scraped.
     const metrics = new Metrics({
@@ -120,12 +123,12 @@ export class Daemon {
         flush_interval: settings.influxdb?.flush_interval ?? 250,
       },
       log: log.child('daqd:storage'),
-      deadLetter: new DeadLetterStore({ dataDir: settings.daqd.data_dir }),
+      deadLetter: new DeadLetterStore({ dataDir: ownDir }),
       observeWrite: (seconds, ok) => metrics.observeWrite(seconds, ok),
       spool:
         settings.storage.spool_max_mb > 0
           ? new Spool({
-              dir: path.join(settings.daqd.data_dir, 'spool'),
+              dir: path.join(ownDir, 'spool'),
               maxBytes: settings.storage.spool_max_mb * 2 ** 20,
               log: log.child('daqd:spool'),
             })
@@ -138,7 +141,7 @@ export class Daemon {
       const { EmbeddedBroker } = await import('./broker/embedded.js');
       this.broker = new EmbeddedBroker({
         settings: settings.mqtt,
-        dataDir: settings.daqd.data_dir,
+        dataDir: ownDir,
         log: log.child('daqd:broker'),
         admitLater: true,
       });
@@ -163,7 +166,7 @@ export class Daemon {
               mainBroker: settings.mqtt,
               broker: this.broker,
               log: this.ctx.log,
-              dataDir: settings.daqd.data_dir,
+              dataDir: ownDir,
               ...handlers,
             }),
           timezone: settings.daqd.timezone,
