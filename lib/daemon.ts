@@ -5,12 +5,12 @@ import { Spool } from './acquire/deliver/spool.js';
 import { StoreCatalog } from './acquire/deliver/store-catalog.js';
 import type { Sink } from './acquire/sink/sink.js';
 import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
-import { openSources } from './acquire/source/registry.js';
+import { openSources, realmOnEmbeddedBroker } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
-import type { Settings } from './config/settings.js';
+import type { RealmApp, Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
 import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
@@ -20,6 +20,7 @@ import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import { HttpServer } from './http/server.js';
 import { LiveFeed } from './web/live-feed.js';
+import { LiveRelay } from './web/live-relay.js';
 import { webRouter } from './web/web-router.js';
 
 /**
@@ -42,6 +43,8 @@ export class Daemon {
   private watcher: ConfigWatcher | undefined;
   /** Stored readings, to the web view's open node pages. */
   private readonly feed = new LiveFeed();
+  /** Made in `start`: what another instance stores of a shared realm, to the same pages. */
+  private relay: LiveRelay | undefined;
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -71,6 +74,17 @@ export class Daemon {
     // Before anything listens: a second daqd on the same folder says who holds it, and stops.
     this.lock = new DataDirLock({ dir: ownDir, log });
     await this.lock.acquire();
+    // A realm split over instances by a shared subscription: its live view comes from the broker.
+    const shared = (app: RealmApp) =>
+      app.mqtt_shared_group !== undefined &&
+      !realmOnEmbeddedBroker(app, settings.mqtt, settings.mqtt.embedded);
+    const relay = new LiveRelay({
+      feed: this.feed,
+      timezone: settings.daqd.timezone,
+      log: log.child('daqd:web'),
+      shared,
+    });
+    this.relay = relay;
     // Fed by the components: the batcher's writes, the HTTP server's requests; read when scraped.
     const metrics = new Metrics({
       channels: () => this.supervisor?.channels() ?? [],
@@ -95,6 +109,7 @@ export class Daemon {
           apps: () => this.supervisor?.channels().map((channel) => channel.app) ?? [],
           sink: () => this.sink,
           feed: this.feed,
+          relay,
           timezone: settings.daqd.timezone,
         }),
       ],
@@ -172,6 +187,7 @@ export class Daemon {
           timezone: settings.daqd.timezone,
           batcher,
           catalog,
+          fromShare: shared(app) ? (points) => relay.fromShare(app.realm, points) : undefined,
           log: log.child(`daqd:realm:${app.realm}`),
         }),
     });
@@ -269,6 +285,8 @@ export class Daemon {
           : { held: this.broker.tapHolds().map(({ key, ...hold }) => ({ realm: key, ...hold })) }),
       },
       realms: [...realms, ...restarting],
+      // The web view's open live streams, and the shared realms followed on their broker for them.
+      live: { streams: this.feed.size, followed: this.relay?.realms ?? [] },
     };
   }
 
@@ -295,6 +313,7 @@ export class Daemon {
     await step('watcher', () => this.watcher?.stop() ?? Promise.resolve());
     // Open live streams would hold the HTTP server's close until its grace time.
     this.feed.close();
+    await step('live relay', () => this.relay?.close() ?? Promise.resolve());
     // Intake stops while the batcher drains; past the deadline unstored readings stay unacknowledged.
     const drain = Math.max(deadline - 500, 0);
     await Promise.all([
