@@ -15,7 +15,7 @@ import { ConfigWatcher } from './config/watcher.js';
 import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
-import { instanceDir } from './core/instance-dir.js';
+import { instanceDir, readingsLeftInDataDir } from './core/instance-dir.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import { HttpServer } from './http/server.js';
@@ -74,6 +74,12 @@ export class Daemon {
     // Before anything listens: a second daqd on the same folder says who holds it, and stops.
     this.lock = new DataDirLock({ dir: ownDir, log });
     await this.lock.acquire();
+    for (const folder of await readingsLeftInDataDir(settings.daqd)) {
+      log.warning(
+        `'${folder}' holds readings of a daqd run without [daqd] instance_id; this instance does not ` +
+          'deliver them: run daqd once without instance_id (it writes them to the store), then remove it',
+      );
+    }
     // A realm split over instances by a shared subscription: its live view comes from the broker.
     const shared = (app: RealmApp) =>
       app.mqtt_shared_group !== undefined &&

@@ -1,3 +1,4 @@
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What an `[daqd] instance_id` may be: letters, digits, `_` and `-`, at most 64 of them. */
@@ -21,4 +22,36 @@ export function instanceIdProblem(id: string): string | undefined {
 export function instanceDir(daqd: { data_dir: string; instance_id?: string | undefined }): string {
   const id = daqd.instance_id ?? '';
   return id === '' ? daqd.data_dir : path.join(daqd.data_dir, 'instances', id);
+}
+
+/**
+ * With an instance id: the folders of `data_dir` itself that still hold readings (the spool, the dead
+ * letters) — left by a daqd run without instance id, which no instance with one delivers or lists.
+ * Empty without an instance id, or when they are empty or missing.
+ */
+export async function readingsLeftInDataDir(daqd: {
+  data_dir: string;
+  instance_id?: string | undefined;
+}): Promise<string[]> {
+  if ((daqd.instance_id ?? '') === '') return [];
+  const left: string[] = [];
+  for (const name of ['spool', 'dead-letter']) {
+    const folder = path.join(daqd.data_dir, name);
+    if (await holdsData(folder, 2)) left.push(folder);
+  }
+  return left;
+}
+
+/** True when a file of more than 0 bytes lies in `folder`, or in its folders `depth - 1` levels down. */
+async function holdsData(folder: string, depth: number): Promise<boolean> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (depth > 1 && (await holdsData(full, depth - 1))) return true;
+    } else if (entry.isFile() && ((await stat(full).catch(() => undefined))?.size ?? 0) > 0) {
+      return true;
+    }
+  }
+  return false;
 }
