@@ -5,21 +5,23 @@ import { Spool } from './acquire/deliver/spool.js';
 import { StoreCatalog } from './acquire/deliver/store-catalog.js';
 import type { Sink } from './acquire/sink/sink.js';
 import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
-import { openSources } from './acquire/source/registry.js';
+import { openSources, realmOnEmbeddedBroker } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
-import type { Settings } from './config/settings.js';
+import type { RealmApp, Settings } from './config/settings.js';
 import { ConfigWatcher } from './config/watcher.js';
 import { BoundedCheck } from './core/bounded-check.js';
 import { DataDirLock } from './core/data-dir-lock.js';
 import { errorMessage } from './core/errors.js';
+import { instanceDir, readingsLeftInDataDir } from './core/instance-dir.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
 import type { GrafanaProvisioner } from './grafana/provisioner.js';
 import { HttpServer } from './http/server.js';
 import { LiveFeed } from './web/live-feed.js';
+import { LiveRelay } from './web/live-relay.js';
 import { webRouter } from './web/web-router.js';
 
 /**
@@ -44,6 +46,8 @@ export class Daemon {
   private grafana: GrafanaProvisioner | undefined;
   /** Stored readings, to the web view's open node pages. */
   private readonly feed = new LiveFeed();
+  /** Made in `start`: what another instance stores of a shared realm, to the same pages. */
+  private relay: LiveRelay | undefined;
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -68,9 +72,28 @@ export class Daemon {
 
   private async startNow(): Promise<void> {
     const { settings, log } = this.ctx;
-    // Before anything listens: a second daqd on the same data_dir says who holds it, and stops.
-    this.lock = new DataDirLock({ dir: settings.daqd.data_dir, log });
+    // This process's own state (all of data_dir unless `[daqd] instance_id` names a folder in it).
+    const ownDir = instanceDir(settings.daqd);
+    // Before anything listens: a second daqd on the same folder says who holds it, and stops.
+    this.lock = new DataDirLock({ dir: ownDir, log });
     await this.lock.acquire();
+    for (const folder of await readingsLeftInDataDir(settings.daqd)) {
+      log.warning(
+        `'${folder}' holds readings of a daqd run without [daqd] instance_id; this instance does not ` +
+          'deliver them: run daqd once without instance_id (it writes them to the store), then remove it',
+      );
+    }
+    // A realm split over instances by a shared subscription: its live view comes from the broker.
+    const shared = (app: RealmApp) =>
+      app.mqtt_shared_group !== undefined &&
+      !realmOnEmbeddedBroker(app, settings.mqtt, settings.mqtt.embedded);
+    const relay = new LiveRelay({
+      feed: this.feed,
+      timezone: settings.daqd.timezone,
+      log: log.child('daqd:web'),
+      shared,
+    });
+    this.relay = relay;
     // Fed by the components: the batcher's writes, the HTTP server's requests; read when scraped.
     const metrics = new Metrics({
       channels: () => this.supervisor?.channels() ?? [],
@@ -95,6 +118,7 @@ export class Daemon {
           apps: () => this.supervisor?.channels().map((channel) => channel.app) ?? [],
           sink: () => this.sink,
           feed: this.feed,
+          relay,
           timezone: settings.daqd.timezone,
         }),
       ],
@@ -134,12 +158,12 @@ export class Daemon {
         flush_interval: settings.influxdb?.flush_interval ?? 250,
       },
       log: log.child('daqd:storage'),
-      deadLetter: new DeadLetterStore({ dataDir: settings.daqd.data_dir }),
+      deadLetter: new DeadLetterStore({ dataDir: ownDir }),
       observeWrite: (seconds, ok) => metrics.observeWrite(seconds, ok),
       spool:
         settings.storage.spool_max_mb > 0
           ? new Spool({
-              dir: path.join(settings.daqd.data_dir, 'spool'),
+              dir: path.join(ownDir, 'spool'),
               maxBytes: settings.storage.spool_max_mb * 2 ** 20,
               log: log.child('daqd:spool'),
             })
@@ -155,7 +179,7 @@ export class Daemon {
       const { EmbeddedBroker } = await import('./broker/embedded.js');
       this.broker = new EmbeddedBroker({
         settings: settings.mqtt,
-        dataDir: settings.daqd.data_dir,
+        dataDir: ownDir,
         log: log.child('daqd:broker'),
         admitLater: true,
       });
@@ -180,12 +204,13 @@ export class Daemon {
               mainBroker: settings.mqtt,
               broker: this.broker,
               log: this.ctx.log,
-              dataDir: settings.daqd.data_dir,
+              dataDir: ownDir,
               ...handlers,
             }),
           timezone: settings.daqd.timezone,
           batcher,
           catalog,
+          fromShare: shared(app) ? (points) => relay.fromShare(app.realm, points) : undefined,
           log: log.child(`daqd:realm:${app.realm}`),
         }),
     });
@@ -283,6 +308,8 @@ export class Daemon {
           : { held: this.broker.tapHolds().map(({ key, ...hold }) => ({ realm: key, ...hold })) }),
       },
       realms: [...realms, ...restarting],
+      // The web view's open live streams, and the shared realms followed on their broker for them.
+      live: { streams: this.feed.size, followed: this.relay?.realms ?? [] },
     };
   }
 
@@ -309,6 +336,7 @@ export class Daemon {
     await step('watcher', () => this.watcher?.stop() ?? Promise.resolve());
     // Open live streams would hold the HTTP server's close until its grace time.
     this.feed.close();
+    await step('live relay', () => this.relay?.close() ?? Promise.resolve());
     // Intake stops while the batcher drains; past the deadline unstored readings stay unacknowledged.
     const drain = Math.max(deadline - 500, 0);
     await Promise.all([

@@ -38,6 +38,12 @@ export interface ChannelContext {
   batcher: WriteBatcher;
   /** What the store holds, for the app's `max_databases` and `max_fields_per_measurement`. */
   catalog?: StoreCatalog | undefined;
+  /**
+   * Told of the points of every message taken from the realm's broker, before they are stored (the
+   * same array the batcher reports as stored). Set for a realm read through a shared subscription:
+   * the web view's live relay shows those from the broker. Must not throw.
+   */
+  fromShare?: ((points: readonly Point[]) => void) | undefined;
   log: Log;
 }
 
@@ -178,6 +184,7 @@ export class Channel {
       return Promise.resolve();
     }
     const { database, skipped } = result;
+    this.ctx.fromShare?.(result.points);
     return this.admitted(database, result.points, () =>
       deliver(database, result.points, this.ctx.batcher),
     ).then(

@@ -4,6 +4,7 @@ import type { Sink } from '../acquire/sink/sink.js';
 import { loadMainSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { errorMessage, StorageError } from '../core/errors.js';
+import { instanceDir } from '../core/instance-dir.js';
 import { type Log, silentLog } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import { EXIT_CONFIG } from './check.js';
@@ -55,7 +56,8 @@ export async function runDeadLetters(args: readonly string[], options: DeadLette
     err(`daqd: ${options.configFile}: invalid configuration`);
     return EXIT_CONFIG;
   }
-  const store = new DeadLetterStore({ dataDir: main.settings.daqd.data_dir });
+  // `DAQD_DAQD_INSTANCE_ID` picks the instance whose dead letters these are.
+  const store = new DeadLetterStore({ dataDir: instanceDir(main.settings.daqd) });
   return action === 'list' ? list(store, options) : replay(store, databases, main.settings, options);
 }
 

@@ -79,6 +79,12 @@ export interface Settings {
   daqd: {
     /** Folder for spool, CSV headers, embedded store and broker. Default `var` beside the main file. */
     data_dir: string;
+    /**
+     * `instance_id`: names this process among several daqd instances started with one configuration
+     * (letters, digits, `_`, `-`; at most 64). Set, its own state moves to `<data_dir>/instances/<id>`
+     * (`core/instance-dir.ts`) and the default MQTT client id gets `-<id>`. Default empty: none.
+     */
+    instance_id?: string | undefined;
     /** IANA zone for zone-less timestamps. Default: the host's zone. */
     timezone: string;
     log_level: LogLevel;

@@ -69,7 +69,7 @@ export class DataDirLock {
           throw new DaqdError(
             'data_dir_locked',
             `another daqd (pid ${owner.pid}) holds data_dir '${this.ctx.dir}' (${this.file}); ` +
-              'stop it first, or give this one its own [daqd] data_dir',
+              'stop it first, or give this one its own [daqd] data_dir or instance_id',
           );
         }
         if (await this.takeOver(text)) {

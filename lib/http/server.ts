@@ -14,6 +14,7 @@ import {
   QueryError,
   StorageError,
 } from '../core/errors.js';
+import { instanceDir } from '../core/instance-dir.js';
 import type { Log } from '../core/log.js';
 import { LogSummary } from '../core/log-summary.js';
 import type { Metrics, RealmCounters } from '../core/metrics.js';
@@ -46,8 +47,8 @@ export interface HttpServerContext {
   log: Log;
   health: HealthReport;
   /**
-   * `[http] max_body_size`, `access_file`, `cert_file`/`key_file`, `cors_origins`; `[daqd] data_dir` (CSV
-   * headers), `timezone`, `shutdown_timeout`.
+   * `[http] max_body_size`, `access_file`, `cert_file`/`key_file`, `cors_origins`; `[daqd] data_dir` and
+   * `instance_id` (CSV headers), `timezone`, `shutdown_timeout`.
    */
   settings: {
     http: Pick<
@@ -55,7 +56,7 @@ export interface HttpServerContext {
       'max_body_size' | 'access_file' | 'cert_file' | 'key_file' | 'cors_origins'
     > &
       Partial<Pick<Settings['http'], 'body_timeout'>>;
-    daqd: Pick<Settings['daqd'], 'data_dir' | 'timezone' | 'shutdown_timeout'>;
+    daqd: Pick<Settings['daqd'], 'data_dir' | 'instance_id' | 'timezone' | 'shutdown_timeout'>;
   };
   /** True once storage and the realms' channels are up. */
   ready: () => boolean;
@@ -191,7 +192,8 @@ export class HttpServer {
       restarting: this.ctx.restarting,
       sink: this.ctx.sink,
       apps: () => (this.ctx.channels?.() ?? []).map((channel) => channel.app),
-      headers: new CsvHeaderStore({ dataDir: settings.daqd.data_dir }),
+      // Per instance: the file is read once and rewritten whole, so two processes must not share it.
+      headers: new CsvHeaderStore({ dataDir: instanceDir(settings.daqd) }),
       metrics,
     });
     // Before the API: `/api/v2/write` is InfluxDB's, not a realm's.

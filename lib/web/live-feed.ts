@@ -18,6 +18,8 @@ type Listener = (readings: readonly LiveReading[]) => void;
 export class LiveFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly closers = new Set<() => void>();
+  /** Batches of points shown from the broker already (`LiveRelay`): their stored copy is passed over. */
+  private readonly fromBroker = new WeakSet<readonly Point[]>();
   private closed = false;
 
   /** Number of open subscriptions (for tests and /health). */
@@ -51,7 +53,28 @@ export class LiveFeed {
 
   /** Points of `database` stored just now. Never throws: a failing listener loses only its own reading. */
   publish(database: string, points: readonly Point[]): void {
+    if (this.listeners.size === 0 || this.fromBroker.has(points)) return;
+    this.send(database, points);
+  }
+
+  /**
+   * Points of `database` as the broker relayed them (`LiveRelay`): taken by this instance or another
+   * one, not necessarily stored yet. Never throws.
+   */
+  publishFromBroker(database: string, points: readonly Point[]): void {
     if (this.listeners.size === 0) return;
+    this.send(database, points);
+  }
+
+  /**
+   * Marks a batch of points (the very array later handed to `publish`) as shown from the broker
+   * already, so `publish` passes over it. Held weakly: a batch that is never stored leaves nothing.
+   */
+  shownFromBroker(points: readonly Point[]): void {
+    this.fromBroker.add(points);
+  }
+
+  private send(database: string, points: readonly Point[]): void {
     const byMeasurement = new Map<string, LiveReading[]>();
     for (const point of points) {
       const key = keyOf(database, point.measurement);

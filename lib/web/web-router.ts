@@ -14,6 +14,7 @@ import { resolveTimeRange } from '../export/query/time-range.js';
 import type { AccessState } from '../http/auth/http-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { LiveFeed, LiveReading } from './live-feed.js';
+import type { LiveRelay } from './live-relay.js';
 import { buildOverview } from './overview.js';
 import { WebAssets } from './web-assets.js';
 
@@ -25,6 +26,8 @@ export interface WebViewContext {
   apps: () => readonly RealmApp[];
   sink: () => Sink | undefined;
   feed: LiveFeed;
+  /** Follows a shared realm on its broker while its nodes are watched (readings other instances take). */
+  relay?: LiveRelay | undefined;
   /** `[daqd] timezone`: zone-less `from` / `to` are read in it. */
   timezone: string;
   /** Milliseconds between keep-alive comments on a live stream (default 15 s; proxies drop idle ones). */
@@ -37,7 +40,9 @@ export interface WebViewContext {
  * - `GET /view/overview.json`: realms → networks → nodes with their newest readings (see `buildOverview`).
  * - `GET /view/node.json?realm=…&address=<a/b/c>`: a node's title, store address and export formats.
  * - `GET /view/live?realm=…&address=…`: Server-Sent Events, one `data:` line (a JSON array of
- *   `LiveReading`) per stored batch of the node's readings.
+ *   `LiveReading`) per stored batch of the node's readings. For a realm split over daqd instances by a
+ *   shared subscription, the readings come from the broker instead (`LiveRelay`), whichever instance
+ *   stores them; a `: broker` comment says when that copy flows.
  * The chart itself reads the export API (`/api/<realm>/<address>/data.json?…&interval=…`).
  */
 export function webRouter(ctx: WebViewContext): Router {
@@ -75,7 +80,7 @@ export function webRouter(ctx: WebViewContext): Router {
   router.get('/view/live', (koa) => {
     readySink(ctx);
     const node = nodeOf(ctx, koa);
-    openStream(koa, ctx, node.stored);
+    openStream(koa, ctx, node.app, node.stored);
   });
   return router;
 }
@@ -164,6 +169,7 @@ function single(koa: Context, name: string): string {
 function openStream(
   koa: Context,
   ctx: WebViewContext,
+  app: RealmApp,
   where: { database: string; measurement: string },
 ): void {
   koa.req.socket.setTimeout(0);
@@ -184,9 +190,14 @@ function openStream(
   };
   const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), ctx.keepAliveMs ?? 15_000);
   const unsubscribe = ctx.feed.subscribe(where.database, where.measurement, send, () => stream.end());
+  const unwatch =
+    ctx.relay?.watch(app, () => {
+      if (!stream.writableEnded) stream.write(': broker\n\n');
+    }) ?? (() => {});
   const done = () => {
     clearInterval(keepAlive);
     unsubscribe();
+    unwatch();
     if (!stream.writableEnded) stream.end();
   };
   koa.req.once('close', done);

@@ -305,4 +305,51 @@ describe('config/main-settings', () => {
       expect(explicit.settings.daqd.data_dir).to.equal('/etc/kotori/state');
     });
   });
+
+  describe('[daqd] instance_id', () => {
+    it('is empty by default: nothing moves, the client id is the host one', () => {
+      const { settings, problems, warnings } = read('[influxdb]\n');
+      expect(problems).to.deep.equal([]);
+      expect(warnings).to.deep.equal([]);
+      expect(settings.daqd.instance_id).to.equal('');
+      expect(settings.mqtt.client_id).to.match(/^daqd-[^-]/);
+      expect(settings.mqtt.client_id).to.not.match(/-a$/);
+    });
+
+    it('from the environment: appended to the default client id, not to an explicit one', () => {
+      const env = { DAQD_DAQD_INSTANCE_ID: 'node_2-b' };
+      const byDefault = read('[influxdb]\n', env);
+      expect(byDefault.problems).to.deep.equal([]);
+      expect(byDefault.settings.daqd.instance_id).to.equal('node_2-b');
+      expect(byDefault.settings.mqtt.client_id).to.match(/^daqd-.+-node_2-b$/);
+      const explicit = read('[influxdb]\n[mqtt]\nclient_id = collector\n', env);
+      expect(explicit.settings.mqtt.client_id).to.equal('collector');
+      const explicitEnv = read('[influxdb]\n', { ...env, DAQD_MQTT_CLIENT_ID: 'collector-2' });
+      expect(explicitEnv.settings.mqtt.client_id).to.equal('collector-2');
+    });
+
+    it('is refused with a clear problem when it holds other characters or is too long', () => {
+      const bad = read('[influxdb]\n[daqd]\ninstance_id = a/b\n');
+      expect(bad.problems.map((p) => p.format())).to.deep.equal([
+        "/etc/daqd/daqd.ini:3: daqd.instance_id: 'a/b' may hold only letters, digits, '_' and '-'",
+      ]);
+      expect(bad.settings.daqd.instance_id).to.equal('');
+      const long = read('[influxdb]\n', { DAQD_DAQD_INSTANCE_ID: 'x'.repeat(65) });
+      expect(long.problems.map((p) => p.message)).to.deep.equal([
+        `'${'x'.repeat(20)}…' is longer than 64 characters (from $DAQD_DAQD_INSTANCE_ID)`,
+      ]);
+      expect(read('[influxdb]\n', { DAQD_DAQD_INSTANCE_ID: 'x'.repeat(64) }).problems).to.deep.equal([]);
+    });
+
+    it('warns that the SQLite store and the embedded broker do not fit several instances', () => {
+      const { problems, warnings } = read('[daqd]\ninstance_id = a\n[mqtt]\nembedded = true\n');
+      expect(problems).to.deep.equal([]);
+      expect(warnings).to.have.length(2);
+      expect(warnings[0]).to.match(
+        /^\/etc\/daqd\/daqd.ini:2: daqd.instance_id: several daqd instances on the SQLite store are not supported/,
+      );
+      expect(warnings[1]).to.match(/several daqd instances with the embedded broker are not supported/);
+      expect(read('[influxdb]\n[daqd]\ninstance_id = a\n').warnings).to.deep.equal([]);
+    });
+  });
 });

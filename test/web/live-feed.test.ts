@@ -65,4 +65,25 @@ describe('LiveFeed', () => {
     expect(closed).to.deep.equal(['b', 'late']);
     expect(feed.size).to.equal(0);
   });
+
+  it('passes over a stored batch shown from the broker already, and only that batch', () => {
+    const feed = new LiveFeed();
+    const got: number[] = [];
+    feed.subscribe(
+      'db',
+      'm',
+      (r) => got.push(...r.map((x) => x.fields['seq'] as number)),
+      () => {},
+    );
+    const relayed = [point('m', 1, { seq: 1 })];
+    const local = [point('m', 2, { seq: 2 })];
+    // The broker's copy of a reading this instance takes, then the reading of another instance.
+    feed.publishFromBroker('db', [point('m', 1, { seq: 1 })]);
+    feed.shownFromBroker(relayed);
+    feed.publishFromBroker('db', [point('m', 3, { seq: 3 })]);
+    // The batcher reports both of its batches as stored: the marked one was shown already.
+    feed.publish('db', relayed);
+    feed.publish('db', local);
+    expect(got).to.deep.equal([1, 3, 2]);
+  });
 });

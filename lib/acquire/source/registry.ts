@@ -38,7 +38,16 @@ export interface SourceKind {
 
 /** True when the realm's broker is daqd's embedded one. */
 function usesEmbeddedBroker({ app, mainBroker, broker }: SourceSetup): boolean {
-  return broker !== undefined && app.mqtt.host === mainBroker.host && app.mqtt.port === mainBroker.port;
+  return realmOnEmbeddedBroker(app, mainBroker, broker !== undefined);
+}
+
+/** True when daqd runs its embedded broker (`embedded`) and the realm's broker is that one. */
+export function realmOnEmbeddedBroker(
+  app: Pick<RealmApp, 'mqtt'>,
+  mainBroker: Pick<MqttSettings, 'host' | 'port'>,
+  embedded: boolean,
+): boolean {
+  return embedded && app.mqtt.host === mainBroker.host && app.mqtt.port === mainBroker.port;
 }
 
 /**

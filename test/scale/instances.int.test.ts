@@ -1,0 +1,251 @@
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import mqtt from 'mqtt';
+import { DaemonProcess, freePort } from '../support/daqd.js';
+import { eventually } from '../support/eventually.js';
+import { type InfluxdProcess, startInfluxd } from '../support/influxd.js';
+import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
+
+/**
+ * Two daqd processes from one configuration file and one `data_dir`, told apart only by
+ * `DAQD_DAQD_INSTANCE_ID`, on a real Mosquitto (the realm with `mqtt_shared_group`) and a real influxd:
+ * each keeps its own state under `data_dir/instances/<id>`, gets a client id of its own, stores its share;
+ * and a web page on one of them sees, on its live stream, every reading of its node, whichever instance
+ * stored it.
+ */
+
+const BASE_TIME = Date.parse('2026-01-01T00:00:00Z');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Instance {
+  id: string;
+  daemon: DaemonProcess;
+  httpPort: number;
+}
+
+describe('scale-out: daqd instances named by instance_id, one config and one data_dir', function () {
+  this.timeout(120_000);
+  let broker: MosquittoProcess;
+  let influx: InfluxdProcess;
+  let dir: string;
+  let dataDir: string;
+  let config: string;
+  let realm = '';
+  const instances: Instance[] = [];
+  const clients: mqtt.MqttClient[] = [];
+  const streams: AbortController[] = [];
+
+  before(async () => {
+    [broker, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
+  });
+  after(async () => {
+    await Promise.all([broker?.stop(), influx?.stop()]);
+  });
+
+  beforeEach(async function () {
+    realm = `inst${(this.currentTest?.title.match(/^\w+/)?.[0] ?? 'x').toLowerCase()}`;
+    dir = await mkdtemp(path.join(tmpdir(), `daqd-${realm}-`));
+    dataDir = path.join(dir, 'var');
+    await mkdir(path.join(dir, 'apps'));
+    await writeFile(
+      path.join(dir, 'apps', `${realm}.ini`),
+      `[${realm}]\ntype = application\nrealm = ${realm}\nmqtt_topics = ${realm}/#\n` +
+        'application = mqttkit\nmqtt_shared_group = daqd\nhttp_api = true\n',
+    );
+    config = path.join(dir, 'daqd.ini');
+    // No client_id and one data_dir for all: the instance id alone tells the instances apart.
+    await writeFile(
+      config,
+      `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = ${dataDir}\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
+        `[mqtt]\nembedded = false\nhost = 127.0.0.1\nport = ${broker.port}\n` +
+        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
+    );
+  });
+  afterEach(async () => {
+    for (const s of streams.splice(0)) s.abort();
+    for (const c of clients.splice(0)) await c.endAsync(true);
+    await Promise.all(instances.splice(0).map((i) => i.daemon.stop()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function start(id: string): Promise<Instance> {
+    const httpPort = await freePort();
+    const daemon = new DaemonProcess(config, {
+      env: {
+        DAQD_DAQD_INSTANCE_ID: id,
+        DAQD_HTTP_LISTEN: '127.0.0.1',
+        DAQD_HTTP_PORT: String(httpPort),
+      },
+    });
+    const instance = { id, daemon, httpPort };
+    instances.push(instance);
+    await daemon.waitFor(/ready: 1 realm/, 30_000);
+    await daemon.waitFor(/mqtt: connected to broker/, 30_000);
+    return instance;
+  }
+
+  async function storedMetric(instance: Instance): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${instance.httpPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`daqd_readings_stored_total{realm="${realm}"}`));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  }
+
+  /** Publishes readings `0 … count-1` of `node` at QoS 1, each with its seq and a time of its own. */
+  async function publish(count: number, node: (seq: number) => string): Promise<void> {
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: `${realm}-pub`, clean: true });
+    clients.push(publisher);
+    for (let from = 0; from < count; from += 50) {
+      const batch: Promise<unknown>[] = [];
+      for (let seq = from; seq < Math.min(from + 50, count); seq++) {
+        const body = JSON.stringify({ time: BASE_TIME + seq, seq, value: seq * 0.5 });
+        batch.push(publisher.publishAsync(`${realm}/net/gw/${node(seq)}/data.json`, body, { qos: 1 }));
+      }
+      await Promise.all(batch);
+      await sleep(20);
+    }
+  }
+
+  /** Distinct seq values stored in influxd. */
+  async function storedSeqs(): Promise<Set<number>> {
+    const answer = (await influx
+      .query(`SELECT "seq" FROM /_sensors$/`, `${realm}_net`)
+      .catch(() => undefined)) as { results: { series?: { values: unknown[][] }[] }[] } | undefined;
+    const seqs = new Set<number>();
+    for (const series of answer?.results[0]?.series ?? [])
+      for (const v of series.values) seqs.add(Number(v[1]));
+    return seqs;
+  }
+
+  it('state: two instances on one data_dir store every reading once, each in its own folder', async () => {
+    const a = await start('a');
+    const b = await start('b');
+    // Each holds the lock of its own folder; nothing of theirs is in data_dir itself.
+    for (const i of [a, b]) {
+      const pid = await readFile(path.join(dataDir, 'instances', i.id, 'daqd.pid'), 'utf8');
+      expect(pid.split('\n')[0]).to.equal(String(i.daemon.pid));
+      await access(path.join(dataDir, 'instances', i.id, 'spool'));
+    }
+    await access(path.join(dataDir, 'daqd.pid')).then(
+      () => expect.fail('data_dir/daqd.pid exists'),
+      () => {},
+    );
+    // A second 'a' is refused, naming the holder; the two go on.
+    const twin = new DaemonProcess(config, { env: { DAQD_DAQD_INSTANCE_ID: 'a', DAQD_HTTP_PORT: '0' } });
+    expect(await twin.exit()).to.not.equal(0);
+    expect(twin.output).to.match(new RegExp(`another daqd \\(pid ${a.daemon.pid}\\) holds data_dir`));
+    expect(twin.output).to.contain(path.join(dataDir, 'instances', 'a'));
+
+    const count = 1_000;
+    await publish(count, (seq) => `node-${seq % 4}`);
+    const seqs = await eventually(
+      `all ${count} readings stored`,
+      async () => {
+        const found = await storedSeqs();
+        return found.size === count ? found : undefined;
+      },
+      60_000,
+    );
+    await sleep(300);
+    const split = [await storedMetric(a), await storedMetric(b)];
+    process.stdout.write(`      stored ${seqs.size} distinct; a ${split[0]}, b ${split[1]}\n`);
+    // Client ids of their own (the default one with the instance id): with one id the broker would
+    // drop one connection for the other.
+    for (const i of [a, b]) {
+      expect(i.daemon.output).to.match(
+        new RegExp(`connected to broker \\S+ as 'daqd-[^']+-${i.id}-${realm}'`),
+      );
+    }
+    expect((split[0] ?? 0) + (split[1] ?? 0), 'stored once each').to.equal(count);
+    for (const n of split) expect(n).to.be.greaterThan(count / 6);
+  });
+
+  it('live: a page on one instance sees every reading of its node once, though the other stored half', async () => {
+    const a = await start('a');
+    const b = await start('b');
+    const abort = new AbortController();
+    streams.push(abort);
+    const res = await fetch(`http://127.0.0.1:${a.httpPort}/view/live?realm=${realm}&address=net/gw/node-1`, {
+      signal: abort.signal,
+    });
+    expect(res.status).to.equal(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const seen = new Map<number, number>();
+    let brokerReady = false;
+    // Reads the stream in the background: every `data:` event's readings, counted by seq.
+    const reading = (async () => {
+      for (;;) {
+        const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (chunk.done) return;
+        text += decoder.decode(chunk.value, { stream: true });
+        let end = text.indexOf('\n\n');
+        while (end >= 0) {
+          const event = text.slice(0, end);
+          text = text.slice(end + 2);
+          end = text.indexOf('\n\n');
+          if (event.includes(': broker')) brokerReady = true;
+          for (const line of event.split('\n')) {
+            if (!line.startsWith('data: ')) continue;
+            for (const r of JSON.parse(line.slice(6)) as { fields: { seq: number } }[]) {
+              seen.set(r.fields.seq, (seen.get(r.fields.seq) ?? 0) + 1);
+            }
+          }
+        }
+      }
+    })();
+    await eventually('the live relay subscribed', async () => brokerReady || undefined, 10_000);
+
+    const count = 400;
+    await publish(count, () => 'node-1');
+    // A reading of another node does not reach the page.
+    const other = await mqtt.connectAsync(broker.url, { clientId: `${realm}-other`, clean: true });
+    clients.push(other);
+    await other.publishAsync(`${realm}/net/gw/node-2/data.json`, JSON.stringify({ seq: 99_999 }), { qos: 1 });
+    await eventually(
+      `all ${count} readings stored`,
+      async () => (await storedSeqs()).size >= count || undefined,
+      60_000,
+    );
+    await eventually(
+      `all ${count} readings on the stream`,
+      async () => seen.size >= count || undefined,
+      20_000,
+    );
+    // Late copies (the stored one of a reading shown from the broker) would come within a flush or two.
+    await sleep(1_000);
+    const split = [await storedMetric(a), await storedMetric(b)];
+    const twice = [...seen].filter(([, n]) => n > 1).map(([seq]) => seq);
+    const missing = Array.from({ length: count }, (_, seq) => seq).filter((seq) => !seen.has(seq));
+    process.stdout.write(
+      `      live stream on a: ${seen.size} distinct, ${twice.length} twice, ${missing.length} missing; ` +
+        `stored: a ${split[0]}, b ${split[1]}\n`,
+    );
+    expect(missing).to.deep.equal([]);
+    expect(twice).to.deep.equal([]);
+    expect(seen.has(99_999)).to.equal(false);
+    expect([...seen.keys()].every((seq) => seq < count)).to.equal(true);
+    // The other instance really stored a share: without the relay, those would be missing here.
+    expect(split[1]).to.be.greaterThan(count / 4);
+    expect((split[0] ?? 0) + (split[1] ?? 0)).to.be.at.least(count);
+
+    // The page gone, the relay lets go of the broker.
+    abort.abort();
+    await reading;
+    await eventually('the relay disconnected', async () => (await liveClients()) === 0 || undefined, 10_000);
+  });
+
+  /** Connections of the relay on the broker, by its client id, from daqd's /health. */
+  async function liveClients(): Promise<number> {
+    let n = 0;
+    for (const i of instances) {
+      const health = (await (await fetch(`http://127.0.0.1:${i.httpPort}/health`)).json()) as {
+        live?: { followed?: string[] };
+      };
+      n += health.live?.followed?.length ?? 0;
+    }
+    return n;
+  }
+});
