@@ -88,13 +88,14 @@ export async function brokerBaseline(
   layout: Layout,
   count: number,
   window: number,
-): Promise<{ rate: number; total: number }> {
+): Promise<{ rate: number; total: number; cpu: number }> {
   const total = received + count;
   const done = subscriber.waitFor(total);
+  const cpu = subscriber.cpu();
   const started = performance.now();
   await publishUnder(publisher, 'bare', layout, count, window);
   const ended = await done;
-  return { rate: count / ((ended - started) / 1000), total };
+  return { rate: count / ((ended - started) / 1000), total, cpu: subscriber.cpu() - cpu };
 }
 
 /** The same for `mosquitto_sub` (topics under `msub/`): first publish → it exited with `count` messages. */
@@ -122,6 +123,8 @@ export interface BrokerCeiling {
   taken: 'bare subscriber' | 'mosquitto_sub';
   /** Messages the bare subscriber has received in all (pass to the next run). */
   total: number;
+  /** CPU milliseconds the bare subscriber used (mosquitto_sub's are not measured: it has exited). */
+  bareCpu: number;
 }
 
 /**
@@ -139,7 +142,7 @@ export async function brokerCeiling(
   window: number,
   run: number,
 ): Promise<BrokerCeiling> {
-  let bare = { rate: 0, total: received };
+  let bare = { rate: 0, total: received, cpu: 0 };
   let mosquittoSub = 0;
   const measureBare = async () => {
     bare = await brokerBaseline(publisher, subscribers.bare, received, layout, count, window);
@@ -161,5 +164,6 @@ export async function brokerCeiling(
     ceiling: Math.max(bare.rate, mosquittoSub),
     taken,
     total: bare.total,
+    bareCpu: bare.cpu,
   };
 }

@@ -109,6 +109,7 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): P
       figures.add('baseline broker → bare subscriber', 'msgs/s', broker.bare);
       figures.add('baseline broker → mosquitto_sub', 'msgs/s', broker.mosquittoSub);
       figures.add('broker ceiling (the faster subscriber)', 'msgs/s', broker.ceiling);
+      figures.add('bare subscriber CPU per 1,000 messages', 'ms', (broker.bareCpu / count) * 1000);
       figures.add('ratio to InfluxDB baseline', '%', (100 * rate) / influxRate);
       figures.add('ratio to broker ceiling', '%', (100 * rate) / broker.ceiling);
       figures.add('ratio to slower baseline', '%', (100 * rate) / Math.min(influxRate, broker.ceiling));
