@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HEAP_LIMIT_FLAG } from '../lib/cli/heap-limit.js';
 import { freePort } from '../test/support/free-port.js';
+import { forgetSession } from './mqtt-wire.js';
 
 /** The repository root (this file runs as dist/bench/daqd.js) and the CLI shim that runs dist/. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,6 +25,8 @@ export class DaqdProcess {
   /** Embedded mode: the port of daqd's own broker. */
   mqttPort = 0;
   dataDir = '';
+  /** The client id of the realm's MQTT session (`<[mqtt] client_id>-<realm>`), once started. */
+  sessionId = '';
   private child: ChildProcess | undefined;
   private dir = '';
 
@@ -31,6 +34,8 @@ export class DaqdProcess {
     private readonly setup: DaqdSetup,
     /** Extra `[section] key = value` lines, e.g. `{ influxdb: { batch_size: '10000' } }`. */
     private readonly extra: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+    /** Extra keys of the realm's app, e.g. `{ mqtt_shared_group: 'daqd' }`. */
+    private readonly appKeys: Readonly<Record<string, string>> = {},
   ) {}
 
   get pid(): number {
@@ -47,7 +52,10 @@ export class DaqdProcess {
     await writeFile(
       path.join(this.dir, 'apps', `${REALM}.ini`),
       `[${REALM}]\ntype = application\nrealm = ${REALM}\nmqtt_topics = ${REALM}/#\napplication = mqttkit\nhttp_api = true\n` +
-        'metrics_logger_interval = 0\n',
+        'metrics_logger_interval = 0\n' +
+        Object.entries(this.appKeys)
+          .map(([k, v]) => `${k} = ${v}\n`)
+          .join(''),
     );
     this.httpPort = await freePort();
     const sections: Record<string, Record<string, string>> = {
@@ -82,6 +90,7 @@ export class DaqdProcess {
       const [, section, key, value] = match as unknown as [string, string, string, string];
       sections[section] = { ...sections[section], [key]: value };
     }
+    if (this.setup.mode === 'influxdb') this.sessionId = `${sections['mqtt']?.['client_id']}-${REALM}`;
     const text = Object.entries(sections)
       .map(
         ([name, keys]) =>
@@ -125,6 +134,15 @@ export class DaqdProcess {
     if (this.setup.mode === 'influxdb') await this.waitFor(/connected to broker/);
   }
 
+  /** The realm's `daqd_readings_stored_total` from daqd's `/metrics` (since this process started). */
+  async storedReadings(): Promise<number> {
+    const response = await fetch(`http://127.0.0.1:${this.httpPort}/metrics`);
+    if (!response.ok) throw new Error(`daqd /metrics answered ${response.status}`);
+    const prefix = `daqd_readings_stored_total{realm="${REALM}"} `;
+    const line = (await response.text()).split('\n').find((l) => l.startsWith(prefix));
+    return line === undefined ? 0 : Number(line.slice(prefix.length));
+  }
+
   /** Waits until daqd's output matches. */
   async waitFor(pattern: RegExp, timeout = 20_000): Promise<void> {
     const deadline = Date.now() + timeout;
@@ -135,7 +153,11 @@ export class DaqdProcess {
     }
   }
 
-  /** SIGTERM, wait for the exit (SIGKILL after 20 s), remove the temp dir. */
+  /**
+   * SIGTERM, wait for the exit (SIGKILL after 20 s), remove the temp dir. Against the external broker,
+   * its persistent MQTT session is then discarded: mosquitto would otherwise go on queueing every
+   * later reading for it, or, in a shared subscription, keep handing it a share nobody takes.
+   */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -147,5 +169,11 @@ export class DaqdProcess {
       clearTimeout(timer);
     }
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    this.dir = '';
+    if (this.setup.mode === 'influxdb' && this.sessionId !== '') {
+      const id = this.sessionId;
+      this.sessionId = '';
+      await forgetSession(this.setup.mqttPort, id);
+    }
   }
 }

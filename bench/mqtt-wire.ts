@@ -246,3 +246,14 @@ function publishPacket(topic: string, payload: string, id: number): Buffer {
 export function connectPublisher(port: number, name: string): Promise<WireClient> {
   return WireClient.connect({ port, clientId: `bench-pub-${name}-${process.pid}` });
 }
+
+/**
+ * Discards the broker's persistent session of `clientId`: a clean-session CONNECT with that id, then
+ * DISCONNECT (MQTT 3.1.1 §3.1.2.4: the broker drops the old session, and the clean one ends with the
+ * connection). A session left behind keeps its subscriptions, and mosquitto goes on queueing
+ * messages for it, or, in a shared subscription, goes on giving it its share.
+ */
+export async function forgetSession(port: number, clientId: string): Promise<void> {
+  const client = await WireClient.connect({ port, clientId, clean: true });
+  await client.end();
+}

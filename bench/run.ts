@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './daqd.js';
+import { mosquittoSubBinary } from './mosquitto-sub.js';
 import type { ScenarioResult } from './result.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { exportScenario } from './scenarios/export.js';
@@ -10,11 +11,12 @@ import { httpAuthScenario } from './scenarios/http-auth.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { lineProtocolScenario } from './scenarios/line-protocol.js';
 import { mqttToInflux } from './scenarios/mqtt-influx.js';
+import { scaleOutScenario } from './scenarios/scale-out.js';
 import { findBinary, startInfluxd, startMosquitto } from './services.js';
 import { formatTable } from './table.js';
 import { type Check, checkTargets } from './targets.js';
 
-const SCENARIOS = ['1a', '1b', '2', '3', '4', '5', '6'] as const;
+const SCENARIOS = ['1a', '1b', '2', '3', '4', '5', '6', '7'] as const;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -47,6 +49,11 @@ async function main(argv: readonly string[]): Promise<number> {
     ?.slice('--only='.length)
     .split(',');
   const runs = Math.max(1, Number(argv.find((a) => a.startsWith('--runs='))?.slice('--runs='.length) ?? 3));
+  const unknown = only?.filter((id) => !(SCENARIOS as readonly string[]).includes(id)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`--only: no scenario ${unknown.join(', ')} (${SCENARIOS.join(', ')})`);
+  // The broker ceiling of 1a and 1b needs it: fail before anything starts.
+  if (only === undefined || only.includes('1a') || only.includes('1b')) mosquittoSubBinary();
   const started = performance.now();
   log(`daqd benchmark: ${quick ? 'quick' : 'full'}, ${runs} runs per figure, ${os.cpus().length} cores`);
   const results: ScenarioResult[] = [];
@@ -72,7 +79,8 @@ async function main(argv: readonly string[]): Promise<number> {
       else if (id === '3') results.push(await exportScenario(ctx));
       else if (id === '4') results.push(await embeddedScenario(ctx));
       else if (id === '5') results.push(await lineProtocolScenario(ctx));
-      else results.push(await httpAuthScenario(ctx));
+      else if (id === '6') results.push(await httpAuthScenario(ctx));
+      else results.push(await scaleOutScenario(ctx));
       log(`  (${((performance.now() - at) / 1000).toFixed(0)} s)`);
     }
   } finally {
@@ -113,7 +121,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // A missing binary or a failed service start is one line; anything else keeps its stack.
     const known =
-      err instanceof Error && /not found: apt-get install|exited during startup/.test(err.message);
+      err instanceof Error && /not found: apt-get install|exited during startup|^--only:/.test(err.message);
     process.stderr.write(
       `bench: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`,
     );

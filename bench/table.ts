@@ -8,7 +8,7 @@ function show(value: number, unit: string): string {
   return Math.round(value).toLocaleString('en');
 }
 
-/** The results as a Markdown table (medians; the runs in the last column), then the targets. */
+/** The results as a Markdown table (medians; the runs in the last column), the scenarios' notes, then the targets. */
 export function formatTable(results: readonly ScenarioResult[], checks: readonly Check[]): string {
   const lines = ['| Scenario | Figure | Median | Unit | Runs |', '| --- | --- | ---: | --- | --- |'];
   for (const result of results) {
@@ -19,6 +19,8 @@ export function formatTable(results: readonly ScenarioResult[], checks: readonly
       );
     }
   }
+  const notes = results.flatMap((r) => r.notes.map((note) => `- ${r.id}: ${note}`));
+  if (notes.length > 0) lines.push('', ...notes);
   if (checks.length > 0) {
     lines.push('', '| Target | Measured | Met |', '| --- | --- | --- |');
     for (const check of checks)

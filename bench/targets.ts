@@ -16,6 +16,36 @@ function maxRun(results: readonly ScenarioResult[], id: string, name: string): n
   return runs === undefined ? undefined : Math.max(...runs);
 }
 
+/** Every run of every figure of scenario `id` whose name matches. */
+function runsMatching(results: readonly ScenarioResult[], id: string, pattern: RegExp): number[] {
+  return (results.find((r) => r.id === id)?.figures ?? [])
+    .filter((f) => pattern.test(f.name))
+    .flatMap((f) => f.runs);
+}
+
+/** The largest absolute value of those runs; undefined when the scenario did not run. */
+function worstOf(results: readonly ScenarioResult[], id: string, pattern: RegExp): number | undefined {
+  const runs = runsMatching(results, id, pattern);
+  return runs.length === 0 ? undefined : Math.max(...runs.map(Math.abs));
+}
+
+/**
+ * Scenario 7's smallest instance share in any run, as a percentage of an even share (100% = exactly
+ * 1/N of the readings).
+ */
+function smallestShare(results: readonly ScenarioResult[]): number | undefined {
+  const figures = (results.find((r) => r.id === '7')?.figures ?? []).filter((f) =>
+    / share of instance /.test(f.name),
+  );
+  if (figures.length === 0) return undefined;
+  return Math.min(
+    ...figures.flatMap((f) => {
+      const n = Number(/^N=(\d+)/.exec(f.name)?.[1]);
+      return f.runs.map((share) => share * n);
+    }),
+  );
+}
+
 /**
  * Size of scenario 3's CSV document: an export that held its rows, or the document, would grow daqd's
  * RSS by at least this much; a streamed one stays below it whatever the row count.
@@ -80,6 +110,32 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     (v) => v >= 50,
   );
   add('5: no loss', maxRun(results, '5', 'readings not stored'), 'readings', (v) => v === 0);
+  add(
+    '7: shared subscription, 1–3 instances: no loss, no duplicates (InfluxDB holds what was published)',
+    worstOf(results, '7', /lost or duplicated/),
+    'readings',
+    (v) => v === 0,
+  );
+  add(
+    "7: every reading stored exactly once (the instances' stored counters add up to what was published)",
+    worstOf(results, '7', /stored by the instances − published/),
+    'readings',
+    (v) => v === 0,
+  );
+  add(
+    '7: load spread: every instance stores at least half of an even share (smallest share, % of 1/N)',
+    smallestShare(results),
+    '%',
+    (v) => v >= 50,
+  );
+  for (const n of [2, 3]) {
+    add(
+      `7: combined throughput of ${n} instances does not fall below one's (≥ 90% of N=1, median)`,
+      figure(results, '7', `N=${n} combined, % of N=1`),
+      '%',
+      (v) => v >= 90,
+    );
+  }
   // Not a target of the issue, but daqd's promise in every mode: embedded mode loses nothing either.
   add('4: no loss', maxRun(results, '4', '1a lost or duplicated readings'), 'readings', (v) => v === 0);
   add(
