@@ -205,6 +205,7 @@ export class Daemon {
               broker: this.broker,
               log: this.ctx.log,
               dataDir: ownDir,
+              leaveTimeout: leaveBudget(settings.daqd.shutdown_timeout * 1000),
               ...handlers,
             }),
           timezone: settings.daqd.timezone,
@@ -337,8 +338,15 @@ export class Daemon {
     // Open live streams would hold the HTTP server's close until its grace time.
     this.feed.close();
     await step('live relay', () => this.relay?.close() ?? Promise.resolve());
+    // Members of a shared group leave it first, while the store still batches as usual: the group
+    // takes over their share, and what the broker still sends them is stored and acknowledged.
+    const leaving = Date.now();
+    const channels = this.supervisor?.channels() ?? [];
+    await step('shared groups', async () => {
+      await Promise.all(channels.map((channel) => channel.leaveSharedGroup(leaveBudget(deadline))));
+    });
     // Intake stops while the batcher drains; past the deadline unstored readings stay unacknowledged.
-    const drain = Math.max(deadline - 500, 0);
+    const drain = Math.max(deadline - (Date.now() - leaving) - 500, 0);
     await Promise.all([
       step('http', () => this.http?.stop() ?? Promise.resolve()),
       step('channels', () => this.supervisor?.stop() ?? Promise.resolve()),
@@ -350,6 +358,11 @@ export class Daemon {
     await step('data_dir lock', () => this.lock?.release() ?? Promise.resolve());
     log.notice('stopped');
   }
+}
+
+/** The part of a stop's `deadline` (ms) that leaving shared groups may take: half, the rest drains. */
+function leaveBudget(deadline: number): number {
+  return deadline / 2;
 }
 
 /** A realm's polled nodes for /health: their number and those down, with since when and why. */

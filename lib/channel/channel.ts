@@ -17,7 +17,7 @@ import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acq
 import { type PollIntake, PollSource } from '../acquire/source/poll.js';
 import type { PollNodeStatus } from '../acquire/source/poll-nodes.js';
 import type { SourceHandlers } from '../acquire/source/registry.js';
-import { canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
+import { canLeaveGroup, canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { DaqdError, DecodeError, errorMessage } from '../core/errors.js';
@@ -141,6 +141,18 @@ export class Channel {
     );
   }
 
+  /**
+   * Takes the channel's broker connection out of its shared subscription group (`mqtt_shared_group`)
+   * ahead of `stop`: the broker hands its share to the group's other members, and what it still sends
+   * this one is stored and acknowledged, within `timeoutMs`. Nothing for a realm without a group.
+   * `stop` does the same on its own; this lets daqd do it while its store still batches as usual.
+   */
+  async leaveSharedGroup(timeoutMs: number): Promise<void> {
+    const sources = this.sources;
+    if (sources === undefined || this.ctx.app.mqtt_shared_group === undefined) return;
+    await Promise.all(sources.filter(canLeaveGroup).map((source) => source.leave(timeoutMs)));
+  }
+
   /** Stops taking messages and waits until the ones taken are stored (and acknowledged). Idempotent. */
   async stop(): Promise<void> {
     if (this.summaryTimer !== undefined) clearInterval(this.summaryTimer);
@@ -151,7 +163,9 @@ export class Channel {
     // All stop taking at once (in reverse start order), so one source's drain does not keep another
     // taking messages; then every one has drained.
     await Promise.all([...sources].reverse().map((source) => source.stop()));
-    this.ctx.log.info(`realm '${this.ctx.app.realm}': channel stopped`);
+    this.ctx.log.info(
+      `realm '${this.ctx.app.realm}': channel stopped (stored ${this.stats.stored} since its start)`,
+    );
   }
 
   /**

@@ -234,6 +234,45 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
     expect(t.split['i1']).to.be.at.least(missing.length);
   });
 
+  it('retire: SIGTERM of one of three for good under load: the others take its share, each reading stored once', async () => {
+    const [, victim] = [await start('i0'), await start('i1'), await start('i2')] as Instance[];
+    const acknowledged = await publishAll(4, async () => {
+      await sleep(1_500);
+      await halt(victim as Instance, 'SIGTERM');
+    });
+    // The stopped instance never comes back: every reading is stored by the two others, or the wait
+    // for them (up to a minute) fails.
+    const publishedAt = Date.now();
+    const t = await tally(acknowledged);
+    const waited = Date.now() - publishedAt;
+    const output = (victim as Instance).daemon.output;
+    const left = output.match(
+      /mqtt: left shared group 'daqd' \(unsubscribed [^;]+; handled (\d+) message\(s\)[^)]*in (\d+) ms\)/,
+    );
+    expect(left, 'the stopped instance says it left the group').to.not.equal(null);
+    const victimStored = Number(
+      output.match(new RegExp(`realm '${realm}': channel stopped \\(stored (\\d+)`))?.[1],
+    );
+    const counted = Object.values(t.split).reduce((a, b) => a + b, 0) + victimStored;
+    const duplicated = counted - t.stored;
+    report('3 instances, one SIGTERMed for good', {
+      ...t,
+      duplicated,
+      split: { ...t.split, i1: victimStored },
+    });
+    process.stdout.write(
+      `      i1 left its group handling ${left?.[1]} message(s) after the UNSUBSCRIBE in ${left?.[2]} ms; ` +
+        `all stored ${waited} ms after publishing ended\n`,
+    );
+    expect(t.acknowledged).to.equal(READINGS);
+    expect(t.lost).to.deep.equal([]);
+    expect(t.stored).to.equal(READINGS);
+    expect(duplicated).to.equal(0);
+    // The two others took over the stopped one's share: each stored more than a third.
+    expect(t.split['i0']).to.be.above(READINGS / 3);
+    expect(t.split['i2']).to.be.above(READINGS / 3);
+  });
+
   it('rolling: a rolling restart of three instances under load loses nothing', async () => {
     for (const name of ['i0', 'i1', 'i2']) await start(name);
     const acknowledged = await publishAll(8, async () => {

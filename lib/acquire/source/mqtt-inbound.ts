@@ -26,8 +26,13 @@ export interface MqttInboundContext {
   window: number;
   /** The source's current connection; a PUBLISH of any other is not handled. */
   current(): MqttConnection | undefined;
-  /** The source takes messages (started, not stopping). */
+  /** The source takes messages (started, not stopping; also while it leaves its shared group). */
   running(): boolean;
+  /**
+   * The source is leaving its shared group (see `leaveSharedGroup`): it takes what the broker still
+   * sends, but a failed message is not worth a new connection (it would subscribe again).
+   */
+  leaving(): boolean;
   /** The source has stopped: no PUBACK goes out any more. */
   stopped(): boolean;
   /** Ends the connection and makes a new one, so the broker sends its unacknowledged messages again. */
@@ -53,8 +58,27 @@ export class MqttInbound {
   private readonly idleWaiters = new Set<() => void>();
   /** Failed messages of the current connection, until it is recycled. */
   private unacknowledged: Unacknowledged | undefined;
+  /** Messages handed to the handler since the start (a PUBLISH counts once it is taken). */
+  private takenCount = 0;
+  /** Messages whose handler failed while leaving: left unacknowledged in the broker session. */
+  private failedLeaving = 0;
 
   constructor(private readonly ctx: MqttInboundContext) {}
+
+  /** Messages handed to the handler so far. */
+  get taken(): number {
+    return this.takenCount;
+  }
+
+  /** Messages whose handler has not settled yet. */
+  get busy(): number {
+    return this.inflight;
+  }
+
+  /** Messages whose handler failed while the source left its shared group (not acknowledged). */
+  get failedWhileLeaving(): number {
+    return this.failedLeaving;
+  }
 
   /**
    * MQTT.js hook for each incoming PUBLISH. MQTT.js handles one inbound packet at a time: it
@@ -100,6 +124,7 @@ export class MqttInbound {
     // every reading, and each object that outlives a batch write is garbage the GC must promote.
     let handled: Promise<void>;
     this.inflight++;
+    this.takenCount++;
     try {
       handled = this.ctx.onMessage(message);
     } catch (err) {
@@ -126,8 +151,9 @@ export class MqttInbound {
    * `RECYCLE_AFTER_MS`, or at once when failed messages fill the window, saying how many there were.
    */
   private failed(conn: MqttConnection, topic: string, err: unknown): void {
-    if (conn !== this.ctx.current() || !this.ctx.running()) {
-      // Stopping, or the connection is gone already: the next session brings the message again.
+    if (this.ctx.leaving()) this.failedLeaving++;
+    if (conn !== this.ctx.current() || !this.ctx.running() || this.ctx.leaving()) {
+      // Stopping or leaving, or the connection is gone already: the next session brings it again.
       if (this.ctx.log.isDebug())
         this.ctx.log.debug(`mqtt: handler failed for '${topic}' (${errorMessage(err)}); not acknowledged`);
       return;
@@ -179,29 +205,30 @@ export class MqttInbound {
    * timeout, logs how many are left unacknowledged.
    */
   async drain(timeoutMs: number | undefined): Promise<void> {
-    if (this.inflight === 0) return;
+    if (await this.idle(timeoutMs)) return;
+    this.ctx.log.warning(
+      `mqtt: ${this.inflight} message(s) still in the handler after ${timeoutMs} ms; ` +
+        'leaving them unacknowledged for the broker to send again',
+    );
+  }
+
+  /** Resolves true once no handler is in flight, false after `timeoutMs` (no limit when undefined). */
+  async idle(timeoutMs: number | undefined): Promise<boolean> {
+    if (this.inflight === 0) return true;
     let wake: () => void = () => {};
     const settled = new Promise<boolean>((resolve) => {
       wake = () => resolve(true);
       this.idleWaiters.add(wake);
     });
-    if (timeoutMs === undefined) {
-      await settled;
-      return;
-    }
+    if (timeoutMs === undefined) return settled;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer = setTimeout(() => resolve(false), Math.max(timeoutMs, 0));
     });
     const drained = await Promise.race([settled, expired]);
     clearTimeout(timer);
     this.idleWaiters.delete(wake);
-    if (!drained) {
-      this.ctx.log.warning(
-        `mqtt: ${this.inflight} message(s) still in the handler after ${timeoutMs} ms; ` +
-          'leaving them unacknowledged for the broker to send again',
-      );
-    }
+    return drained;
   }
 
   /**

@@ -4,6 +4,7 @@ import { DaqdError, errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import { closeReason, endConnection, type MqttConnection } from './mqtt-connection.js';
 import { MqttInbound } from './mqtt-inbound.js';
+import { leaveSharedGroup } from './mqtt-leave.js';
 import { type MqttTlsFiles, mqttClientOptions, readTlsFiles } from './mqtt-options.js';
 import { ReconnectSchedule } from './mqtt-reconnect.js';
 import { ResumedRetained } from './mqtt-retained.js';
@@ -20,6 +21,11 @@ export interface MqttSourceContext {
   topics: readonly string[];
   /** Subscribe as `$share/<group>/<topic>` so several daqd instances split the messages. */
   sharedGroup?: string | undefined;
+  /**
+   * Longest time `stop` spends leaving the shared group (see `leave`), milliseconds. Default
+   * `DEFAULT_LEAVE_TIMEOUT_MS`.
+   */
+  leaveTimeout?: number | undefined;
   log: Log;
   onMessage: MessageHandler;
 }
@@ -45,7 +51,11 @@ export interface MqttStopOptions {
 /** `start()` returns by then at the latest, connected or not (e.g. a broker that drops SYNs). */
 const START_WAIT_MS = 5_000;
 
-type State = 'idle' | 'running' | 'stopping' | 'stopped';
+/** Longest time leaving a shared group takes when the context does not say (`leaveTimeout`). */
+const DEFAULT_LEAVE_TIMEOUT_MS = 5_000;
+
+/** `leaving`: unsubscribed from the shared group, still taking what the broker sends (see `leave`). */
+type State = 'idle' | 'running' | 'leaving' | 'stopping' | 'stopped';
 
 /**
  * Subscribes a realm's topics on an MQTT broker and hands every message to `onMessage`.
@@ -72,6 +82,7 @@ export class MqttSource implements Source, Publisher {
   private state: State = 'idle';
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
+  private leavePromise: Promise<void> | undefined;
   private conn: MqttConnection | undefined;
   /** MQTT 5, or 3.1.1 when configured or when the broker does not speak 5. */
   private readonly protocol: MqttVersionChoice;
@@ -103,7 +114,8 @@ export class MqttSource implements Source, Publisher {
       onMessage: ctx.onMessage,
       window: Math.max(1, settings.receive_maximum),
       current: () => this.conn,
-      running: () => this.state === 'running',
+      running: () => this.state === 'running' || this.state === 'leaving',
+      leaving: () => this.state === 'leaving',
       stopped: () => this.state === 'stopped',
       recycle: (conn, why) => this.recycle(conn, why),
     });
@@ -186,11 +198,55 @@ export class MqttSource implements Source, Publisher {
 
   /**
    * Stops taking messages, waits for handlers in flight (so their PUBACKs go out), then disconnects.
-   * Does not unsubscribe: the broker keeps the session and queues for the next start. Idempotent.
+   * A member of a shared group leaves it first (`leave`). Otherwise it does not unsubscribe: the
+   * broker keeps the session and queues for the next start. Idempotent.
    */
   stop(options: MqttStopOptions = {}): Promise<void> {
-    this.stopPromise ??= this.shutdown(options.drainTimeout);
+    this.stopPromise ??= this.leave().then(() => this.shutdown(options.drainTimeout));
     return this.stopPromise;
+  }
+
+  /**
+   * With a shared group: unsubscribes the shared filters, so the broker hands this session's share to
+   * the group's other members at once, and goes on handling and acknowledging what the broker still
+   * sends (in flight and queued for this session) until it has nothing more, `timeoutMs` at most
+   * (default: the context's `leaveTimeout`); then stops taking messages. A broker session with a
+   * shared subscription left behind would otherwise go on collecting its share of every message
+   * (mosquitto 2.0 keeps choosing a disconnected member) until this client id connects again, which
+   * for an instance stopped for good is never. Without a shared group, or when not running, nothing.
+   * The next `start` of the realm subscribes again. Idempotent; `stop` calls it.
+   */
+  leave(timeoutMs?: number): Promise<void> {
+    this.leavePromise ??= this.leaveGroup(timeoutMs ?? this.ctx.leaveTimeout ?? DEFAULT_LEAVE_TIMEOUT_MS);
+    return this.leavePromise;
+  }
+
+  private async leaveGroup(timeoutMs: number): Promise<void> {
+    const group = this.ctx.sharedGroup;
+    if (group === undefined || this.state !== 'running') return;
+    this.state = 'leaving';
+    // No reconnect from here on: a new connection would subscribe again.
+    this.reconnect.cancel();
+    this.startDone();
+    const conn = this.conn;
+    if (!conn?.up || conn.closed || !conn.client.connected) {
+      this.ctx.log.warning(
+        `mqtt: not connected to broker ${this.url}: cannot leave shared group '${group}'; the broker ` +
+          `may keep handing a share of the messages to the session of '${this.ctx.clientId}' until a ` +
+          'daqd connects with that client id again',
+      );
+      return;
+    }
+    await leaveSharedGroup({
+      conn,
+      filters: this.filters,
+      group,
+      clientId: this.ctx.clientId,
+      url: this.url,
+      inbound: this.inbound,
+      log: this.ctx.log,
+      timeoutMs,
+    });
   }
 
   private async shutdown(drainTimeout: number | undefined): Promise<void> {

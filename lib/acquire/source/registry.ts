@@ -28,6 +28,8 @@ export interface SourceSetup extends SourceHandlers {
   log: Log;
   /** `[daqd] data_dir`: where a source keeps what must outlive a restart (the poll state). */
   dataDir: string;
+  /** Longest time a source's stop spends leaving its shared subscription group, milliseconds. */
+  leaveTimeout?: number | undefined;
 }
 
 /** A kind of source: opens the realm's source of this kind, or undefined when the realm has none. */
@@ -84,6 +86,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
         clientId: `${app.mqtt.client_id}-${app.realm}`,
         topics: app.mqtt_topics,
         sharedGroup: app.mqtt_shared_group,
+        leaveTimeout: setup.leaveTimeout,
         log: setup.log.child(`daqd:realm:${app.realm}:mqtt`),
         onMessage: setup.onMessage,
       });

@@ -43,3 +43,20 @@ export interface Publisher {
 export function canPublish(source: Source): source is Source & Publisher {
   return typeof (source as Partial<Publisher>).publish === 'function';
 }
+
+/**
+ * A capability of a source that may be a member of a shared subscription group (a broker connection
+ * with `mqtt_shared_group`): leaving the group before it stops, so its share goes to the others.
+ */
+export interface GroupMember {
+  /**
+   * Leaves the group (a source in none resolves at once): its share goes to the other members,
+   * what was sent to it is handled, and then it takes nothing more. `timeoutMs` bounds it. Idempotent.
+   */
+  leave(timeoutMs: number): Promise<void>;
+}
+
+/** True for a source that can leave a shared group (see `GroupMember`). */
+export function canLeaveGroup(source: Source): source is Source & GroupMember {
+  return typeof (source as Partial<GroupMember>).leave === 'function';
+}

@@ -106,6 +106,7 @@ function rig(window: number): Rig {
       }),
     current: () => conn,
     running: () => running,
+    leaving: () => false,
     stopped: () => !running,
     recycle: (_conn, why) => recycled.push(why),
   });

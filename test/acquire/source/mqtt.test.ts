@@ -453,6 +453,100 @@ describe('MqttSource', function () {
     expect(b.messages.length).to.be.above(0);
   });
 
+  it('leaves its shared group on stop: the others get its share at once, what it took is acknowledged', async () => {
+    const log = recordingLog();
+    const clientId = uniqueId('leave');
+    const mine: InboundMessage[] = [];
+    const member = source({
+      clientId,
+      topics: ['t20/#'],
+      sharedGroup: 'leave',
+      log,
+      // Slow enough that messages are in flight when the stop begins.
+      onMessage: async (message) => {
+        mine.push(message);
+        await sleep(30);
+      },
+    });
+    await member.start();
+    const theirs: string[] = [];
+    const other = await mqtt.connectAsync(broker.url, { clientId: uniqueId('leave-other'), clean: true });
+    cleanups.push(() => other.endAsync());
+    other.on('message', (_topic, payload) => theirs.push(payload.toString()));
+    await other.subscribeAsync('$share/leave/t20/#', { qos: 1 });
+    const pub = await publisher(broker.url);
+    const text = (n: number) => `m${String(n).padStart(3, '0')}`;
+    const sending = (async () => {
+      for (let n = 0; n < 200; n++) await pub.publishAsync('t20/node/data.json', text(n), { qos: 1 });
+    })();
+    await waitFor('a share at the member', () => mine.length >= 10);
+    await member.stop();
+    await sending;
+    const left = log.lines.filter((l) => /left shared group/.test(l.message));
+    expect(left.map((l) => l.level)).to.deep.equal(['notice']);
+    expect(left[0]?.message).to.match(
+      /^mqtt: left shared group 'leave' \(unsubscribed '\$share\/leave\/t20\/#'; handled \d+ message\(s\) the broker still sent, in \d+ ms\)$/,
+    );
+    const atStop = mine.length;
+    // Published after the stop: all to the other member.
+    for (let n = 200; n < 250; n++) await pub.publishAsync('t20/node/data.json', text(n), { qos: 1 });
+    await waitFor('all 250 at one of the two', () => mine.length + theirs.length >= 250);
+    await sleep(200);
+    expect(mine.length, 'nothing reaches a stopped member').to.equal(atStop);
+    const all = Array.from({ length: 250 }, (_, n) => text(n));
+    expect([...payloads(mine), ...theirs].sort(), 'each once').to.deep.equal(all);
+    // Its broker session holds nothing: no message left unacknowledged, no share queued for it.
+    const probe = await mqtt.connectAsync(broker.url, {
+      clientId,
+      clean: false,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      properties: { sessionExpiryInterval: 0xffffffff },
+    });
+    cleanups.push(() => probe.endAsync());
+    const probed: string[] = [];
+    probe.on('message', (_topic, payload) => probed.push(payload.toString()));
+    await pub.publishAsync('t20/node/data.json', 'after', { qos: 1 });
+    await sleep(300);
+    expect(probed).to.deep.equal([]);
+    expect(theirs).to.include('after');
+  });
+
+  it('joins its shared group again when started after a leave', async () => {
+    const clientId = uniqueId('rejoin');
+    const first = source({ clientId, topics: ['t21/#'], sharedGroup: 'rejoin', onMessage: async () => {} });
+    await first.start();
+    await first.stop();
+    const again = collector();
+    const theirs: string[] = [];
+    const other = await mqtt.connectAsync(broker.url, { clientId: uniqueId('rejoin-other'), clean: true });
+    cleanups.push(() => other.endAsync());
+    other.on('message', (_topic, payload) => theirs.push(payload.toString()));
+    await other.subscribeAsync('$share/rejoin/t21/#', { qos: 1 });
+    const second = source({ clientId, topics: ['t21/#'], sharedGroup: 'rejoin', onMessage: again.onMessage });
+    await second.start();
+    const pub = await publisher(broker.url);
+    for (let n = 0; n < 20; n++) await pub.publishAsync('t21/x', String(n), { qos: 1 });
+    await waitFor('20 messages', () => again.messages.length + theirs.length >= 20);
+    expect(again.messages.length).to.be.above(0);
+    expect(theirs.length).to.be.above(0);
+  });
+
+  it('does not unsubscribe on stop without a shared group: the session queues for the next start', async () => {
+    const clientId = uniqueId('keep');
+    const log = recordingLog();
+    const first = source({ clientId, topics: ['t22/#'], onMessage: async () => {}, log });
+    await first.start();
+    await first.stop();
+    expect(log.lines.filter((l) => /shared group/.test(l.message))).to.deep.equal([]);
+    const pub = await publisher(broker.url);
+    await pub.publishAsync('t22/x', 'while away', { qos: 1 });
+    const later = collector();
+    const second = source({ clientId, topics: ['t22/#'], onMessage: later.onMessage });
+    await second.start();
+    await waitFor('the queued message', arrived(later.messages, 'while away'));
+  });
+
   it('passes username and password', async () => {
     const secured = await startMosquitto({ users: { daqd: 'right' } });
     cleanups.push(() => secured.stop());
