@@ -68,7 +68,10 @@ export class WriteBatcher {
       observeWrite?: ((seconds: number, ok: boolean) => void) | undefined;
       /** Where batches go while the store is down; none: they wait in memory. */
       spool?: Spool | undefined;
-      /** Told of the points of each `add` once they are stored (the web view's live feed). Must not throw. */
+      /**
+       * Told of points once they are stored (the web view's live feed), a batch at a time: the points
+       * of the adds whose callers were answered that they are stored. Must not throw.
+       */
       onStored?: ((database: string, points: readonly Point[]) => void) | undefined;
     },
   ) {
@@ -144,15 +147,7 @@ export class WriteBatcher {
     if (this.writer.givenUp) return Promise.reject(new StorageError('daqd is shutting down', true));
     return new Promise<void>((resolve, reject) => {
       this.queued += points.length;
-      const onStored = this.ctx.onStored;
-      const stored =
-        onStored === undefined
-          ? resolve
-          : () => {
-              resolve();
-              onStored(database, points);
-            };
-      this.pending.add(database, points, stored, reject, this.stopping);
+      this.pending.add(database, points, resolve, reject, this.stopping);
     });
   }
 
@@ -219,6 +214,8 @@ export class WriteBatcher {
         ? this.writer.writeWithRetry(database, points)
         : this.spoolWriter.store(database, points));
       for (const w of waiters) w.resolve();
+      // Once per batch, not per add: an add per reading (MQTT) would cost a closure per reading.
+      this.ctx.onStored?.(database, points);
     } catch (err) {
       const failure =
         err instanceof StorageError ? err : new StorageError(errorMessage(err), true, { cause: err });
@@ -254,12 +251,18 @@ export class WriteBatcher {
       points,
       failure,
     );
+    const stored: Point[] = [];
     for (const w of waiters) {
       let error: StorageError | undefined;
       for (let i = w.start; i < w.end && error === undefined; i++) error = notStored.get(i);
-      if (error === undefined) w.resolve();
-      else w.reject(error);
+      if (error === undefined) {
+        w.resolve();
+        for (let i = w.start; i < w.end; i++) stored.push(points[i] as Point);
+      } else {
+        w.reject(error);
+      }
     }
+    if (stored.length > 0) this.ctx.onStored?.(database, stored);
   }
 
   /** Writes the database's spooled batches in the background, unless that is under way already. */
