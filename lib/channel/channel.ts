@@ -197,18 +197,22 @@ export class Channel {
       }
       return Promise.resolve();
     }
-    const { database, skipped } = result;
-    this.ctx.fromShare?.(result.points);
-    return this.admitted(database, result.points, () =>
-      deliver(database, result.points, this.ctx.batcher),
-    ).then(
-      () => {
-        this.stats.stored++;
-        if (skipped !== undefined) this.partlySkipped(message, skipped);
-      },
-      (err: unknown) => this.failed(message, database, err),
-    );
+    const { database, points, skipped } = result;
+    this.ctx.fromShare?.(points);
+    const stored = this.admitted(database, points, () => deliver(database, points, this.ctx.batcher));
+    // These closures live until the reading's batch is written: they keep no more than they need.
+    const onFailed = (err: unknown) => this.failed(message, database, err);
+    if (skipped === undefined) return stored.then(this.countStored, onFailed);
+    return stored.then(() => {
+      this.stats.stored++;
+      this.partlySkipped(message, skipped);
+    }, onFailed);
   }
+
+  /** One message stored whole. */
+  private readonly countStored = (): void => {
+    this.stats.stored++;
+  };
 
   /** A message that could not be stored: counted and answered on the error topic, or rethrown (see above). */
   private async failed(message: InboundMessage, database: string | undefined, err: unknown): Promise<void> {

@@ -20,7 +20,8 @@ export interface PendingBatch {
 
 /**
  * The batch being filled for each database. A batch is handed to `flush` when it holds `batch_size`
- * points, when it is `flush_interval` ms old, or when no point has joined it for `flush_idle` ms.
+ * points, when it is `flush_interval` ms old, or when no point has joined any batch for `flush_idle` ms
+ * (then all of them are; see `arm`).
  */
 export class PendingBatches {
   private readonly pending = new Map<string, PendingBatch>();
