@@ -1,6 +1,6 @@
 /**
  * Batching limits: a batch is written when it holds `batch_size` points, when it is `flush_interval` ms
- * old, or when no point has joined any batch for `flush_idle` ms.
+ * old, or when no point has joined it for `flush_idle` ms.
  */
 export interface BatchLimits {
   batch_size: number;

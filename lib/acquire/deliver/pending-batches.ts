@@ -14,20 +14,18 @@ export interface Waiter {
 export interface PendingBatch {
   points: Point[];
   waiters: Waiter[];
-  /** When the first point joined (ms, monotonic). */
+  timer: NodeJS.Timeout | undefined;
+  /** When the first and the latest points joined (ms, monotonic). */
   firstAt: number;
+  lastAt: number;
 }
 
 /**
  * The batch being filled for each database. A batch is handed to `flush` when it holds `batch_size`
- * points, when it is `flush_interval` ms old, or when no point has joined any batch for `flush_idle` ms
- * (then all of them are; see `arm`).
+ * points, when it is `flush_interval` ms old, or when no point has joined it for `flush_idle` ms.
  */
 export class PendingBatches {
   private readonly pending = new Map<string, PendingBatch>();
-  /** When the latest point joined any batch (ms, monotonic). */
-  private lastAt = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: {
@@ -47,10 +45,7 @@ export class PendingBatches {
     const batch = this.pending.get(database);
     if (batch === undefined) return undefined;
     this.pending.delete(database);
-    if (this.pending.size === 0 && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (batch.timer !== undefined) clearTimeout(batch.timer);
     return batch;
   }
 
@@ -88,8 +83,8 @@ export class PendingBatches {
     }
     if (batch.points.length >= size || flushNow) {
       this.ctx.flush(database);
-    } else {
-      this.arm(now);
+    } else if (batch.timer === undefined) {
+      this.armTimer(database, batch, now);
     }
   }
 
@@ -97,10 +92,10 @@ export class PendingBatches {
   private openBatch(database: string, now: number): PendingBatch {
     let batch = this.pending.get(database);
     if (batch === undefined) {
-      batch = { points: [], waiters: [], firstAt: now };
+      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
       this.pending.set(database, batch);
     }
-    this.lastAt = now;
+    batch.lastAt = now;
     return batch;
   }
 
@@ -118,33 +113,26 @@ export class PendingBatches {
     batch.waiters.push({ start, end: batch.points.length, resolve, reject });
   }
 
-  /**
-   * One timer for all batches, re-armed instead of reset on every point (cheap on the hot path). The
-   * idle wait counts from the latest point of any database: readings of several databases share the
-   * broker's receive window (and HTTP clients their requests), so when none arrives for `flush_idle`
-   * ms the window is full for all of them, and all pending batches go out together. Their writes then
-   * run side by side and their readings are acknowledged together, so the next readings arrive
-   * together too, instead of each database's batches drifting apart into many small writes.
-   */
-  private arm(now: number): void {
-    if (this.timer !== undefined || this.pending.size === 0) return;
+  /** One timer per batch, re-armed instead of reset on every point (cheap on the hot path). */
+  private armTimer(database: string, batch: PendingBatch, now: number): void {
     const idle = this.ctx.limits.flush_idle ?? DEFAULT_FLUSH_IDLE;
-    let wait = idle - (now - this.lastAt);
-    for (const batch of this.pending.values()) {
-      wait = Math.min(wait, this.ctx.limits.flush_interval - (now - batch.firstAt));
-    }
-    this.timer = setTimeout(() => this.onTimer(), Math.max(wait, 0));
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    const at = performance.now();
-    const idle = this.ctx.limits.flush_idle ?? DEFAULT_FLUSH_IDLE;
-    const allIdle = at - this.lastAt >= idle;
-    for (const [database, batch] of [...this.pending]) {
-      if (allIdle || at - batch.firstAt >= this.ctx.limits.flush_interval) this.ctx.flush(database);
-    }
-    this.arm(at);
+    const wait = Math.min(
+      idle - (now - batch.lastAt),
+      this.ctx.limits.flush_interval - (now - batch.firstAt),
+    );
+    batch.timer = setTimeout(
+      () => {
+        batch.timer = undefined;
+        if (this.pending.get(database) !== batch) return;
+        const at = performance.now();
+        if (at - batch.lastAt >= idle || at - batch.firstAt >= this.ctx.limits.flush_interval) {
+          this.ctx.flush(database);
+        } else {
+          this.armTimer(database, batch, at);
+        }
+      },
+      Math.max(wait, 0),
+    );
   }
 }
 

@@ -60,21 +60,6 @@ describe('acquire/deliver/batcher', () => {
     expect(sink.writes.flatMap((w) => w.values)).to.deep.equal(adds.map((_, i) => i));
   });
 
-  it('closes the batches of every database together once no point joined any for flush_idle ms', async () => {
-    const b = batcher({ batch_size: 1000, flush_interval: 60_000, flush_idle: 30 });
-    const adds = [b.add('a', [point(1)])];
-    // 'b' gets points while 'a' has none: 'a' waits for them, then both go out.
-    for (let v = 2; v <= 4; v++) {
-      await new Promise((r) => setTimeout(r, 15));
-      adds.push(b.add('b', [point(v)]));
-    }
-    expect(sink.writes).to.deep.equal([]);
-    await Promise.all(adds);
-    expect(sink.writes).to.deep.include({ database: 'a', values: [1] });
-    expect(sink.writes).to.deep.include({ database: 'b', values: [2, 3, 4] });
-    expect(sink.writes).to.have.length(2);
-  });
-
   it('tells onStored of the stored points once per batch, leaving out points rejected for good', async () => {
     sink.poison.add(2);
     const told: { database: string; values: number[] }[] = [];
