@@ -130,6 +130,7 @@ async function load(): Promise<void> {
       chartLibrary,
     ]);
   } catch (err) {
+    if (ticket !== loading) return;
     info.textContent = `Cannot show the chart: ${(err as Error).message}`;
     document.body.dataset['state'] = 'error';
     return;
