@@ -227,6 +227,42 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     await page.close();
   });
 
+  it('asks for its data while uPlot loads, marks the data request and the drawn chart, and says so when uPlot fails', async () => {
+    const page = await browser!.context.newPage();
+    const url = `${base}/node?realm=hiverize&address=${encodeURIComponent('testdrive/area/42_node_1')}`;
+    // uPlot held back until the data request has gone out: the page must not wait for it to ask.
+    let releaseUplot: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      releaseUplot = resolve;
+    });
+    await page.route('**/assets/uPlot.iife.min.js', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const dataRequest = page.waitForRequest((r) => r.url().includes('/data.json?'));
+    await page.goto(url, { waitUntil: 'commit' });
+    await dataRequest;
+    releaseUplot();
+    await page.waitForSelector('body[data-state="ready"]');
+    const marks = (await page.evaluate(`({
+      request: performance.getEntriesByName('daqd:data-request').map((m) => m.startTime),
+      drawn: performance.getEntriesByName('daqd:drawn').map((m) => m.startTime),
+    })`)) as { request: number[]; drawn: number[] };
+    expect(marks.request).to.have.length(1);
+    expect(marks.drawn).to.have.length(1);
+    expect(marks.drawn[0]).to.be.greaterThan(marks.request[0]!);
+    expect(await seriesPixels(page)).to.be.greaterThan(200);
+
+    await page.unroute('**/assets/uPlot.iife.min.js');
+    await page.route('**/assets/uPlot.iife.min.js', (route) => route.abort());
+    await page.goto(url);
+    await page.waitForSelector('body[data-state="error"]');
+    expect(await page.locator('#info').innerText()).to.equal(
+      'Cannot show the chart: the chart library did not load',
+    );
+    await page.close();
+  });
+
   it('refuses bad aggregation parameters with 400 and a message', async () => {
     const res = await fetch(`${base}/api/hiverize/testdrive/area-42/node-1/data.json?interval=5x`);
     expect(res.status).to.equal(400);
