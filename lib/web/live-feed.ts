@@ -18,8 +18,12 @@ type Listener = (readings: readonly LiveReading[]) => void;
 export class LiveFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly closers = new Set<() => void>();
-  /** Batches of points shown from the broker already (`LiveRelay`): their stored copy is passed over. */
-  private readonly fromBroker = new WeakSet<readonly Point[]>();
+  /**
+   * Points shown from the broker already (`LiveRelay`): their stored copy is passed over. Points, not
+   * arrays: the batcher reports a whole batch at once, in which readings of this instance's share
+   * stand beside others.
+   */
+  private readonly fromBroker = new WeakSet<Point>();
   private closed = false;
 
   /** Number of open subscriptions (for tests and /health). */
@@ -53,8 +57,8 @@ export class LiveFeed {
 
   /** Points of `database` stored just now. Never throws: a failing listener loses only its own reading. */
   publish(database: string, points: readonly Point[]): void {
-    if (this.listeners.size === 0 || this.fromBroker.has(points)) return;
-    this.send(database, points);
+    if (this.listeners.size === 0) return;
+    this.send(database, points, this.fromBroker);
   }
 
   /**
@@ -63,22 +67,22 @@ export class LiveFeed {
    */
   publishFromBroker(database: string, points: readonly Point[]): void {
     if (this.listeners.size === 0) return;
-    this.send(database, points);
+    this.send(database, points, undefined);
   }
 
   /**
-   * Marks a batch of points (the very array later handed to `publish`) as shown from the broker
-   * already, so `publish` passes over it. Held weakly: a batch that is never stored leaves nothing.
+   * Marks points (the very objects later handed to `publish`) as shown from the broker already, so
+   * `publish` passes over them. Held weakly: a point that is never stored leaves nothing.
    */
   shownFromBroker(points: readonly Point[]): void {
-    this.fromBroker.add(points);
+    for (const point of points) this.fromBroker.add(point);
   }
 
-  private send(database: string, points: readonly Point[]): void {
+  private send(database: string, points: readonly Point[], skip: WeakSet<Point> | undefined): void {
     const byMeasurement = new Map<string, LiveReading[]>();
     for (const point of points) {
       const key = keyOf(database, point.measurement);
-      if (!this.listeners.has(key)) continue;
+      if (!this.listeners.has(key) || skip?.has(point)) continue;
       let list = byMeasurement.get(key);
       if (list === undefined) {
         list = [];

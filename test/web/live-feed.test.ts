@@ -66,7 +66,7 @@ describe('LiveFeed', () => {
     expect(feed.size).to.equal(0);
   });
 
-  it('passes over a stored batch shown from the broker already, and only that batch', () => {
+  it('passes over stored readings shown from the broker already, and only those, within one batch', () => {
     const feed = new LiveFeed();
     const got: number[] = [];
     feed.subscribe(
@@ -81,9 +81,8 @@ describe('LiveFeed', () => {
     feed.publishFromBroker('db', [point('m', 1, { seq: 1 })]);
     feed.shownFromBroker(relayed);
     feed.publishFromBroker('db', [point('m', 3, { seq: 3 })]);
-    // The batcher reports both of its batches as stored: the marked one was shown already.
-    feed.publish('db', relayed);
-    feed.publish('db', local);
+    // The batcher reports its batch as stored, the marked reading beside the other: only the other is new.
+    feed.publish('db', [...relayed, ...local]);
     expect(got).to.deep.equal([1, 3, 2]);
   });
 });
