@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import mqtt from 'mqtt';
-import { DaemonProcess, freePort } from '../support/daqd.js';
+import { DaemonProcess } from '../support/daqd.js';
+import { startInstance, storedReadings } from '../support/daqd-instance.js';
 import { eventually } from '../support/eventually.js';
 import { type InfluxdProcess, startInfluxd } from '../support/influxd.js';
 import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
@@ -71,25 +72,9 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
   });
 
   async function start(id: string): Promise<Instance> {
-    const httpPort = await freePort();
-    const daemon = new DaemonProcess(config, {
-      env: {
-        DAQD_DAQD_INSTANCE_ID: id,
-        DAQD_HTTP_LISTEN: '127.0.0.1',
-        DAQD_HTTP_PORT: String(httpPort),
-      },
-    });
-    const instance = { id, daemon, httpPort };
+    const instance = { id, ...(await startInstance(config, { DAQD_DAQD_INSTANCE_ID: id })) };
     instances.push(instance);
-    await daemon.waitFor(/ready: 1 realm/, 30_000);
-    await daemon.waitFor(/mqtt: connected to broker/, 30_000);
     return instance;
-  }
-
-  async function storedMetric(instance: Instance): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${instance.httpPort}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`daqd_readings_stored_total{realm="${realm}"}`));
-    return line === undefined ? 0 : Number(line.split(' ').pop());
   }
 
   /** Publishes readings `0 … count-1` of `node` at QoS 1, each with its seq and a time of its own. */
@@ -148,7 +133,7 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
       60_000,
     );
     await sleep(300);
-    const split = [await storedMetric(a), await storedMetric(b)];
+    const split = [await storedReadings(a, realm), await storedReadings(b, realm)];
     process.stdout.write(`      stored ${seqs.size} distinct; a ${split[0]}, b ${split[1]}\n`);
     // Client ids of their own (the default one with the instance id): with one id the broker would
     // drop one connection for the other.
@@ -216,7 +201,7 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
     );
     // Late copies (the stored one of a reading shown from the broker) would come within a flush or two.
     await sleep(1_000);
-    const split = [await storedMetric(a), await storedMetric(b)];
+    const split = [await storedReadings(a, realm), await storedReadings(b, realm)];
     const twice = [...seen].filter(([, n]) => n > 1).map(([seq]) => seq);
     const missing = Array.from({ length: count }, (_, seq) => seq).filter((seq) => !seen.has(seq));
     process.stdout.write(

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import mqtt from 'mqtt';
-import { DaemonProcess, freePort } from '../support/daqd.js';
+import { DaemonProcess } from '../support/daqd.js';
+import { startInstance, storedReadings } from '../support/daqd-instance.js';
 import { eventually } from '../support/eventually.js';
 import { type InfluxdProcess, startInfluxd } from '../support/influxd.js';
 import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
@@ -88,27 +89,15 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
 
   /** Starts instance `name` from the shared config; its data_dir and client id are its own. */
   async function start(name: string): Promise<Instance> {
-    const httpPort = await freePort();
-    const daemon = new DaemonProcess(config, {
-      env: {
+    const instance = {
+      name,
+      ...(await startInstance(config, {
         DAQD_DAQD_DATA_DIR: path.join(dir, `var-${name}`),
         DAQD_MQTT_CLIENT_ID: `daqd-${realm}-${name}`,
-        DAQD_HTTP_LISTEN: '127.0.0.1',
-        DAQD_HTTP_PORT: String(httpPort),
-      },
-    });
-    const instance = { name, daemon, httpPort };
+      })),
+    };
     instances.push(instance);
-    await daemon.waitFor(/ready: 1 realm/, 30_000);
-    await daemon.waitFor(/mqtt: connected to broker/, 30_000);
     return instance;
-  }
-
-  /** `daqd_readings_stored_total` of the realm on one running instance. */
-  async function storedMetric(instance: Instance): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${instance.httpPort}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`daqd_readings_stored_total{realm="${realm}"}`));
-    return line === undefined ? 0 : Number(line.split(' ').pop());
   }
 
   /** Stops (SIGTERM, graceful) or kills an instance. */
@@ -181,7 +170,7 @@ describe('scale-out: daqd instances sharing one realm through an MQTT shared sub
     // Metrics settle a moment after the last write.
     await sleep(300);
     const split: Record<string, number> = {};
-    for (const i of instances) split[i.name] = await storedMetric(i);
+    for (const i of instances) split[i.name] = await storedReadings(i, realm);
     const distinct = new Set(seqs);
     const counted = Object.values(split).reduce((a, b) => a + b, 0);
     return {
