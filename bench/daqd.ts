@@ -136,9 +136,19 @@ export class DaqdProcess {
 
   /** The realm's `daqd_readings_stored_total` from daqd's `/metrics` (since this process started). */
   async storedReadings(): Promise<number> {
+    return this.metric(`daqd_readings_stored_total{realm="${REALM}"}`);
+  }
+
+  /** Successful writes to the store so far (`daqd_storage_write_duration_seconds_count`, outcome ok). */
+  async storeWrites(): Promise<number> {
+    return this.metric('daqd_storage_write_duration_seconds_count{outcome="ok"}');
+  }
+
+  /** One sample of daqd's `/metrics`, named with its labels; 0 when absent. */
+  private async metric(name: string): Promise<number> {
     const response = await fetch(`http://127.0.0.1:${this.httpPort}/metrics`);
     if (!response.ok) throw new Error(`daqd /metrics answered ${response.status}`);
-    const prefix = `daqd_readings_stored_total{realm="${REALM}"} `;
+    const prefix = `${name} `;
     const line = (await response.text()).split('\n').find((l) => l.startsWith(prefix));
     return line === undefined ? 0 : Number(line.slice(prefix.length));
   }

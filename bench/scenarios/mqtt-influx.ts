@@ -82,6 +82,7 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): P
       received = broker.total;
       taken.push(broker.taken);
 
+      const writesBefore = await daqd.storeWrites();
       const meter = new ProcessMeter(daqd.pid);
       const started = performance.now();
       await publisher.publishMany({
@@ -99,6 +100,7 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): P
       const cpu = meter.cpu();
       const peak = meter.peak();
       const rate = count / ((ended - started) / 1000);
+      const writes = (await daqd.storeWrites()) - writesBefore;
       // Redelivered readings would get a new receive time and show up as extra points.
       await sleep(300);
       const final = await stored(ctx, layout, prefix);
@@ -116,10 +118,12 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): P
       figures.add('lost or duplicated readings', 'readings', Math.abs(final - count));
       figures.add('daqd CPU per 1,000 readings', 'ms', (cpu / count) * 1000);
       figures.add('daqd peak RSS', 'MB', peak);
+      figures.add('daqd writes to InfluxDB per 1,000 readings', 'writes', (writes / count) * 1000);
       ctx.log(
         `  ${which} run ${run + 1}: daqd ${fmt(rate)}/s, influx ${fmt(influxRate)}/s, broker: bare ${fmt(broker.bare)}/s, ` +
           `mosquitto_sub ${fmt(broker.mosquittoSub)}/s, ` +
-          `stored ${final}/${count}, cpu ${((cpu / count) * 1000).toFixed(1)} ms/1k, rss ${peak.toFixed(0)} MB`,
+          `stored ${final}/${count}, cpu ${((cpu / count) * 1000).toFixed(1)} ms/1k, ${writes} writes, ` +
+          `rss ${peak.toFixed(0)} MB`,
       );
     }
   } finally {

@@ -18,11 +18,17 @@ export interface PendingBatch {
   /** When the first and the latest points joined (ms, monotonic). */
   firstAt: number;
   lastAt: number;
+  /**
+   * Its time is up, but the owner keeps it open while the database's write before it is under way
+   * (`due` answered false): it goes on taking points, with no timer, until the owner takes it.
+   */
+  held: boolean;
 }
 
 /**
  * The batch being filled for each database. A batch is handed to `flush` when it holds `batch_size`
- * points, when it is `flush_interval` ms old, or when no point has joined it for `flush_idle` ms.
+ * points; when it is `flush_interval` ms old, or no point has joined it for `flush_idle` ms, the owner
+ * is asked (`due`) whether it takes it now or holds it open until it takes it itself.
  */
 export class PendingBatches {
   private readonly pending = new Map<string, PendingBatch>();
@@ -32,12 +38,22 @@ export class PendingBatches {
       limits: BatchLimits;
       /** Takes the database's pending batch (with `take`) to write it. */
       flush: (database: string) => void;
+      /**
+       * The pending batch of `database` is old or idle enough to be written: true when the owner took
+       * it (with `take`), false when it holds it open for now (the owner takes it later).
+       */
+      due: (database: string) => boolean;
     },
   ) {}
 
   /** Databases with a pending batch. */
   databases(): string[] {
     return [...this.pending.keys()];
+  }
+
+  /** The pending batch of `database`, left in place. */
+  peek(database: string): PendingBatch | undefined {
+    return this.pending.get(database);
   }
 
   /** Removes the pending batch of `database` and stops its timer. */
@@ -83,7 +99,7 @@ export class PendingBatches {
     }
     if (batch.points.length >= size || flushNow) {
       this.ctx.flush(database);
-    } else if (batch.timer === undefined) {
+    } else if (batch.timer === undefined && !batch.held) {
       this.armTimer(database, batch, now);
     }
   }
@@ -92,7 +108,7 @@ export class PendingBatches {
   private openBatch(database: string, now: number): PendingBatch {
     let batch = this.pending.get(database);
     if (batch === undefined) {
-      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now };
+      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now, held: false };
       this.pending.set(database, batch);
     }
     batch.lastAt = now;
@@ -126,7 +142,7 @@ export class PendingBatches {
         if (this.pending.get(database) !== batch) return;
         const at = performance.now();
         if (at - batch.lastAt >= idle || at - batch.firstAt >= this.ctx.limits.flush_interval) {
-          this.ctx.flush(database);
+          if (!this.ctx.due(database)) batch.held = true;
         } else {
           this.armTimer(database, batch, at);
         }

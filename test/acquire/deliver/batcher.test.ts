@@ -60,6 +60,52 @@ describe('acquire/deliver/batcher', () => {
     expect(sink.writes.flatMap((w) => w.values)).to.deep.equal(adds.map((_, i) => i));
   });
 
+  it('keeps the next batch open while a write of its database is under way, then writes it at once', async () => {
+    sink.holding = true;
+    const b = batcher({ batch_size: 1000, flush_interval: 30, flush_idle: 5 });
+    const first = b.add('a', [point(1)]);
+    const release = await heldWrite(sink);
+    // Points come with pauses longer than flush_idle and for longer than flush_interval.
+    const later: Promise<void>[] = [];
+    for (let v = 2; v <= 6; v++) {
+      later.push(b.add('a', [point(v)]));
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    const other = b.add('b', [point(100)]);
+    // Database 'b' has no write under way: its batch goes after flush_idle, while 'a' waits.
+    (await heldWrite(sink))();
+    await other;
+    expect(sink.attempts).to.deep.equal([1, 1]);
+    release();
+    await first;
+    (await heldWrite(sink))();
+    await Promise.all(later);
+    expect(sink.writes).to.deep.equal([
+      { database: 'b', values: [100] },
+      { database: 'a', values: [1] },
+      { database: 'a', values: [2, 3, 4, 5, 6] },
+    ]);
+  });
+
+  it('writes a full batch behind the write under way, and keeps the one after it open', async () => {
+    sink.holding = true;
+    const b = batcher({ batch_size: 3, flush_interval: 10, flush_idle: 2 });
+    const first = b.add('a', [point(1)]);
+    const release = await heldWrite(sink);
+    const full = b.add('a', points(2, 3));
+    await new Promise((r) => setTimeout(r, 30));
+    const open = b.add('a', [point(5)]);
+    await new Promise((r) => setTimeout(r, 30));
+    const more = b.add('a', [point(6)]);
+    release();
+    await first;
+    (await heldWrite(sink))();
+    await full;
+    (await heldWrite(sink))();
+    await Promise.all([open, more]);
+    expect(sink.writes.map((w) => w.values)).to.deep.equal([[1], [2, 3, 4], [5, 6]]);
+  });
+
   it('tells onStored of the stored points once per batch, leaving out points rejected for good', async () => {
     sink.poison.add(2);
     const told: { database: string; values: number[] }[] = [];
