@@ -22,6 +22,7 @@ import type { GrafanaProvisioner } from './grafana/provisioner.js';
 import { HttpServer } from './http/server.js';
 import { LiveFeed } from './web/live-feed.js';
 import { LiveRelay } from './web/live-relay.js';
+import { StoreFollow } from './web/store-follow.js';
 import { webRouter } from './web/web-router.js';
 
 /**
@@ -48,6 +49,7 @@ export class Daemon {
   private readonly feed = new LiveFeed();
   /** Made in `start`: what another instance stores of a shared realm, to the same pages. */
   private relay: LiveRelay | undefined;
+  private follow: StoreFollow | undefined;
   private starting: Promise<void> | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -94,6 +96,17 @@ export class Daemon {
       shared,
     });
     this.relay = relay;
+    // With InfluxDB, what other instances (or writers) store is read back for the pages watching it.
+    const follow =
+      settings.storage.backend === 'influxdb' && settings.http.live_store_interval > 0
+        ? new StoreFollow({
+            feed: this.feed,
+            sink: () => this.sink,
+            intervalMs: settings.http.live_store_interval * 1000,
+            log: log.child('daqd:web'),
+          })
+        : undefined;
+    this.follow = follow;
     // Fed by the components: the batcher's writes, the HTTP server's requests; read when scraped.
     const metrics = new Metrics({
       channels: () => this.supervisor?.channels() ?? [],
@@ -119,6 +132,7 @@ export class Daemon {
           sink: () => this.sink,
           feed: this.feed,
           relay,
+          follow,
           timezone: settings.daqd.timezone,
         }),
       ],
@@ -309,8 +323,13 @@ export class Daemon {
           : { held: this.broker.tapHolds().map(({ key, ...hold }) => ({ realm: key, ...hold })) }),
       },
       realms: [...realms, ...restarting],
-      // The web view's open live streams, and the shared realms followed on their broker for them.
-      live: { streams: this.feed.size, followed: this.relay?.realms ?? [] },
+      // The web view's open live streams, the shared realms followed on their broker for them, and the
+      // nodes followed in the store.
+      live: {
+        streams: this.feed.size,
+        followed: this.relay?.realms ?? [],
+        ...(this.follow === undefined ? {} : { store: this.follow.nodes }),
+      },
     };
   }
 
@@ -337,6 +356,7 @@ export class Daemon {
     await step('watcher', () => this.watcher?.stop() ?? Promise.resolve());
     // Open live streams would hold the HTTP server's close until its grace time.
     this.feed.close();
+    this.follow?.close();
     await step('live relay', () => this.relay?.close() ?? Promise.resolve());
     // Members of a shared group leave it first, while the store still batches as usual: the group
     // takes over their share, and what the broker still sends them is stored and acknowledged.

@@ -338,10 +338,17 @@ function append(reading: LiveReading): void {
       data.push(data[0]!.map(() => null));
     }
   }
-  data[0]!.push(reading.time / 1000);
+  // Readings stored by other instances come from the store, up to a second later, and may be older
+  // than one shown already: each goes where its time puts it, and a time shown already is not added again.
+  const x = reading.time / 1000;
+  const times = data[0]!;
+  let at = times.length;
+  while (at > 0 && times[at - 1]! > x) at--;
+  if (at > 0 && times[at - 1] === x) return;
+  times.splice(at, 0, x);
   fields.forEach((name, i) => {
     const value = reading.fields[name];
-    data[i + 1]!.push(typeof value === 'number' ? value : null);
+    data[i + 1]!.splice(at, 0, typeof value === 'number' ? value : null);
   });
   view.toMs = Math.max(view.toMs, reading.time, Date.now());
   if (added.length > 0 || chart === undefined) {

@@ -240,6 +240,7 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     ...readHttpAccessKeys(http, dir, listen),
     cors_origins: readCorsOrigins(http),
     body_timeout: http.number('body_timeout', DEFAULT_BODY_TIMEOUT_S, { min: 0 }),
+    live_store_interval: http.number('live_store_interval', 1, { min: 0 }),
   };
   http.rejectUnknownKeys();
   // `use_database` naming another store than InfluxDB is judged with the storage below.

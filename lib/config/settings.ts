@@ -108,6 +108,12 @@ export interface Settings {
      * frees its place); 0 = no limit. Default 30.
      */
     body_timeout: number;
+    /**
+     * Seconds between looks into the store for readings of a node a web page watches that did not pass
+     * this instance (another daqd instance behind a load balancer, another writer); 0 = off. InfluxDB
+     * store only. Default 1.
+     */
+    live_store_interval: number;
   } & HttpAccessSettings;
   mqtt: MainMqttSettings;
   influxdb?: InfluxSettings | undefined;

@@ -24,6 +24,11 @@ export class LiveFeed {
    * stand beside others.
    */
   private readonly fromBroker = new WeakSet<Point>();
+  /**
+   * Nodes followed in the store too (`StoreFollow`): the times (ns) of the readings sent to their pages
+   * lately, so a reading is sent once, whether it comes from this instance's writes or from the store.
+   */
+  private readonly tracked = new Map<string, { times: Set<bigint>; users: number }>();
   private closed = false;
 
   /** Number of open subscriptions (for tests and /health). */
@@ -78,11 +83,63 @@ export class LiveFeed {
     for (const point of points) this.fromBroker.add(point);
   }
 
+  /**
+   * Keeps the times of the readings sent for `database`.`measurement` from now on, until the returned
+   * function is called (as often as this was): `publishFromStore` then sends only readings not sent yet.
+   */
+  track(database: string, measurement: string): () => void {
+    const key = keyOf(database, measurement);
+    let entry = this.tracked.get(key);
+    if (entry === undefined) {
+      entry = { times: new Set(), users: 0 };
+      this.tracked.set(key, entry);
+    }
+    const tracked = entry;
+    tracked.users++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--tracked.users === 0 && this.tracked.get(key) === tracked) this.tracked.delete(key);
+    };
+  }
+
+  /**
+   * Readings of `database`.`measurement` read back from the store (`StoreFollow`): those not sent to
+   * its pages yet go now, oldest first. With `prime`, none is sent; they only count as sent (what the
+   * page loaded already). Times before `since` (ns) are forgotten: no look into the store reaches back
+   * that far any more. Never throws.
+   */
+  publishFromStore(
+    database: string,
+    measurement: string,
+    readings: readonly { time: bigint; fields: LiveReading['fields'] }[],
+    since: bigint,
+    prime: boolean,
+  ): void {
+    const key = keyOf(database, measurement);
+    const tracked = this.tracked.get(key);
+    if (tracked === undefined) return;
+    const fresh: LiveReading[] = [];
+    for (const reading of readings) {
+      if (tracked.times.has(reading.time)) continue;
+      tracked.times.add(reading.time);
+      if (!prime) fresh.push({ time: Number(reading.time / 1_000_000n), fields: reading.fields });
+    }
+    for (const time of tracked.times) if (time < since) tracked.times.delete(time);
+    if (fresh.length > 0) this.deliver(key, fresh);
+  }
+
   private send(database: string, points: readonly Point[], skip: WeakSet<Point> | undefined): void {
     const byMeasurement = new Map<string, LiveReading[]>();
     for (const point of points) {
       const key = keyOf(database, point.measurement);
       if (!this.listeners.has(key) || skip?.has(point)) continue;
+      const tracked = this.tracked.get(key);
+      if (tracked !== undefined) {
+        if (tracked.times.has(point.time)) continue;
+        tracked.times.add(point.time);
+      }
       let list = byMeasurement.get(key);
       if (list === undefined) {
         list = [];
@@ -90,13 +147,15 @@ export class LiveFeed {
       }
       list.push(toReading(point));
     }
-    for (const [key, readings] of byMeasurement) {
-      for (const listener of this.listeners.get(key) ?? []) {
-        try {
-          listener(readings);
-        } catch {
-          // A page whose connection broke mid-write; its stream's close handler unsubscribes it.
-        }
+    for (const [key, readings] of byMeasurement) this.deliver(key, readings);
+  }
+
+  private deliver(key: string, readings: readonly LiveReading[]): void {
+    for (const listener of this.listeners.get(key) ?? []) {
+      try {
+        listener(readings);
+      } catch {
+        // A page whose connection broke mid-write; its stream's close handler unsubscribes it.
       }
     }
   }
@@ -107,6 +166,7 @@ export class LiveFeed {
     const closers = [...this.closers];
     this.closers.clear();
     this.listeners.clear();
+    this.tracked.clear();
     for (const close of closers) close();
   }
 }

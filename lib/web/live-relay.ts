@@ -29,7 +29,8 @@ interface Following {
  * it disconnects. The readings this instance takes through its share then reach the feed twice (from
  * the broker, and from the batcher once stored): the channel reports their points (`fromShare`) and the
  * feed passes over the stored copy. Readings that reach another instance over HTTP do not pass the
- * broker and are not seen here (docs/scaling.md). Realms without a shared group are not touched.
+ * broker and are not seen here (docs/scaling.md); where the store is followed (`StoreFollow`, InfluxDB)
+ * the web view uses that instead of this. Realms without a shared group are not touched.
  */
 export class LiveRelay {
   private readonly following = new Map<string, Following>();

@@ -16,6 +16,7 @@ import { HttpError } from '../http/http-error.js';
 import type { LiveFeed, LiveReading } from './live-feed.js';
 import type { LiveRelay } from './live-relay.js';
 import { buildOverview } from './overview.js';
+import type { StoreFollow } from './store-follow.js';
 import { WebAssets } from './web-assets.js';
 
 /** What the web view reads; the daemon's parts are read lazily, as HTTP starts before them. */
@@ -28,6 +29,11 @@ export interface WebViewContext {
   feed: LiveFeed;
   /** Follows a shared realm on its broker while its nodes are watched (readings other instances take). */
   relay?: LiveRelay | undefined;
+  /**
+   * Follows a watched node in the store (readings other instances or writers stored); when set, the
+   * broker is not followed (`relay`): the store has every reading the broker would bring.
+   */
+  follow?: StoreFollow | undefined;
   /** `[daqd] timezone`: zone-less `from` / `to` are read in it. */
   timezone: string;
   /** Milliseconds between keep-alive comments on a live stream (default 15 s; proxies drop idle ones). */
@@ -40,9 +46,10 @@ export interface WebViewContext {
  * - `GET /view/overview.json`: realms → networks → nodes with their newest readings (see `buildOverview`).
  * - `GET /view/node.json?realm=…&address=<a/b/c>`: a node's title, store address and export formats.
  * - `GET /view/live?realm=…&address=…`: Server-Sent Events, one `data:` line (a JSON array of
- *   `LiveReading`) per stored batch of the node's readings. For a realm split over daqd instances by a
- *   shared subscription, the readings come from the broker instead (`LiveRelay`), whichever instance
- *   stores them; a `: broker` comment says when that copy flows.
+ *   `LiveReading`) per stored batch of the node's readings. Readings stored by other daqd instances (or
+ *   other writers) come from the store (`StoreFollow`, InfluxDB); without it, for a realm split over
+ *   daqd instances by a shared subscription, from the broker (`LiveRelay`), whichever instance stores
+ *   them; a `: broker` comment says when that copy flows.
  * The chart itself reads the export API (`/api/<realm>/<address>/data.json?…&interval=…`).
  */
 export function webRouter(ctx: WebViewContext): Router {
@@ -191,9 +198,11 @@ function openStream(
   const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), ctx.keepAliveMs ?? 15_000);
   const unsubscribe = ctx.feed.subscribe(where.database, where.measurement, send, () => stream.end());
   const unwatch =
-    ctx.relay?.watch(app, () => {
-      if (!stream.writableEnded) stream.write(': broker\n\n');
-    }) ?? (() => {});
+    ctx.follow !== undefined
+      ? ctx.follow.watch(where.database, where.measurement)
+      : (ctx.relay?.watch(app, () => {
+          if (!stream.writableEnded) stream.write(': broker\n\n');
+        }) ?? (() => {}));
   const done = () => {
     clearInterval(keepAlive);
     unsubscribe();

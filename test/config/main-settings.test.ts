@@ -28,6 +28,7 @@ describe('config/main-settings', () => {
       key_file: undefined,
       cors_origins: [],
       body_timeout: 30,
+      live_store_interval: 1,
     });
     expect(settings.mqtt).to.include({ host: '127.0.0.1', port: 1883, embedded: false, protocol: 'mqtt' });
     expect(settings.influxdb).to.equal(undefined);

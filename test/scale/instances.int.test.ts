@@ -14,7 +14,8 @@ import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
  * `DAQD_DAQD_INSTANCE_ID`, on a real Mosquitto (the realm with `mqtt_shared_group`) and a real influxd:
  * each keeps its own state under `data_dir/instances/<id>`, gets a client id of its own, stores its share;
  * and a web page on one of them sees, on its live stream, every reading of its node, whichever instance
- * stored it.
+ * stored it: from the broker (`live_store_interval = 0`), or from the store, which also has the readings
+ * sent over HTTP to the other instance (as behind a load balancer).
  */
 
 const BASE_TIME = Date.parse('2026-01-01T00:00:00Z');
@@ -61,7 +62,9 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
       config,
       `[main]\ninclude = apps/*.ini\n[daqd]\ndata_dir = ${dataDir}\ntimezone = UTC\nmetrics_logger_interval = 0\n` +
         `[mqtt]\nembedded = false\nhost = 127.0.0.1\nport = ${broker.port}\n` +
-        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n`,
+        `[influxdb]\nurl = ${influx.url}\nflush_interval = 50\n` +
+        // The broker relay is used only where the store is not followed.
+        (realm === 'instlive' ? '[http]\nlive_store_interval = 0\n' : ''),
     );
   });
   afterEach(async () => {
@@ -77,14 +80,19 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
     return instance;
   }
 
-  /** Publishes readings `0 … count-1` of `node` at QoS 1, each with its seq and a time of its own. */
-  async function publish(count: number, node: (seq: number) => string): Promise<void> {
+  /**
+   * Publishes readings `0 … count-1` of `node` at QoS 1, each with its seq and a time of its own (with
+   * `timed`; else daqd stamps the time it receives it).
+   */
+  async function publish(count: number, node: (seq: number) => string, timed = true): Promise<void> {
     const publisher = await mqtt.connectAsync(broker.url, { clientId: `${realm}-pub`, clean: true });
     clients.push(publisher);
     for (let from = 0; from < count; from += 50) {
       const batch: Promise<unknown>[] = [];
       for (let seq = from; seq < Math.min(from + 50, count); seq++) {
-        const body = JSON.stringify({ time: BASE_TIME + seq, seq, value: seq * 0.5 });
+        const body = JSON.stringify(
+          timed ? { time: BASE_TIME + seq, seq, value: seq * 0.5 } : { seq, value: seq * 0.5 },
+        );
         batch.push(publisher.publishAsync(`${realm}/net/gw/${node(seq)}/data.json`, body, { qos: 1 }));
       }
       await Promise.all(batch);
@@ -220,6 +228,113 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
     abort.abort();
     await reading;
     await eventually('the relay disconnected', async () => (await liveClients()) === 0 || undefined, 10_000);
+  });
+
+  /**
+   * Opens the live stream of `node` on `instance` and counts, in the background, every reading of its
+   * `data:` events by seq; `comments` collects its comment lines.
+   */
+  async function liveStream(instance: Instance, node: string) {
+    const abort = new AbortController();
+    streams.push(abort);
+    const res = await fetch(
+      `http://127.0.0.1:${instance.httpPort}/view/live?realm=${realm}&address=net/gw/${node}`,
+      { signal: abort.signal },
+    );
+    expect(res.status).to.equal(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const seen = new Map<number, number>();
+    const comments: string[] = [];
+    let text = '';
+    const done = (async () => {
+      for (;;) {
+        const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (chunk.done) return;
+        text += decoder.decode(chunk.value, { stream: true });
+        let end = text.indexOf('\n\n');
+        while (end >= 0) {
+          const event = text.slice(0, end);
+          text = text.slice(end + 2);
+          end = text.indexOf('\n\n');
+          for (const line of event.split('\n')) {
+            if (line.startsWith(': ')) comments.push(line.slice(2));
+            if (!line.startsWith('data: ')) continue;
+            for (const r of JSON.parse(line.slice(6)) as { fields: { seq: number } }[]) {
+              seen.set(r.fields.seq, (seen.get(r.fields.seq) ?? 0) + 1);
+            }
+          }
+        }
+      }
+    })();
+    return { seen, comments, abort, done };
+  }
+
+  /** `live` of an instance's /health. */
+  async function live(instance: Instance): Promise<{ followed?: string[]; store?: string[] }> {
+    const health = (await (await fetch(`http://127.0.0.1:${instance.httpPort}/health`)).json()) as {
+      live?: { followed?: string[]; store?: string[] };
+    };
+    return health.live ?? {};
+  }
+
+  /** POSTs readings `from … from+count-1` of `node` to an instance's HTTP API, one request each. */
+  async function post(instance: Instance, node: string, from: number, count: number): Promise<void> {
+    for (let seq = from; seq < from + count; seq++) {
+      const res = await fetch(`http://127.0.0.1:${instance.httpPort}/api/${realm}/net/gw/${node}/data`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seq, value: seq * 0.5 }),
+      });
+      expect(res.status, await res.text()).to.equal(200);
+    }
+  }
+
+  it('store: a page on one instance sees, once each, the readings sent over HTTP to the other', async () => {
+    const a = await start('a');
+    const b = await start('b');
+    const page = await liveStream(a, 'node-1');
+    await eventually(
+      'the node followed in the store',
+      async () => (await live(a)).store?.length || undefined,
+    );
+    // The first look marks what is stored as shown (the page loaded it); give it time to pass.
+    await sleep(500);
+    // Over HTTP to b (behind a load balancer), over HTTP to a, and over MQTT, shared by both.
+    await post(b, 'node-1', 100, 30);
+    await post(a, 'node-1', 130, 10);
+    // Live readings: the time they arrive (one a day ago would not be live, and is not looked for).
+    await publish(40, () => 'node-1', false);
+    await post(b, 'node-2', 1_000, 1);
+    const expected = [
+      ...Array.from({ length: 40 }, (_, i) => i),
+      ...Array.from({ length: 40 }, (_, i) => 100 + i),
+    ];
+    const distinct = expected.length;
+    await eventually(
+      `all ${distinct} readings on a's stream`,
+      async () => page.seen.size >= distinct || undefined,
+      20_000,
+    );
+    // A later look finds them all again: none may come twice.
+    await sleep(2_500);
+    const twice = [...page.seen].filter(([, n]) => n > 1).map(([seq]) => seq);
+    const split = [await storedReadings(a, realm), await storedReadings(b, realm)];
+    process.stdout.write(
+      `      live stream on a: ${page.seen.size} distinct, ${twice.length} twice; stored: a ${split[0]}, b ${split[1]}\n`,
+    );
+    expect(twice).to.deep.equal([]);
+    expect([...page.seen.keys()].sort((x, y) => x - y)).to.deep.equal(expected);
+    expect(page.comments).to.not.include('broker');
+    // b really stored readings the page shows: 30 over HTTP, and its share of the MQTT ones.
+    expect(split[1]).to.be.at.least(30);
+    // The page gone, the node is no longer followed.
+    page.abort.abort();
+    await page.done;
+    await eventually(
+      'the store no longer followed',
+      async () => (await live(a)).store?.length === 0 || undefined,
+    );
   });
 
   /** Connections of the relay on the broker, by its client id, from daqd's /health. */

@@ -85,4 +85,51 @@ describe('LiveFeed', () => {
     feed.publish('db', [...relayed, ...local]);
     expect(got).to.deep.equal([1, 3, 2]);
   });
+
+  it('sends a reading read back from the store only when it was not sent yet, and not on the first look', () => {
+    const feed = new LiveFeed();
+    const got: LiveReading[] = [];
+    feed.subscribe(
+      'db',
+      'm',
+      (r) => got.push(...r),
+      () => {},
+    );
+    const untrack = feed.track('db', 'm');
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    // The first look finds what the page loaded already: nothing is sent.
+    feed.publishFromStore('db', 'm', [{ time: ns(1_000), fields: { v: 1 } }], ns(0), true);
+    // This instance stores a reading: sent from its batch, and remembered.
+    feed.publish('db', [point('m', 2_000, { v: 2 })]);
+    // The next look finds it and one another instance stored: only that one is new.
+    feed.publishFromStore(
+      'db',
+      'm',
+      [
+        { time: ns(1_000), fields: { v: 1 } },
+        { time: ns(2_000), fields: { v: 2 } },
+        { time: ns(2_500), fields: { v: 2.5, note: 'other' } },
+      ],
+      ns(0),
+      false,
+    );
+    // And the batch of a reading the store showed first is not sent again.
+    feed.publishFromStore('db', 'm', [{ time: ns(3_000), fields: { v: 3 } }], ns(0), false);
+    feed.publish('db', [point('m', 3_000, { v: 3 }), point('m', 4_000, { v: 4 })]);
+    expect(got).to.deep.equal([
+      { time: 2_000, fields: { v: 2 } },
+      { time: 2_500, fields: { v: 2.5, note: 'other' } },
+      { time: 3_000, fields: { v: 3 } },
+      { time: 4_000, fields: { v: 4 } },
+    ]);
+    // Times before `since` are forgotten: a look that no longer reaches them cannot repeat them.
+    feed.publishFromStore('db', 'm', [], ns(3_500), false);
+    feed.publishFromStore('db', 'm', [{ time: ns(1_000), fields: { v: 1 } }], ns(0), false);
+    expect(got.map((r) => r.time)).to.deep.equal([2_000, 2_500, 3_000, 4_000, 1_000]);
+    // Untracked, readings from the store go nowhere; the batch's go as before.
+    untrack();
+    feed.publishFromStore('db', 'm', [{ time: ns(5_000), fields: { v: 5 } }], ns(0), false);
+    feed.publish('db', [point('m', 3_000, { v: 3 })]);
+    expect(got.map((r) => r.time)).to.deep.equal([2_000, 2_500, 3_000, 4_000, 1_000, 3_000]);
+  });
 });
