@@ -157,39 +157,13 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
   it('live: a page on one instance sees every reading of its node once, though the other stored half', async () => {
     const a = await start('a');
     const b = await start('b');
-    const abort = new AbortController();
-    streams.push(abort);
-    const res = await fetch(`http://127.0.0.1:${a.httpPort}/view/live?realm=${realm}&address=net/gw/node-1`, {
-      signal: abort.signal,
-    });
-    expect(res.status).to.equal(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    const seen = new Map<number, number>();
-    let brokerReady = false;
-    // Reads the stream in the background: every `data:` event's readings, counted by seq.
-    const reading = (async () => {
-      for (;;) {
-        const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
-        if (chunk.done) return;
-        text += decoder.decode(chunk.value, { stream: true });
-        let end = text.indexOf('\n\n');
-        while (end >= 0) {
-          const event = text.slice(0, end);
-          text = text.slice(end + 2);
-          end = text.indexOf('\n\n');
-          if (event.includes(': broker')) brokerReady = true;
-          for (const line of event.split('\n')) {
-            if (!line.startsWith('data: ')) continue;
-            for (const r of JSON.parse(line.slice(6)) as { fields: { seq: number } }[]) {
-              seen.set(r.fields.seq, (seen.get(r.fields.seq) ?? 0) + 1);
-            }
-          }
-        }
-      }
-    })();
-    await eventually('the live relay subscribed', async () => brokerReady || undefined, 10_000);
+    const page = await liveStream(a, 'node-1');
+    const seen = page.seen;
+    await eventually(
+      'the live relay subscribed',
+      async () => page.comments.includes('broker') || undefined,
+      10_000,
+    );
 
     const count = 400;
     await publish(count, () => 'node-1');
@@ -225,8 +199,8 @@ describe('scale-out: daqd instances named by instance_id, one config and one dat
     expect((split[0] ?? 0) + (split[1] ?? 0)).to.be.at.least(count);
 
     // The page gone, the relay lets go of the broker.
-    abort.abort();
-    await reading;
+    page.abort.abort();
+    await page.done;
     await eventually('the relay disconnected', async () => (await liveClients()) === 0 || undefined, 10_000);
   });
 
