@@ -23,6 +23,8 @@ export interface PendingBatch {
    * (`due` answered false): it goes on taking points, with no timer, until the owner takes it.
    */
   held: boolean;
+  /** Its idle timer fired: it is looked at again after the event loop has read what arrived meanwhile. */
+  checking: boolean;
 }
 
 /**
@@ -99,7 +101,7 @@ export class PendingBatches {
     }
     if (batch.points.length >= size || flushNow) {
       this.ctx.flush(database);
-    } else if (batch.timer === undefined && !batch.held) {
+    } else if (batch.timer === undefined && !batch.held && !batch.checking) {
       this.armTimer(database, batch, now);
     }
   }
@@ -108,7 +110,15 @@ export class PendingBatches {
   private openBatch(database: string, now: number): PendingBatch {
     let batch = this.pending.get(database);
     if (batch === undefined) {
-      batch = { points: [], waiters: [], timer: undefined, firstAt: now, lastAt: now, held: false };
+      batch = {
+        points: [],
+        waiters: [],
+        timer: undefined,
+        firstAt: now,
+        lastAt: now,
+        held: false,
+        checking: false,
+      };
       this.pending.set(database, batch);
     }
     batch.lastAt = now;
@@ -129,7 +139,13 @@ export class PendingBatches {
     batch.waiters.push({ start, end: batch.points.length, resolve, reject });
   }
 
-  /** One timer per batch, re-armed instead of reset on every point (cheap on the hot path). */
+  /**
+   * One timer per batch, re-armed instead of reset on every point (cheap on the hot path). A batch
+   * that looks idle by the clock is looked at once more after the event loop's next poll phase
+   * (`setImmediate`): timers run before the loop reads its sockets, so after a busy stretch of this
+   * process (a GC pause, a burst of write answers) every batch would look idle although its points
+   * are waiting in a socket. Only a batch to which nothing was added by then is idle.
+   */
   private armTimer(database: string, batch: PendingBatch, now: number): void {
     const idle = this.ctx.limits.flush_idle ?? DEFAULT_FLUSH_IDLE;
     const wait = Math.min(
@@ -141,14 +157,28 @@ export class PendingBatches {
         batch.timer = undefined;
         if (this.pending.get(database) !== batch) return;
         const at = performance.now();
-        if (at - batch.lastAt >= idle || at - batch.firstAt >= this.ctx.limits.flush_interval) {
-          if (!this.ctx.due(database)) batch.held = true;
-        } else {
+        if (at - batch.firstAt >= this.ctx.limits.flush_interval) {
+          this.due(database, batch);
+        } else if (at - batch.lastAt < idle) {
           this.armTimer(database, batch, at);
+        } else {
+          const lastAt = batch.lastAt;
+          batch.checking = true;
+          setImmediate(() => {
+            batch.checking = false;
+            if (this.pending.get(database) !== batch) return;
+            if (batch.lastAt === lastAt) this.due(database, batch);
+            else this.armTimer(database, batch, performance.now());
+          });
         }
       },
       Math.max(wait, 0),
     );
+  }
+
+  /** The batch's time is up: the owner takes it, or holds it open (see `due`). */
+  private due(database: string, batch: PendingBatch): void {
+    if (!this.ctx.due(database)) batch.held = true;
   }
 }
 

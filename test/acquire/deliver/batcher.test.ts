@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -6,6 +8,7 @@ import { WriteBatcher } from '../../../lib/acquire/deliver/batcher.js';
 import { DeadLetterStore } from '../../../lib/acquire/deliver/dead-letter.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { silentLog } from '../../../lib/core/log.js';
+import { eventually } from '../../support/eventually.js';
 import { heldWrite, point, points, range, ScriptedSink } from '../../support/scripted-sink.js';
 
 describe('acquire/deliver/batcher', () => {
@@ -58,6 +61,43 @@ describe('acquire/deliver/batcher', () => {
     await Promise.all(adds);
     expect(sink.writes.length).to.be.within(2, 4);
     expect(sink.writes.flatMap((w) => w.values)).to.deep.equal(adds.map((_, i) => i));
+  });
+
+  it('does not take a busy stretch of the process for an idle batch: a point waiting in a socket joins it', async () => {
+    const b = batcher({ batch_size: 1000, flush_interval: 60_000, flush_idle: 5 });
+    // Two connections: a message on the first keeps the process busy for 30 ms, while the point for
+    // the batch arrives on the second (as MQTT messages do while daqd handles write answers).
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((socket) => accepted.push(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const busyClient = net.connect(port, '127.0.0.1');
+    await eventually('accepted', async () => accepted[0]);
+    const pointClient = net.connect(port, '127.0.0.1');
+    await eventually('accepted', async () => accepted[1]);
+    const [busySide, pointSide] = accepted as [net.Socket, net.Socket];
+    const later: Promise<void>[] = [];
+    pointSide.on('data', () => later.push(b.add('a', [point(2)])));
+    busySide.on('data', () => {
+      pointClient.write('x');
+      const until = performance.now() + 30;
+      while (performance.now() < until) {
+        // busy
+      }
+    });
+    try {
+      const first = b.add('a', [point(1)]);
+      busyClient.write('x');
+      await first;
+      await Promise.all(later);
+      expect(later).to.have.length(1);
+      expect(sink.writes).to.deep.equal([{ database: 'a', values: [1, 2] }]);
+    } finally {
+      busyClient.destroy();
+      pointClient.destroy();
+      server.close();
+    }
   });
 
   it('keeps the next batch open while a write of its database is under way, then writes it at once', async () => {
