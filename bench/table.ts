@@ -3,7 +3,7 @@ import type { Check } from './targets.js';
 
 function show(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
-  if (unit === '%' || unit === 'ms' || unit === 'MB') return value.toFixed(1);
+  if (unit === '%' || unit === 'ms' || unit === 'MB' || unit === 'writes') return value.toFixed(1);
   if (unit === 'µs') return value.toFixed(2);
   return Math.round(value).toLocaleString('en');
 }
