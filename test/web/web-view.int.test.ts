@@ -122,6 +122,8 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
 
   it('node page: draws the chart, shows events and downloads, and a reading published while open appears within 2 s', async () => {
     const page = await browser!.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${base}/`);
     const dataRequest = page.waitForRequest((r) => r.url().includes('/data.json?'));
     await page.locator('a', { hasText: 'area_42_node_1' }).click();
@@ -171,6 +173,15 @@ describe('web view in a real browser (daqd process, embedded broker, SQLite, chr
     await page.locator('#latest', { hasText: 'weight 77.7' }).waitFor({ timeout: 2000 });
     expect(Date.now() - published).to.be.below(2000);
     expect(Number(await page.getAttribute('body', 'data-points'))).to.equal(points + 1);
+    // A reading older than the newest shown goes where its time puts it; one whose time the chart
+    // shows already (sent again with the same time) is not added twice.
+    const earlier = new Date(Date.now() - 30 * 60_000).toISOString();
+    for (const weight of [55.5, 55.6]) {
+      await client!.publishAsync(`${TOPIC}/data.json`, JSON.stringify({ time: earlier, weight }), { qos: 1 });
+      await page.locator('#latest', { hasText: `weight ${weight}` }).waitFor({ timeout: 2000 });
+    }
+    expect(Number(await page.getAttribute('body', 'data-points'))).to.equal(points + 2);
+    expect(pageErrors).to.deep.equal([]);
     await page.close();
   });
 
