@@ -7,7 +7,7 @@ import {
   TopicRoutes,
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
-import { readTlsFiles } from '../acquire/source/mqtt-options.js';
+import { brokerOptions, readTlsFiles } from '../acquire/source/mqtt-options.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -85,16 +85,9 @@ export class BrokerRelay {
     }
     if (this.stopped) return;
     const client = mqtt.connect({
-      protocol: settings.protocol,
-      host: settings.host,
-      port: settings.port,
-      username: settings.username,
-      password: settings.password,
-      ...tls,
-      rejectUnauthorized: !settings.tls_insecure,
+      ...brokerOptions(settings, tls),
       clientId: `${settings.client_id}-${app.realm}-live`,
       clean: true,
-      keepalive: settings.keepalive,
       protocolVersion: 4,
       reconnectPeriod: RECONNECT_MS,
       resubscribe: false,

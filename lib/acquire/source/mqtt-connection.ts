@@ -1,4 +1,5 @@
 import { type MqttClient, ReasonCodes } from 'mqtt';
+import { DaqdError } from '../../core/errors.js';
 import { CONNECT_TIMEOUT_MS } from './mqtt-options.js';
 
 /** A graceful `end()` that takes longer than this is cut short. */
@@ -24,6 +25,69 @@ export interface MqttConnection {
   paused: (() => void) | undefined;
   /** Packet ids to acknowledge with the next write (see `MqttInbound.ack`). */
   acks: number[];
+}
+
+/** A connection of a new client, before its socket opens. */
+export function newConnection(client: MqttClient, version: 4 | 5): MqttConnection {
+  return {
+    client,
+    version,
+    socketOpen: false,
+    connack: undefined,
+    up: false,
+    upSince: 0,
+    lastError: undefined,
+    closed: false,
+    publishes: new Set(),
+    paused: undefined,
+    acks: [],
+  };
+}
+
+/** True when packets can go out on the connection: accepted by the broker, not closed. */
+export function isUsable(conn: MqttConnection | undefined): conn is MqttConnection {
+  return conn?.up === true && !conn.closed && conn.client.connected;
+}
+
+/** Options of a publish (`publishOn`). */
+export interface MqttPublishOptions {
+  /** Default 0. */
+  qos?: 0 | 1;
+  /** Default false. */
+  retain?: boolean;
+}
+
+/**
+ * Publishes on `conn` (of the broker at `url`, for messages). Fails fast with a `DaqdError` when it is
+ * not usable, and when it closes before a QoS 1 publish is acknowledged: nothing is queued for later.
+ */
+export function publishOn(
+  conn: MqttConnection | undefined,
+  url: string,
+  topic: string,
+  payload: string | Buffer,
+  options: MqttPublishOptions,
+): Promise<void> {
+  if (!isUsable(conn)) {
+    return Promise.reject(
+      new DaqdError(
+        'mqtt_disconnected',
+        `mqtt: cannot publish to '${topic}': not connected to broker ${url}`,
+      ),
+    );
+  }
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => reject(err);
+    conn.publishes.add(fail);
+    conn.client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) => {
+      conn.publishes.delete(fail);
+      if (err) {
+        reject(
+          new DaqdError('mqtt_publish', `mqtt: publish to '${topic}' failed: ${err.message}`, { cause: err }),
+        );
+      } else resolve();
+    });
+  });
 }
 
 /** MQTT.js's text for a CONNACK/SUBACK code (3.1.1 and 5 codes share one table). */

@@ -51,6 +51,26 @@ export interface MqttClientOptionsInput {
 }
 
 /**
+ * Where and as whom MQTT.js connects: the broker's address, login, TLS files (from `readTlsFiles`)
+ * and keepalive, the same for every connection daqd makes to a realm's broker.
+ */
+export function brokerOptions(settings: MqttSettings, tls: MqttTlsFiles): IClientOptions {
+  return {
+    protocol: settings.protocol,
+    host: settings.host,
+    port: settings.port,
+    username: settings.username,
+    password: settings.password,
+    ...tls,
+    rejectUnauthorized: !settings.tls_insecure,
+    keepalive: settings.keepalive,
+    // MQTT.js traces each packet through `debug` even while it is off, several calls per message:
+    // skipped unless its trace is asked for (DEBUG=mqttjs*).
+    ...(TRACE_MQTTJS ? {} : { log: noTrace }),
+  };
+}
+
+/**
  * MQTT.js options for one connection attempt: a persistent session (no clean start, MQTT 5 session
  * expiry "never"), MQTT 5 Receive Maximum = `receive_maximum`, and no reconnects, resubscribes or
  * automatic connect of MQTT.js's own.
@@ -62,16 +82,9 @@ export function mqttClientOptions({
   version,
 }: MqttClientOptionsInput): IClientOptions {
   return {
-    protocol: settings.protocol,
-    host: settings.host,
-    port: settings.port,
-    username: settings.username,
-    password: settings.password,
-    ...tls,
-    rejectUnauthorized: !settings.tls_insecure,
+    ...brokerOptions(settings, tls),
     clientId,
     clean: false,
-    keepalive: settings.keepalive,
     protocolVersion: version,
     ...(version === 5 && {
       properties: { receiveMaximum: settings.receive_maximum, sessionExpiryInterval: SESSION_EXPIRY_NEVER },
@@ -82,8 +95,5 @@ export function mqttClientOptions({
     resubscribe: false,
     // Listeners and the message hook are in place before the first byte arrives.
     manualConnect: true,
-    // MQTT.js traces each packet through `debug` even while it is off, several calls per message:
-    // skipped unless its trace is asked for (DEBUG=mqttjs*).
-    ...(TRACE_MQTTJS ? {} : { log: noTrace }),
   };
 }

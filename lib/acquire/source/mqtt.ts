@@ -2,7 +2,15 @@ import mqtt, { type IConnackPacket, type MqttClient, type Packet } from 'mqtt';
 import type { MqttSettings } from '../../config/settings.js';
 import { DaqdError, errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
-import { closeReason, endConnection, type MqttConnection } from './mqtt-connection.js';
+import {
+  closeReason,
+  endConnection,
+  isUsable,
+  type MqttConnection,
+  type MqttPublishOptions,
+  newConnection,
+  publishOn,
+} from './mqtt-connection.js';
 import { MqttInbound } from './mqtt-inbound.js';
 import { leaveSharedGroup } from './mqtt-leave.js';
 import { type MqttTlsFiles, mqttClientOptions, readTlsFiles } from './mqtt-options.js';
@@ -28,14 +36,6 @@ export interface MqttSourceContext {
   leaveTimeout?: number | undefined;
   log: Log;
   onMessage: MessageHandler;
-}
-
-/** Options of `MqttSource.publish`. */
-export interface MqttPublishOptions {
-  /** Default 0. */
-  qos?: 0 | 1;
-  /** Default false. */
-  retain?: boolean;
 }
 
 /** Options of `MqttSource.stop`. */
@@ -128,7 +128,7 @@ export class MqttSource implements Source, Publisher {
 
   /** True while a connection to the broker is up. */
   get connected(): boolean {
-    return this.conn?.up === true && this.conn.client.connected;
+    return isUsable(this.conn);
   }
 
   /**
@@ -166,34 +166,7 @@ export class MqttSource implements Source, Publisher {
    * is queued for later.
    */
   publish(topic: string, payload: string | Buffer, options: MqttPublishOptions = {}): Promise<void> {
-    const conn = this.conn;
-    if (!conn?.up || conn.closed || !conn.client.connected) {
-      return Promise.reject(
-        new DaqdError(
-          'mqtt_disconnected',
-          `mqtt: cannot publish to '${topic}': not connected to broker ${this.url}`,
-        ),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => reject(err);
-      conn.publishes.add(fail);
-      conn.client.publish(
-        topic,
-        payload,
-        { qos: options.qos ?? 0, retain: options.retain ?? false },
-        (err) => {
-          conn.publishes.delete(fail);
-          if (err) {
-            reject(
-              new DaqdError('mqtt_publish', `mqtt: publish to '${topic}' failed: ${err.message}`, {
-                cause: err,
-              }),
-            );
-          } else resolve();
-        },
-      );
-    });
+    return publishOn(this.conn, this.url, topic, payload, options);
   }
 
   /**
@@ -229,7 +202,7 @@ export class MqttSource implements Source, Publisher {
     this.reconnect.cancel();
     this.startDone();
     const conn = this.conn;
-    if (!conn?.up || conn.closed || !conn.client.connected) {
+    if (!isUsable(conn)) {
       this.ctx.log.warning(
         `mqtt: not connected to broker ${this.url}: cannot leave shared group '${group}'; the broker ` +
           `may keep handing a share of the messages to the session of '${this.ctx.clientId}' until a ` +
@@ -283,19 +256,7 @@ export class MqttSource implements Source, Publisher {
       this.reconnect.slowest();
       return;
     }
-    const conn: MqttConnection = {
-      client,
-      version,
-      socketOpen: false,
-      connack: undefined,
-      up: false,
-      upSince: 0,
-      lastError: undefined,
-      closed: false,
-      publishes: new Set(),
-      paused: undefined,
-      acks: [],
-    };
+    const conn = newConnection(client, version);
     this.conn = conn;
     client.handleMessage = (packet, callback) => {
       if (this.retained.passesOver(conn, packet)) this.retained.skip(packet, callback);
