@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { instanceIdProblem } from '../core/instance-dir.js';
 import { isLogLevel } from '../core/log.js';
 import { DEFAULT_BODY_TIMEOUT_S } from '../http/body-idle.js';
 import { brokerExposureProblem } from './broker-exposure.js';
@@ -9,6 +8,7 @@ import { readCorsOrigins } from './cors-origins-key.js';
 import { readGrafanaKeys } from './grafana-keys.js';
 import { readHttpAccessKeys } from './http-access-keys.js';
 import { type IniFile, type IniSection, splitList } from './ini-file.js';
+import { instanceClientId, instanceWarnings, readInstanceId } from './instance-keys.js';
 import { KOTORI_IGNORED_KEYS, KOTORI_IGNORED_SECTIONS, UNWRITABLE_STORAGE } from './kotori-keys.js';
 import { SectionReader } from './section-reader.js';
 import {
@@ -198,12 +198,9 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
   const logLevel = aliases[logLevelRaw] ?? logLevelRaw;
   if (!isLogLevel(logLevel))
     daqd.problem('log_level', `'${logLevelRaw}' is not a log level (error, warning, notice, info, debug)`);
-  const instanceId = daqd.string('instance_id', '');
-  const instanceProblem = instanceIdProblem(instanceId);
-  if (instanceProblem !== undefined) daqd.problem('instance_id', instanceProblem);
   const daqdSettings: Settings['daqd'] = {
     data_dir: path.resolve(dir, dataDir),
-    instance_id: instanceProblem === undefined ? instanceId : '',
+    instance_id: readInstanceId(daqd),
     timezone: isValidTimeZone(timezone) ? timezone : 'UTC',
     log_level: isLogLevel(logLevel) ? logLevel : 'info',
     shutdown_timeout: daqd.number('shutdown_timeout', 10, { min: 0 }),
@@ -259,10 +256,11 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     acl_file: resolveOptional(dir, mqtt.string('acl_file')),
     allow_anonymous: mqtt.boolean('allow_anonymous', false),
   };
-  // Members of one shared subscription need client ids of their own; an explicit client_id is kept.
-  if (daqdSettings.instance_id && !mqtt.has('client_id')) {
-    mqttSettings.client_id = `${mqttSettings.client_id}-${daqdSettings.instance_id}`;
-  }
+  mqttSettings.client_id = instanceClientId(
+    mqttSettings.client_id,
+    daqdSettings.instance_id,
+    mqtt.has('client_id'),
+  );
   const exposed = brokerExposureProblem(mqttSettings);
   if (exposed !== undefined) mqtt.problem('host', exposed);
   ignoreKotoriKeys(mqtt, notes);
@@ -385,28 +383,6 @@ export function readMainSettings(ini: IniFile, env: NodeJS.ProcessEnv = process.
     includeGlobs,
     includeWritten,
   };
-}
-
-/**
- * What does not fit several instances although `instance_id` is set: the SQLite store (one file per
- * database, written by every instance at once) and the embedded broker (each instance would be a broker
- * of its own, with no shared subscription between them).
- */
-function instanceWarnings(backend: 'influxdb' | 'sqlite', embedded: boolean): string[] {
-  const warnings: string[] = [];
-  if (backend === 'sqlite') {
-    warnings.push(
-      'several daqd instances on the SQLite store are not supported: they would write the same ' +
-        'database files in data_dir, and each exports only what it wrote; use [influxdb]',
-    );
-  }
-  if (embedded) {
-    warnings.push(
-      'several daqd instances with the embedded broker are not supported: each is a broker of its own ' +
-        'and no shared subscription spreads readings over them; use an external broker ([mqtt] embedded = false)',
-    );
-  }
-  return warnings;
 }
 
 function resolveOptional(dir: string, value: string | undefined): string | undefined {
