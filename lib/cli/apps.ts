@@ -1,9 +1,8 @@
 import { lstat, mkdir, readdir, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { loadMainSettings, splitGlob } from '../config/load.js';
+import { EXIT_USAGE } from './command-settings.js';
 
-/** EX_USAGE: a bad name or command. */
-const EXIT_USAGE = 64;
 /** EX_NOINPUT: no such app. */
 const EXIT_NOINPUT = 66;
 

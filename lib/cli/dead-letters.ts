@@ -1,29 +1,23 @@
 import { type DeadLetter, type DeadLetterFile, DeadLetterStore } from '../acquire/deliver/dead-letter.js';
 import { pointsToLineProtocol } from '../acquire/sink/line-protocol.js';
 import type { Sink } from '../acquire/sink/sink.js';
-import { loadMainSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { errorMessage, StorageError } from '../core/errors.js';
 import { instanceDir } from '../core/instance-dir.js';
 import { type Log, silentLog } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import { EXIT_CONFIG } from './check.js';
+import { type CommandOptions, commandSettings, EXIT_USAGE } from './command-settings.js';
 
-/** EX_USAGE: a bad subcommand or option. */
-const EXIT_USAGE = 64;
 /** Points per write while replaying: small, so a rejected batch is quickly narrowed down point by point. */
 const REPLAY_BATCH = 100;
 
 /** What `daqd dead-letters` is run with. */
-export interface DeadLettersOptions {
-  configFile: string;
-  env: NodeJS.ProcessEnv;
+export interface DeadLettersOptions extends CommandOptions {
   /** `replay --dry-run`: print what would be written, write nothing. */
   dryRun: boolean;
   /** Show the store's own log lines. */
   debug: boolean;
-  out: (line: string) => void;
-  err: (line: string) => void;
 }
 
 /**
@@ -50,15 +44,11 @@ export async function runDeadLetters(args: readonly string[], options: DeadLette
     err("daqd dead-letters list: --dry-run is for 'replay' only");
     return EXIT_USAGE;
   }
-  const main = await loadMainSettings(options.configFile, options.env);
-  if (main.problems.length > 0) {
-    for (const problem of main.problems) err(problem.format());
-    err(`daqd: ${options.configFile}: invalid configuration`);
-    return EXIT_CONFIG;
-  }
+  const settings = await commandSettings(options);
+  if (settings === undefined) return EXIT_CONFIG;
   // `DAQD_DAQD_INSTANCE_ID` picks the instance whose dead letters these are.
-  const store = new DeadLetterStore({ dataDir: instanceDir(main.settings.daqd) });
-  return action === 'list' ? list(store, options) : replay(store, databases, main.settings, options);
+  const store = new DeadLetterStore({ dataDir: instanceDir(settings.daqd) });
+  return action === 'list' ? list(store, options) : replay(store, databases, settings, options);
 }
 
 async function list(store: DeadLetterStore, { out }: DeadLettersOptions): Promise<number> {

@@ -1,20 +1,12 @@
-import { loadMainSettings } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { silentLog } from '../core/log.js';
 import type { WriteOutcome } from '../grafana/provisioned-files.js';
 import { GrafanaProvisioner } from '../grafana/provisioner.js';
 import { EXIT_CONFIG } from './check.js';
-
-/** EX_USAGE: a bad subcommand or option. */
-const EXIT_USAGE = 64;
+import { type CommandOptions, commandSettings, EXIT_USAGE } from './command-settings.js';
 
 /** What `daqd grafana` is run with. */
-export interface GrafanaCommandOptions {
-  configFile: string;
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type GrafanaCommandOptions = CommandOptions;
 
 /**
  * `daqd grafana write`: writes Grafana's provisioning files once from what the store holds, as the
@@ -36,13 +28,8 @@ export async function runGrafana(args: readonly string[], options: GrafanaComman
     err(`daqd grafana write: unexpected argument '${extra[0]}'`);
     return EXIT_USAGE;
   }
-  const main = await loadMainSettings(options.configFile, options.env);
-  if (main.problems.length > 0) {
-    for (const problem of main.problems) err(problem.format());
-    err(`daqd: ${options.configFile}: invalid configuration`);
-    return EXIT_CONFIG;
-  }
-  const { settings } = main;
+  const settings = await commandSettings(options);
+  if (settings === undefined) return EXIT_CONFIG;
   if (settings.grafana === undefined || settings.influxdb === undefined) {
     err(
       `daqd grafana write: ${settings.file}: [grafana] enable is not true ` +

@@ -4,12 +4,10 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '../core/errors.js';
 import { appFolders, runApps } from './apps.js';
 import { runCheck } from './check.js';
+import { EXIT_USAGE } from './command-settings.js';
 import { configPath } from './config-path.js';
 import { DEBUG_FLAG_OPTIONS, debugNamespaces } from './debug-flags.js';
 import { DAQD_DIR, KOTORI_DIR, migrateKotori } from './migrate-kotori.js';
-
-/** EX_USAGE from sysexits.h. */
-export const EXIT_USAGE = 64;
 
 const HELP: Record<string, string> = {
   main: `Usage: daqd [command] [options]

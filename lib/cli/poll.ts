@@ -1,20 +1,13 @@
 import type { PollRoundReport, PollUrlReport } from '../acquire/source/poll.js';
-import { loadMainSettings } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { EXIT_CONFIG } from './check.js';
+import { type CommandOptions, commandSettings, EXIT_USAGE } from './command-settings.js';
 
-/** EX_USAGE. */
-const EXIT_USAGE = 64;
 /** EX_UNAVAILABLE: no daemon to run the round. */
 const EXIT_UNAVAILABLE = 69;
 
 /** What `daqd poll` is run with. */
-export interface PollCommandOptions {
-  configFile: string;
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type PollCommandOptions = CommandOptions;
 
 /**
  * `daqd poll <realm>`: asks the running daemon (at `[http] listen`/`port` of the main file, over
@@ -30,13 +23,9 @@ export async function runPoll(args: readonly string[], options: PollCommandOptio
     err(realm === undefined ? 'daqd poll: expected a realm' : `daqd poll: unexpected argument '${extra[0]}'`);
     return EXIT_USAGE;
   }
-  const main = await loadMainSettings(options.configFile, options.env);
-  if (main.problems.length > 0) {
-    for (const problem of main.problems) err(problem.format());
-    err(`daqd: ${options.configFile}: invalid configuration`);
-    return EXIT_CONFIG;
-  }
-  const { listen, port } = main.settings.http;
+  const settings = await commandSettings(options);
+  if (settings === undefined) return EXIT_CONFIG;
+  const { listen, port } = settings.http;
   const url = `http://${loopbackHost(listen)}:${port}/poll/${encodeURIComponent(realm)}`;
   let response: Response;
   try {
