@@ -45,7 +45,7 @@ export class LiveFeed {
       onClose();
       return () => {};
     }
-    const key = keyOf(database, measurement);
+    const key = liveKey(database, measurement);
     let set = this.listeners.get(key);
     if (set === undefined) {
       set = new Set();
@@ -88,7 +88,7 @@ export class LiveFeed {
    * function is called (as often as this was): `publishFromStore` then sends only readings not sent yet.
    */
   track(database: string, measurement: string): () => void {
-    const key = keyOf(database, measurement);
+    const key = liveKey(database, measurement);
     let entry = this.tracked.get(key);
     if (entry === undefined) {
       entry = { times: new Set(), users: 0 };
@@ -117,7 +117,7 @@ export class LiveFeed {
     since: bigint,
     prime: boolean,
   ): void {
-    const key = keyOf(database, measurement);
+    const key = liveKey(database, measurement);
     const tracked = this.tracked.get(key);
     if (tracked === undefined) return;
     const fresh: LiveReading[] = [];
@@ -133,7 +133,7 @@ export class LiveFeed {
   private send(database: string, points: readonly Point[], skip: WeakSet<Point> | undefined): void {
     const byMeasurement = new Map<string, LiveReading[]>();
     for (const point of points) {
-      const key = keyOf(database, point.measurement);
+      const key = liveKey(database, point.measurement);
       if (!this.listeners.has(key) || skip?.has(point)) continue;
       const tracked = this.tracked.get(key);
       if (tracked !== undefined) {
@@ -171,7 +171,8 @@ export class LiveFeed {
   }
 }
 
-function keyOf(database: string, measurement: string): string {
+/** One node's key in the feed (and in `StoreFollow`): its database and measurement. */
+export function liveKey(database: string, measurement: string): string {
   return `${database}\u0000${measurement}`;
 }
 

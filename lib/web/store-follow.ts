@@ -2,7 +2,7 @@ import type { Cell, Sink } from '../acquire/sink/sink.js';
 import { nowNs } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
-import type { LiveFeed, LiveReading } from './live-feed.js';
+import { type LiveFeed, type LiveReading, liveKey } from './live-feed.js';
 
 /** Everything a `StoreFollow` needs. */
 export interface StoreFollowContext {
@@ -20,6 +20,8 @@ const MIN_LOOKBACK_MS = 30_000;
 const MAX_ROWS = 5_000;
 
 interface Watched {
+  /** `liveKey` of the node. */
+  key: string;
   database: string;
   measurement: string;
   viewers: number;
@@ -55,10 +57,11 @@ export class StoreFollow {
   /** A page watches `database`.`measurement`: it is followed until every returned function was called. */
   watch(database: string, measurement: string): () => void {
     if (this.closed) return () => {};
-    const key = `${database}\u0000${measurement}`;
+    const key = liveKey(database, measurement);
     let entry = this.watched.get(key);
     if (entry === undefined) {
       entry = {
+        key,
         database,
         measurement,
         viewers: 0,
@@ -98,7 +101,7 @@ export class StoreFollow {
     watched.timer = setTimeout(() => {
       watched.timer = undefined;
       void this.look(watched).finally(() => {
-        if (this.watched.get(keyOf(watched)) === watched && !this.closed) {
+        if (this.watched.get(watched.key) === watched && !this.closed) {
           this.schedule(watched, this.ctx.intervalMs);
         }
       });
@@ -142,15 +145,11 @@ export class StoreFollow {
       this.ctx.log.notice('live view: reading back from the store works again');
       this.failing = undefined;
     }
-    if (this.watched.get(keyOf(watched)) !== watched) return;
+    if (this.watched.get(watched.key) !== watched) return;
     readings.reverse();
     this.ctx.feed.publishFromStore(watched.database, watched.measurement, readings, since, !watched.primed);
     watched.primed = true;
   }
-}
-
-function keyOf(watched: Watched): string {
-  return `${watched.database}\u0000${watched.measurement}`;
 }
 
 /** A row's cells as a reading's fields, empty cells left out. */
