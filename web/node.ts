@@ -1,4 +1,5 @@
 import type uPlotType from 'uplot';
+import { insertReading } from './aligned-rows.js';
 import { el, fetchJson, showValues } from './common.js';
 
 /**
@@ -328,30 +329,9 @@ function openLive(): void {
 }
 
 function append(reading: LiveReading): void {
-  const added = Object.keys(reading.fields).filter(
-    (name) => typeof reading.fields[name] === 'number' && !fields.includes(name),
-  );
-  if (added.length > 0) {
-    // A field the range did not have: its column starts now.
-    for (const name of added) {
-      fields.push(name);
-      data.push(data[0]!.map(() => null));
-    }
-  }
-  // Readings stored by other instances come from the store, up to a second later, and may be older
-  // than one shown already: each goes where its time puts it, and a time shown already is not added again.
-  const x = reading.time / 1000;
-  const times = data[0]!;
-  let at = times.length;
-  while (at > 0 && times[at - 1]! > x) at--;
-  if (at > 0 && times[at - 1] === x) return;
-  times.splice(at, 0, x);
-  fields.forEach((name, i) => {
-    const value = reading.fields[name];
-    data[i + 1]!.splice(at, 0, typeof value === 'number' ? value : null);
-  });
+  const { columns } = insertReading(data, fields, reading.time / 1000, reading.fields);
   view.toMs = Math.max(view.toMs, reading.time, Date.now());
-  if (added.length > 0 || chart === undefined) {
+  if (columns || chart === undefined) {
     draw();
     showFieldToggles();
   } else chart.setData(data as uPlotType.AlignedData);

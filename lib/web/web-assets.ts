@@ -37,6 +37,7 @@ export class WebAssets {
       ['overview.js', join(web, 'overview.js')],
       ['node.js', join(web, 'node.js')],
       ['common.js', join(web, 'common.js')],
+      ['aligned-rows.js', join(web, 'aligned-rows.js')],
       ['uPlot.iife.min.js', join(uplot, 'uPlot.iife.min.js')],
       ['uPlot.min.css', join(uplot, 'uPlot.min.css')],
     ]);
