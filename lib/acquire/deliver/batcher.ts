@@ -75,7 +75,8 @@ export class WriteBatcher {
       spool?: Spool | undefined;
       /**
        * Told of points once they are stored (the web view's live feed), a batch at a time: the points
-       * of the adds whose callers were answered that they are stored. Must not throw.
+       * of the adds whose callers were answered that they are stored. Must not throw, nor keep the
+       * array past the call: the batcher empties it once the write is settled.
        */
       onStored?: ((database: string, points: readonly Point[]) => void) | undefined;
     },
@@ -247,6 +248,12 @@ export class WriteBatcher {
       }
     } finally {
       this.queued -= points.length;
+      // A batch fills for as long as the write before it takes, so with several databases its arrays
+      // often outlive two scavenges and move to old space. Dead there until the next mark-compact, they
+      // would keep every point, waiter and message of the batch alive through the young-generation
+      // collections meanwhile and get those promoted too; emptied, they hold nothing.
+      points.length = 0;
+      waiters.length = 0;
     }
   }
 

@@ -165,6 +165,25 @@ describe('acquire/deliver/batcher', () => {
     ]);
   });
 
+  it('empties a batch once its write is settled, so an old batch keeps no point alive', async () => {
+    const handed: (readonly unknown[])[] = [];
+    const told: number[][] = [];
+    const b = new WriteBatcher({
+      sink,
+      limits: { batch_size: 2, flush_interval: 10_000, flush_idle: 10_000 },
+      log: silentLog(),
+      deadLetter,
+      onStored: (_database, stored) => {
+        handed.push(stored);
+        told.push(stored.map((p) => p.fields['v'] as number));
+      },
+    });
+    await Promise.all([b.add('a', [point(1)]), b.add('a', [point(2)])]);
+    expect(told).to.deep.equal([[1, 2]]);
+    expect(handed).to.have.length(1);
+    expect(handed[0]).to.have.length(0);
+  });
+
   it('retries a retryable failure until the store takes the batch, losing nothing', async () => {
     sink.failures = [new StorageError('down', true), new StorageError('still down', true)];
     const b = batcher({ batch_size: 2, flush_interval: 10, flush_idle: 5 });
