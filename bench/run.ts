@@ -16,7 +16,7 @@ import { findBinary, startInfluxd, startMosquitto } from './services.js';
 import { formatTable } from './table.js';
 import { type Check, checkTargets } from './targets.js';
 
-const SCENARIOS = ['1a', '1b', '2', '3', '4', '5', '6', '7'] as const;
+const SCENARIOS = ['1a', '1b', '1c', '2', '3', '4', '5', '6', '7'] as const;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -52,8 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const unknown = only?.filter((id) => !(SCENARIOS as readonly string[]).includes(id)) ?? [];
   if (unknown.length > 0)
     throw new Error(`--only: no scenario ${unknown.join(', ')} (${SCENARIOS.join(', ')})`);
-  // The broker ceiling of 1a and 1b needs it: fail before anything starts.
-  if (only === undefined || only.includes('1a') || only.includes('1b')) mosquittoSubBinary();
+  // The broker ceiling of 1a, 1b and 1c needs it: fail before anything starts.
+  if (only === undefined || only.some((id) => id.startsWith('1'))) mosquittoSubBinary();
   const started = performance.now();
   log(`daqd benchmark: ${quick ? 'quick' : 'full'}, ${runs} runs per figure, ${os.cpus().length} cores`);
   const results: ScenarioResult[] = [];
@@ -74,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (only !== undefined && !only.includes(id)) continue;
       const at = performance.now();
       log(`scenario ${id}`);
-      if (id === '1a' || id === '1b') results.push(await mqttToInflux(ctx, id));
+      if (id === '1a' || id === '1b' || id === '1c') results.push(await mqttToInflux(ctx, id));
       else if (id === '2') results.push(await httpIngest(ctx));
       else if (id === '3') results.push(await exportScenario(ctx));
       else if (id === '4') results.push(await embeddedScenario(ctx));

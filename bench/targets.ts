@@ -29,6 +29,13 @@ function worstOf(results: readonly ScenarioResult[], id: string, pattern: RegExp
   return runs.length === 0 ? undefined : Math.max(...runs.map(Math.abs));
 }
 
+/** Median daqd CPU per reading of scenario `id` over 1a's; undefined unless both ran. */
+function cpuRatio(results: readonly ScenarioResult[], id: string): number | undefined {
+  const own = figure(results, id, 'daqd CPU per 1,000 readings');
+  const one = figure(results, '1a', 'daqd CPU per 1,000 readings');
+  return own === undefined || one === undefined ? undefined : own / one;
+}
+
 /**
  * Scenario 7's smallest instance share in any run, as a percentage of an even share (100% = exactly
  * 1/N of the readings).
@@ -64,11 +71,11 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     if (value === undefined) return;
     checks.push({
       target,
-      measured: `${value.toFixed(unit === '%' || unit === 'MB' ? 1 : 0)} ${unit}`,
+      measured: `${value.toFixed(unit === '×' ? 2 : unit === '%' || unit === 'MB' ? 1 : 0)} ${unit}`,
       met: met(value),
     });
   };
-  for (const id of ['1a', '1b']) {
+  for (const id of ['1a', '1b', '1c']) {
     add(
       `${id}: end to end ≥ 60% of the slower baseline`,
       figure(results, id, 'ratio to slower baseline'),
@@ -78,6 +85,12 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
     add(`${id}: no loss`, maxRun(results, id, 'lost or duplicated readings'), 'readings', (v) => v === 0);
     add(`${id}: daqd RSS ≤ 150 MB`, maxRun(results, id, 'daqd peak RSS'), 'MB', (v) => v <= 150);
   }
+  add(
+    "1b: daqd CPU per reading ≤ 1.2× 1a's (medians of the same run)",
+    cpuRatio(results, '1b'),
+    '×',
+    (v) => v <= 1.2,
+  );
   add(
     '6: HTTP ingest with authentication ≥ 90% of without',
     figure(results, '6', 'throughput with authentication, % of without'),

@@ -19,10 +19,18 @@ export interface MqttBenchContext {
   log: (line: string) => void;
 }
 
-/** One topic (1a) or 1,000 topics in 10 networks (1b). */
-export const LAYOUTS: Record<'1a' | '1b', Layout> = {
+/** The MQTT → InfluxDB scenarios: one node topic, then 1,000 in 10 networks, then 1,000 in one network. */
+export type MqttScenario = '1a' | '1b' | '1c';
+
+/**
+ * One topic (1a), 1,000 topics in 10 networks (1b), 1,000 topics in one network (1c). 1c has 1b's
+ * topics and 1a's single database, so the two tell apart what the topics cost and what the databases
+ * cost (each network is a database of its own, and InfluxDB takes one database per write).
+ */
+export const LAYOUTS: Record<MqttScenario, Layout> = {
   '1a': { networks: 1, nodesPerNetwork: 1 },
   '1b': { networks: 10, nodesPerNetwork: 100 },
+  '1c': { networks: 1, nodesPerNetwork: 1000 },
 };
 
 /** QoS 1 messages the publisher keeps unacknowledged by the broker. */
@@ -49,7 +57,7 @@ export async function stored(ctx: MqttBenchContext, layout: Layout, prefix: stri
  * Scenario 1 (a or b): throughput end to end (published → queryable in InfluxDB) against both
  * baselines in the same run, then latency publish → stored at a fixed moderate rate.
  */
-export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): Promise<ScenarioResult> {
+export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): Promise<ScenarioResult> {
   const layout = LAYOUTS[which];
   const count = ctx.quick ? 20_000 : 200_000;
   const figures = new FigureSet();
@@ -137,16 +145,16 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: '1a' | '1b'): P
   return { id: which, title: titleOf(which), figures: figures.list(), notes };
 }
 
-function titleOf(which: '1a' | '1b'): string {
-  return which === '1a'
-    ? 'MQTT → InfluxDB, QoS 1, one node topic'
-    : 'MQTT → InfluxDB, QoS 1, 1,000 node topics in 10 networks';
+function titleOf(which: MqttScenario): string {
+  if (which === '1a') return 'MQTT → InfluxDB, QoS 1, one node topic';
+  if (which === '1b') return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in 10 networks';
+  return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in one network';
 }
 
 /** Latency publish → stored (InfluxDB answered the /write holding it), at a fixed rate, through a proxy. */
 async function latency(
   ctx: MqttBenchContext,
-  which: '1a' | '1b',
+  which: MqttScenario,
   figures: FigureSet,
   notes: string[],
 ): Promise<void> {
