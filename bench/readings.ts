@@ -15,6 +15,28 @@ export interface Layout {
   nodesPerNetwork: number;
 }
 
+/** The MQTT → InfluxDB scenarios. */
+export type MqttScenario = '1a' | '1b' | '1c';
+
+/**
+ * One topic (1a), 1,000 topics in 10 networks (1b), 1,000 topics in one network (1c). 1c has 1b's
+ * topics and 1a's single database, so the two tell apart what the topics cost and what the databases
+ * cost (each network is a database of its own, and InfluxDB takes one database per write).
+ */
+export const LAYOUTS: Record<MqttScenario, Layout> = {
+  '1a': { networks: 1, nodesPerNetwork: 1 },
+  '1b': { networks: 10, nodesPerNetwork: 100 },
+  '1c': { networks: 1, nodesPerNetwork: 1000 },
+};
+
+/** The ids of the MQTT → InfluxDB scenarios, in their order. */
+export const MQTT_SCENARIOS = Object.keys(LAYOUTS) as MqttScenario[];
+
+/** Whether `id` names an MQTT → InfluxDB scenario. */
+export function isMqttScenario(id: string): id is MqttScenario {
+  return Object.hasOwn(LAYOUTS, id);
+}
+
 /** Topic address of reading `i` in a layout, round robin over every node. */
 export function address(layout: Layout, prefix: string, i: number): { network: string; node: string } {
   const slot = i % (layout.networks * layout.nodesPerNetwork);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './daqd.js';
 import { mosquittoSubBinary } from './mosquitto-sub.js';
+import { isMqttScenario, MQTT_SCENARIOS } from './readings.js';
 import type { ScenarioResult } from './result.js';
 import { embeddedScenario } from './scenarios/embedded.js';
 import { exportScenario } from './scenarios/export.js';
@@ -16,7 +17,7 @@ import { findBinary, startInfluxd, startMosquitto } from './services.js';
 import { formatTable } from './table.js';
 import { type Check, checkTargets } from './targets.js';
 
-const SCENARIOS = ['1a', '1b', '1c', '2', '3', '4', '5', '6', '7'] as const;
+const SCENARIOS = [...MQTT_SCENARIOS, '2', '3', '4', '5', '6', '7'] as const;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -53,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (unknown.length > 0)
     throw new Error(`--only: no scenario ${unknown.join(', ')} (${SCENARIOS.join(', ')})`);
   // The broker ceiling of 1a, 1b and 1c needs it: fail before anything starts.
-  if (only === undefined || only.some((id) => id.startsWith('1'))) mosquittoSubBinary();
+  if (only === undefined || only.some(isMqttScenario)) mosquittoSubBinary();
   const started = performance.now();
   log(`daqd benchmark: ${quick ? 'quick' : 'full'}, ${runs} runs per figure, ${os.cpus().length} cores`);
   const results: ScenarioResult[] = [];
@@ -74,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (only !== undefined && !only.includes(id)) continue;
       const at = performance.now();
       log(`scenario ${id}`);
-      if (id === '1a' || id === '1b' || id === '1c') results.push(await mqttToInflux(ctx, id));
+      if (isMqttScenario(id)) results.push(await mqttToInflux(ctx, id));
       else if (id === '2') results.push(await httpIngest(ctx));
       else if (id === '3') results.push(await exportScenario(ctx));
       else if (id === '4') results.push(await embeddedScenario(ctx));

@@ -1,3 +1,4 @@
+import { MQTT_SCENARIOS } from './readings.js';
 import type { ScenarioResult } from './result.js';
 
 /** One target of the benchmark issue and whether this run met it. */
@@ -75,7 +76,7 @@ export function checkTargets(results: readonly ScenarioResult[]): Check[] {
       met: met(value),
     });
   };
-  for (const id of ['1a', '1b', '1c']) {
+  for (const id of MQTT_SCENARIOS) {
     add(
       `${id}: end to end ≥ 60% of the slower baseline`,
       figure(results, id, 'ratio to slower baseline'),

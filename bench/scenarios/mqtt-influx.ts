@@ -4,7 +4,7 @@ import { influxBaseline } from '../influx-baseline.js';
 import { MosquittoSubscriber } from '../mosquitto-sub.js';
 import { connectPublisher } from '../mqtt-wire.js';
 import { ProcessMeter } from '../proc.js';
-import { address, type Layout, readingJson } from '../readings.js';
+import { address, LAYOUTS, type Layout, type MqttScenario, readingJson } from '../readings.js';
 import { FigureSet, type ScenarioResult } from '../result.js';
 import type { InfluxService, MosquittoService } from '../services.js';
 import { percentile, sleep, until } from '../stats.js';
@@ -18,20 +18,6 @@ export interface MqttBenchContext {
   influx: InfluxService;
   log: (line: string) => void;
 }
-
-/** The MQTT → InfluxDB scenarios: one node topic, then 1,000 in 10 networks, then 1,000 in one network. */
-export type MqttScenario = '1a' | '1b' | '1c';
-
-/**
- * One topic (1a), 1,000 topics in 10 networks (1b), 1,000 topics in one network (1c). 1c has 1b's
- * topics and 1a's single database, so the two tell apart what the topics cost and what the databases
- * cost (each network is a database of its own, and InfluxDB takes one database per write).
- */
-export const LAYOUTS: Record<MqttScenario, Layout> = {
-  '1a': { networks: 1, nodesPerNetwork: 1 },
-  '1b': { networks: 10, nodesPerNetwork: 100 },
-  '1c': { networks: 1, nodesPerNetwork: 1000 },
-};
 
 /** QoS 1 messages the publisher keeps unacknowledged by the broker. */
 export const PUBLISH_WINDOW = 2000;
@@ -54,7 +40,7 @@ export async function stored(ctx: MqttBenchContext, layout: Layout, prefix: stri
 }
 
 /**
- * Scenario 1 (a or b): throughput end to end (published → queryable in InfluxDB) against both
+ * Scenario 1 (a, b or c): throughput end to end (published → queryable in InfluxDB) against both
  * baselines in the same run, then latency publish → stored at a fixed moderate rate.
  */
 export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): Promise<ScenarioResult> {

@@ -1,10 +1,10 @@
 import { DaqdProcess } from '../daqd.js';
 import { connectPublisher, type WireClient } from '../mqtt-wire.js';
 import { cpuMs, ProcessMeter } from '../proc.js';
-import { type Layout, readingJson } from '../readings.js';
+import { LAYOUTS, type Layout, readingJson } from '../readings.js';
 import { FigureSet, type ScenarioResult } from '../result.js';
 import { sleep, until } from '../stats.js';
-import { databases, LAYOUTS, type MqttBenchContext, PUBLISH_WINDOW, stored, topicOf } from './mqtt-influx.js';
+import { databases, type MqttBenchContext, PUBLISH_WINDOW, stored, topicOf } from './mqtt-influx.js';
 
 /** Instances in the group, per step. */
 export const SCALE_OUT_STEPS = [1, 2, 3] as const;
