@@ -16,17 +16,19 @@ export interface Layout {
 }
 
 /** The MQTT → InfluxDB scenarios. */
-export type MqttScenario = '1a' | '1b' | '1c';
+export type MqttScenario = '1a' | '1b' | '1c' | '1d';
 
 /**
- * One topic (1a), 1,000 topics in 10 networks (1b), 1,000 topics in one network (1c). 1c has 1b's
- * topics and 1a's single database, so the two tell apart what the topics cost and what the databases
- * cost (each network is a database of its own, and InfluxDB takes one database per write).
+ * One topic (1a), 1,000 topics in 10 networks (1b), 1,000 topics in one network (1c), one topic in
+ * each of 10 networks (1d). 1c has 1b's topics and 1a's single database, 1d 1b's databases with a
+ * topic each, so together they tell apart what the topics cost and what the databases cost (each
+ * network is a database of its own, and InfluxDB takes one database per write).
  */
 export const LAYOUTS: Record<MqttScenario, Layout> = {
   '1a': { networks: 1, nodesPerNetwork: 1 },
   '1b': { networks: 10, nodesPerNetwork: 100 },
   '1c': { networks: 1, nodesPerNetwork: 1000 },
+  '1d': { networks: 10, nodesPerNetwork: 1 },
 };
 
 /** The ids of the MQTT → InfluxDB scenarios, in their order. */

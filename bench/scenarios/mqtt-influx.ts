@@ -134,7 +134,8 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): 
 function titleOf(which: MqttScenario): string {
   if (which === '1a') return 'MQTT → InfluxDB, QoS 1, one node topic';
   if (which === '1b') return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in 10 networks';
-  return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in one network';
+  if (which === '1c') return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in one network';
+  return 'MQTT → InfluxDB, QoS 1, one node topic in each of 10 networks';
 }
 
 /** Latency publish → stored (InfluxDB answered the /write holding it), at a fixed rate, through a proxy. */
