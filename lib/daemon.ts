@@ -7,6 +7,7 @@ import type { Sink } from './acquire/sink/sink.js';
 import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
 import { openSources, realmOnEmbeddedBroker } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
+import { turnOffPacketIdCache } from './broker/packet-id-cache.js';
 import { Channel } from './channel/channel.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { loadRealmApps } from './config/load.js';
@@ -74,6 +75,8 @@ export class Daemon {
 
   private async startNow(): Promise<void> {
     const { settings, log } = this.ctx;
+    // Before the embedded broker or a broker connection writes its first MQTT packet.
+    turnOffPacketIdCache();
     // This process's own state (all of data_dir unless `[daqd] instance_id` names a folder in it).
     const ownDir = instanceDir(settings.daqd);
     // Before anything listens: a second daqd on the same folder says who holds it, and stops.

@@ -7,7 +7,7 @@ import {
   TopicRoutes,
 } from '../acquire/pipeline.js';
 import { SeriesClock } from '../acquire/sanitize/series-clock.js';
-import { brokerOptions, NO_NUMBER_CACHE, readTlsFiles } from '../acquire/source/mqtt-options.js';
+import { brokerOptions, readTlsFiles } from '../acquire/source/mqtt-options.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -91,7 +91,6 @@ export class BrokerRelay {
       protocolVersion: 4,
       reconnectPeriod: RECONNECT_MS,
       resubscribe: false,
-      ...NO_NUMBER_CACHE,
     });
     this.client = client;
     client.on('connect', () => this.subscribe(client));

@@ -71,16 +71,6 @@ export function brokerOptions(settings: MqttSettings, tls: MqttTlsFiles): IClien
 }
 
 /**
- * MQTT.js's `writeCache` (on by default) has mqtt-packet build a 2-byte Buffer for each of the 65,536
- * packet ids on its first write of an id: 65,536 objects, ~6 MB of heap (~10 MB of RSS under load, by
- * the benchmark) that every full GC walks again. daqd writes few packets with an id through MQTT.js
- * (SUBSCRIBE, UNSUBSCRIBE; its PUBACKs are its own bytes, `MqttInbound.writeAcks`). Off for every
- * client: the setting is mqtt-packet's, for the whole process (the embedded broker's writes too, from
- * the first client daqd makes on).
- */
-export const NO_NUMBER_CACHE = { writeCache: false } as const;
-
-/**
  * MQTT.js options for one connection attempt: a persistent session (no clean start, MQTT 5 session
  * expiry "never"), MQTT 5 Receive Maximum = `receive_maximum`, and no reconnects, resubscribes or
  * automatic connect of MQTT.js's own.
@@ -105,6 +95,5 @@ export function mqttClientOptions({
     resubscribe: false,
     // Listeners and the message hook are in place before the first byte arrives.
     manualConnect: true,
-    ...NO_NUMBER_CACHE,
   };
 }
