@@ -24,11 +24,11 @@ export type MqttScenario = '1a' | '1b' | '1c' | '1d';
  * topic each, so together they tell apart what the topics cost and what the databases cost (each
  * network is a database of its own, and InfluxDB takes one database per write).
  */
-export const LAYOUTS: Record<MqttScenario, Layout> = {
-  '1a': { networks: 1, nodesPerNetwork: 1 },
-  '1b': { networks: 10, nodesPerNetwork: 100 },
-  '1c': { networks: 1, nodesPerNetwork: 1000 },
-  '1d': { networks: 10, nodesPerNetwork: 1 },
+export const LAYOUTS: Record<MqttScenario, Layout & { title: string }> = {
+  '1a': { networks: 1, nodesPerNetwork: 1, title: 'one node topic' },
+  '1b': { networks: 10, nodesPerNetwork: 100, title: '1,000 node topics in 10 networks' },
+  '1c': { networks: 1, nodesPerNetwork: 1000, title: '1,000 node topics in one network' },
+  '1d': { networks: 10, nodesPerNetwork: 1, title: 'one node topic in each of 10 networks' },
 };
 
 /** The ids of the MQTT → InfluxDB scenarios, in their order. */

@@ -40,7 +40,7 @@ export async function stored(ctx: MqttBenchContext, layout: Layout, prefix: stri
 }
 
 /**
- * Scenario 1 (a, b or c): throughput end to end (published → queryable in InfluxDB) against both
+ * Scenario 1 (1a–1d): throughput end to end (published → queryable in InfluxDB) against both
  * baselines in the same run, then latency publish → stored at a fixed moderate rate.
  */
 export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): Promise<ScenarioResult> {
@@ -128,14 +128,7 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): 
   }
   notes.push(`broker ceiling taken from, per run: ${taken.join(' / ')}`);
   await latency(ctx, which, figures, notes);
-  return { id: which, title: titleOf(which), figures: figures.list(), notes };
-}
-
-function titleOf(which: MqttScenario): string {
-  if (which === '1a') return 'MQTT → InfluxDB, QoS 1, one node topic';
-  if (which === '1b') return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in 10 networks';
-  if (which === '1c') return 'MQTT → InfluxDB, QoS 1, 1,000 node topics in one network';
-  return 'MQTT → InfluxDB, QoS 1, one node topic in each of 10 networks';
+  return { id: which, title: `MQTT → InfluxDB, QoS 1, ${layout.title}`, figures: figures.list(), notes };
 }
 
 /** Latency publish → stored (InfluxDB answered the /write holding it), at a fixed rate, through a proxy. */
