@@ -60,6 +60,12 @@ const SUFFIX = '.ndjson';
 const NEWLINE = 0x0a;
 /** How often one `add` appends again while replays keep replacing the file under it. */
 const MAX_APPENDS = 10;
+/**
+ * How long `rewrite` waits, at most, for a line a writer is still appending to the replaced file to
+ * end: tries, and ms between them. A line that stays without its end so long is a crashed writer's.
+ */
+const PARTIAL_LINE_TRIES = 20;
+const PARTIAL_LINE_WAIT_MS = 10;
 
 /**
  * Points the store rejected for good (e.g. a field type conflict), kept so nothing is silently
@@ -166,14 +172,14 @@ export class DeadLetterStore {
     // it until it is replaced is seen and carried over.
     const old = await open(file, 'a+');
     try {
-      const now = await old.readFile();
-      const tail =
-        options.after !== undefined && now.length > options.after
-          ? now.subarray(options.after)
-          : Buffer.alloc(0);
+      let now = await readFrom(old, 0);
+      const after = options.after;
+      // Lines are carried over whole: see `wholeLines`.
+      if (after !== undefined) now = await wholeLines(old, 0, now, after);
+      const tail = after !== undefined && now.length > after ? now.subarray(after) : Buffer.alloc(0);
       if (head === '' && tail.length === 0) await rm(file, { force: true });
       else await this.replace(file, Buffer.concat([Buffer.from(head, 'utf8'), tail]));
-      const late = await readFrom(old, now.length);
+      const late = await wholeLines(old, now.length, await readFrom(old, now.length), 0);
       if (late.length > 0) await appendFile(file, late);
     } finally {
       await old.close();
@@ -269,6 +275,32 @@ async function statOptional(file: string): Promise<{ dev: number; ino: number } 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * `bytes` (read from `position` of the open file), read again until what lies past `from` ends with a
+ * whole line. A line being appended can be seen in parts (a write across a page boundary); carried
+ * over in parts, its writer's second try (`add` appends again when the file was replaced) would be
+ * glued to the first part and both be unreadable. A line that stays without its end for
+ * `PARTIAL_LINE_TRIES` × `PARTIAL_LINE_WAIT_MS` is a crashed writer's, carried over as it is.
+ */
+async function wholeLines(
+  handle: FileHandle,
+  position: number,
+  bytes: Buffer,
+  from: number,
+): Promise<Buffer> {
+  let read = bytes;
+  for (let tries = 0; tries < PARTIAL_LINE_TRIES && endsInsideLine(read, from); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, PARTIAL_LINE_WAIT_MS));
+    read = await readFrom(handle, position);
+  }
+  return read;
+}
+
+/** Whether `bytes` past `from` end within a line (some bytes, no final newline). */
+function endsInsideLine(bytes: Buffer, from: number): boolean {
+  return bytes.length > from && bytes[bytes.length - 1] !== NEWLINE;
 }
 
 /** The bytes of an open file from `position` to its end. */

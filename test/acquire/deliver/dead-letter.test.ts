@@ -265,6 +265,32 @@ describe('acquire/deliver/dead-letter', () => {
       expect(again.letters.map((l) => [l.point, l.reason])).to.deep.equal([[p(3), 'later']]);
     });
 
+    it('waits for a line a writer is still appending instead of carrying over its first part', async () => {
+      // A line crossing a page boundary can be seen half written: here the writer's two parts are two
+      // writes, the second after the rewrite has replaced the file.
+      await store.add('d', [p(1)], 'r');
+      const read = await store.read('d');
+      await store.add('scratch', [p(2)], 'r');
+      const line = (await store.read('scratch')).letters[0]?.text ?? '';
+      const writer = await open(store.fileFor('d'), 'a');
+      try {
+        await writer.write(line.slice(0, 20));
+        const rewriting = store.rewrite(
+          'd',
+          read.letters.map((l) => l.text),
+          { after: read.size },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        await writer.write(`${line.slice(20)}\n`);
+        await rewriting;
+      } finally {
+        await writer.close();
+      }
+      const again = await store.read('d');
+      expect(again.unreadable).to.deep.equal([]);
+      expect(again.letters.map((l) => l.point)).to.deep.equal([p(1), p(2)]);
+    });
+
     it('removes the file when nothing is left', async () => {
       await store.add('d', [p(1)], 'r');
       const read = await store.read('d');
