@@ -11,6 +11,7 @@ import { topicToTopology } from './decode/topic.js';
 import type { DataKind, StorageAddress, Topology } from './decode/topology.js';
 import { vendorDocuments } from './decode/vendor-document.js';
 import type { WriteBatcher } from './deliver/batcher.js';
+import type { Settle } from './deliver/pending-batches.js';
 import { lineToPoint } from './sanitize/line-points.js';
 import { readingToPoint } from './sanitize/reading.js';
 import {
@@ -42,8 +43,8 @@ import type { InboundMessage } from './source/source.js';
  *    (`dead-letter.ts`, via `isolate-rejected.ts`).
  *
  * `messageToPoints` (MQTT), `readingsToPoints` (readings decoded already) and `polledToPoints` (readings
- * of a polled body, `source/poll.ts`) run 1 and 2; `deliver`
- * runs 3. A reading is acknowledged once `deliver` resolves.
+ * of a polled body, `source/poll.ts`) run 1 and 2; `deliver` (or, per MQTT message, `deliverSettled`)
+ * runs 3. A reading is acknowledged once `deliver` resolves (`deliverSettled` tells it stored).
  */
 
 /** What the pipeline needs of its realm; time comes in with the message. */
@@ -171,6 +172,19 @@ export type Delivery = Pick<WriteBatcher, 'add'>;
  */
 export function deliver(database: string, points: readonly Point[], delivery: Delivery): Promise<void> {
   return delivery.add(database, points);
+}
+
+/**
+ * Stage 3 as `deliver`, for one MQTT message: `settle` is told how it ended instead of a promise
+ * settling (see `WriteBatcher.addSettled`).
+ */
+export function deliverSettled(
+  database: string,
+  points: readonly Point[],
+  delivery: Pick<WriteBatcher, 'addSettled'>,
+  settle: Settle,
+): void {
+  delivery.addSettled(database, points, settle);
 }
 
 /** Stages 1 and 2 for one message: its points. Throws `DecodeError` for a bad topic or payload. */

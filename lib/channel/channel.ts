@@ -1,9 +1,11 @@
 import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
+import type { Settle } from '../acquire/deliver/pending-batches.js';
 import type { CatalogRealm, StoreCatalog } from '../acquire/deliver/store-catalog.js';
 import {
   deliver,
+  deliverSettled,
   messageToPoints,
   type PipelineContext,
   type PipelineResult,
@@ -20,7 +22,7 @@ import type { SourceHandlers } from '../acquire/source/registry.js';
 import { canLeaveGroup, canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
-import { DaqdError, DecodeError, errorMessage } from '../core/errors.js';
+import { DaqdError, DecodeError, errorMessage, type StorageError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import { ChannelStats } from './channel-stats.js';
@@ -173,8 +175,9 @@ export class Channel {
    * acknowledges then). Rejects only when storing failed retryably (daqd is stopping), so the
    * message stays unacknowledged and the broker delivers it again.
    *
-   * A plain promise chain rather than an async function: this runs for every reading, and an async
-   * function's suspended frame was the largest object a reading kept alive while its batch filled.
+   * No async function and one promise per message: this runs for every reading, and what a reading
+   * keeps alive while its batch fills (an async function's frame, a promise per stage and their
+   * closures) is what the GC copies and promotes. The batcher tells a `StoredMessage` how it ended.
    */
   private handleMessage(message: InboundMessage): Promise<void> {
     if (carriesErrors(message.topic)) {
@@ -199,20 +202,30 @@ export class Channel {
     }
     const { database, points, skipped } = result;
     this.ctx.fromShare?.(points);
-    const stored = this.admitted(database, points, () => deliver(database, points, this.ctx.batcher));
-    // These closures live until the reading's batch is written: they keep no more than they need.
-    const onFailed = (err: unknown) => this.failed(message, database, err);
-    if (skipped === undefined) return stored.then(this.countStored, onFailed);
-    return stored.then(() => {
-      this.stats.stored++;
-      this.partlySkipped(message, skipped);
-    }, onFailed);
+    if (this.checksLimits()) {
+      const onFailed = (err: unknown) => this.failed(message, database, err);
+      return this.admitted(database, points, () => deliver(database, points, this.ctx.batcher)).then(
+        () => this.messageStored(message, skipped),
+        onFailed,
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const outcome = new StoredMessage(this.outcomes, message, database, skipped, resolve, reject);
+      deliverSettled(database, points, this.ctx.batcher, outcome);
+    });
   }
 
-  /** One message stored whole. */
-  private readonly countStored = (): void => {
-    this.stats.stored++;
+  /** What a `StoredMessage` tells its channel. */
+  private readonly outcomes: MessageOutcomes = {
+    stored: (message, skipped) => this.messageStored(message, skipped),
+    failed: (message, database, err) => this.failed(message, database, err),
   };
+
+  /** A message's points are stored: counted, and what was left out of it reported. */
+  private messageStored(message: InboundMessage, skipped: readonly string[] | undefined): void {
+    this.stats.stored++;
+    if (skipped !== undefined) this.partlySkipped(message, skipped);
+  }
 
   /** A message that could not be stored: counted and answered on the error topic, or rethrown (see above). */
   private async failed(message: InboundMessage, database: string | undefined, err: unknown): Promise<void> {
@@ -307,14 +320,18 @@ export class Channel {
    */
   private admitted(database: string, points: readonly Point[], store: () => Promise<void>): Promise<void> {
     const { app, catalog } = this.ctx;
-    if (
-      catalog === undefined ||
-      (app.max_databases === undefined && app.max_fields_per_measurement === undefined)
-    ) {
-      return store();
-    }
+    if (catalog === undefined || !this.checksLimits()) return store();
     this.catalogRealm ??= { ...app, ownsDatabase: realmDatabaseFilter(app) };
     return catalog.admit(this.catalogRealm, database, points).then(store);
+  }
+
+  /** Points are checked against the app's `max_databases` / `max_fields_per_measurement` first. */
+  private checksLimits(): boolean {
+    const { app, catalog } = this.ctx;
+    return (
+      catalog !== undefined &&
+      (app.max_databases !== undefined || app.max_fields_per_measurement !== undefined)
+    );
   }
 
   /** Counts `count` readings received, then stored or failed as `store` settles; rethrows its error. */
@@ -327,5 +344,41 @@ export class Channel {
       this.stats.failed += count;
       throw err;
     }
+  }
+}
+
+/** How a `StoredMessage` reports to its channel. */
+interface MessageOutcomes {
+  stored(message: InboundMessage, skipped: readonly string[] | undefined): void;
+  /** Counts and reports a failure for good (resolves), or rethrows a retryable one. */
+  failed(message: InboundMessage, database: string, err: unknown): Promise<void>;
+}
+
+/**
+ * One MQTT message waiting in a batch: what its channel needs once the batch is written (the message,
+ * for an error report) and its handler's promise to settle. One small object per reading in flight,
+ * in place of a promise per stage and their closures.
+ */
+class StoredMessage implements Settle {
+  constructor(
+    private readonly outcomes: MessageOutcomes,
+    private readonly message: InboundMessage,
+    private readonly database: string,
+    private readonly skipped: readonly string[] | undefined,
+    private readonly resolve: () => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  stored(): void {
+    try {
+      this.outcomes.stored(this.message, this.skipped);
+    } finally {
+      // Stored is stored: the message is acknowledged even if reporting a skipped part threw.
+      this.resolve();
+    }
+  }
+
+  failed(err: StorageError): void {
+    this.outcomes.failed(this.message, this.database, err).then(this.resolve, this.reject);
   }
 }

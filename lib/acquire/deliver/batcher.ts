@@ -7,7 +7,7 @@ import type { BatchLimits } from './batch-limits.js';
 import { batchTimeSpan, spansApart } from './batch-time-span.js';
 import type { DeadLetterStore } from './dead-letter.js';
 import { isolateRejected } from './isolate-rejected.js';
-import { type PendingBatch, PendingBatches, type Waiter } from './pending-batches.js';
+import { type PendingBatch, PendingBatches, type Settle, type Waiter } from './pending-batches.js';
 import type { Spool } from './spool.js';
 import { SpoolReplayer } from './spool-replayer.js';
 import { type SpoolHealth, SpoolWriter } from './spool-writer.js';
@@ -151,11 +151,24 @@ export class WriteBatcher {
    * settles once every one of its parts has, rejecting with the first error a part got.
    */
   add(database: string, points: readonly Point[]): Promise<void> {
-    if (this.writer.givenUp) return Promise.reject(new StorageError('daqd is shutting down', true));
-    return new Promise<void>((resolve, reject) => {
-      this.queued += points.length;
-      this.pending.add(database, points, resolve, reject, this.stopping);
-    });
+    return new Promise<void>((resolve, reject) =>
+      this.addSettled(database, points, { stored: resolve, failed: reject }),
+    );
+  }
+
+  /**
+   * `add` without a promise: `settle` is told once the points are stored (or failed), never before this
+   * returns. For a caller that waits per reading (MQTT), whose in-flight readings should keep as little
+   * alive as they can.
+   */
+  addSettled(database: string, points: readonly Point[], settle: Settle): void {
+    if (this.writer.givenUp) {
+      const failure = new StorageError('daqd is shutting down', true);
+      queueMicrotask(() => settle.failed(failure));
+      return;
+    }
+    this.queued += points.length;
+    this.pending.add(database, points, settle, this.stopping);
   }
 
   /** Writes everything queued now and waits until it is stored (or failed for good). */
@@ -204,7 +217,7 @@ export class WriteBatcher {
       span !== undefined &&
       lane.span !== undefined &&
       spansApart(span, lane.span) &&
-      lane.lastCaller !== pending.waiters[0]?.resolve;
+      lane.lastCaller !== pending.waiters[0]?.settle;
     if (unlessBusy && lane !== undefined && !overlap) return false;
     const batch = this.pending.take(database) as PendingBatch;
     const before = lane?.allDone ?? Promise.resolve();
@@ -213,7 +226,7 @@ export class WriteBatcher {
       allDone: Promise.all([before, done]).then(() => {}),
       before,
       span,
-      lastCaller: batch.waiters[batch.waiters.length - 1]?.resolve,
+      lastCaller: batch.waiters[batch.waiters.length - 1]?.settle,
     };
     this.lanes.set(database, next);
     void next.allDone.then(() => {
@@ -235,14 +248,14 @@ export class WriteBatcher {
       await (this.spoolWriter === undefined
         ? this.writer.writeWithRetry(database, points)
         : this.spoolWriter.store(database, points));
-      for (const w of waiters) w.resolve();
+      for (const w of waiters) w.settle.stored();
       // Once per batch, not per add: an add per reading (MQTT) would cost a closure per reading.
       this.ctx.onStored?.(database, points);
     } catch (err) {
       const failure =
         err instanceof StorageError ? err : new StorageError(errorMessage(err), true, { cause: err });
       if (failure.retryable) {
-        for (const w of waiters) w.reject(failure);
+        for (const w of waiters) w.settle.failed(failure);
       } else {
         await this.isolate(database, points, waiters, failure);
       }
@@ -284,10 +297,10 @@ export class WriteBatcher {
       let error: StorageError | undefined;
       for (let i = w.start; i < w.end && error === undefined; i++) error = notStored.get(i);
       if (error === undefined) {
-        w.resolve();
+        w.settle.stored();
         for (let i = w.start; i < w.end; i++) stored.push(points[i] as Point);
       } else {
-        w.reject(error);
+        w.settle.failed(error);
       }
     }
     if (stored.length > 0) this.ctx.onStored?.(database, stored);

@@ -2,12 +2,22 @@ import type { StorageError } from '../../core/errors.js';
 import type { Point } from '../../core/point.js';
 import { type BatchLimits, DEFAULT_FLUSH_IDLE } from './batch-limits.js';
 
+/**
+ * Told once how the points of an add ended: `stored` (in the store or the spool), or `failed` with a
+ * `StorageError`. An object rather than a promise's two functions: an MQTT reading waits for its batch
+ * with one of these, and what it keeps alive meanwhile is what the GC copies and promotes. Neither
+ * method may throw: the batcher tells every waiter of a batch in turn.
+ */
+export interface Settle {
+  stored(): void;
+  failed(err: StorageError): void;
+}
+
 /** A caller waiting for `points[start, end)` of a batch to be stored. */
 export interface Waiter {
   start: number;
   end: number;
-  resolve: () => void;
-  reject: (err: StorageError) => void;
+  settle: Settle;
 }
 
 /** A batch being filled: its points and the callers waiting for them. */
@@ -68,31 +78,25 @@ export class PendingBatches {
   }
 
   /**
-   * Adds points to the batches of `database`; `resolve`/`reject` are called once they are all stored.
+   * Adds points to the batches of `database`; `settle` is told once they are all stored (or not).
    * No batch holds more than `batch_size` points: points that do not fit in the pending batch fill it,
    * and the rest continue in the next batches of the same database. Such an add settles once every one
    * of its parts has, rejecting with the first error a part got. With `flushNow`, the last batch is
    * flushed at once.
    */
-  add(
-    database: string,
-    points: readonly Point[],
-    resolve: () => void,
-    reject: (err: StorageError) => void,
-    flushNow: boolean,
-  ): void {
+  add(database: string, points: readonly Point[], settle: Settle, flushNow: boolean): void {
     const now = performance.now();
     const size = Math.max(1, Math.floor(this.ctx.limits.batch_size));
     let batch = this.openBatch(database, now);
     if (points.length <= size - batch.points.length) {
-      // One reading (MQTT) or a small upload: one waiter, no extra closures.
-      this.append(batch, points, 0, points.length, resolve, reject);
+      // One reading (MQTT) or a small upload: one waiter, no extra objects.
+      this.append(batch, points, 0, points.length, settle);
     } else {
-      const settle = partsSettle(partCount(points.length, size - batch.points.length, size), resolve, reject);
+      const parts = partsSettle(partCount(points.length, size - batch.points.length, size), settle);
       let at = 0;
       for (;;) {
         const take = Math.min(size - batch.points.length, points.length - at);
-        this.append(batch, points, at, at + take, settle.resolve, settle.reject);
+        this.append(batch, points, at, at + take, parts);
         at += take;
         if (at === points.length) break;
         this.ctx.flush(database);
@@ -131,12 +135,11 @@ export class PendingBatches {
     points: readonly Point[],
     from: number,
     to: number,
-    resolve: () => void,
-    reject: (err: StorageError) => void,
+    settle: Settle,
   ): void {
     const start = batch.points.length;
     for (let i = from; i < to; i++) batch.points.push(points[i] as Point);
-    batch.waiters.push({ start, end: batch.points.length, resolve, reject });
+    batch.waiters.push({ start, end: batch.points.length, settle });
   }
 
   /**
@@ -188,24 +191,20 @@ function partCount(length: number, room: number, size: number): number {
 }
 
 /**
- * Waiter callbacks shared by the `parts` parts of one add: the add resolves when all parts are stored,
- * or rejects with the first part's error once all have settled (so nothing of it is still in flight).
+ * The `Settle` shared by the `parts` parts of one add: the add is stored when all parts are, or failed
+ * with the first part's error once all have settled (so nothing of it is still in flight).
  */
-function partsSettle(
-  parts: number,
-  resolve: () => void,
-  reject: (err: StorageError) => void,
-): { resolve: () => void; reject: (err: StorageError) => void } {
+function partsSettle(parts: number, settle: Settle): Settle {
   let left = parts;
   let failure: StorageError | undefined;
   const done = () => {
     if (--left > 0) return;
-    if (failure === undefined) resolve();
-    else reject(failure);
+    if (failure === undefined) settle.stored();
+    else settle.failed(failure);
   };
   return {
-    resolve: done,
-    reject: (err) => {
+    stored: done,
+    failed: (err) => {
       failure ??= err;
       done();
     },

@@ -27,6 +27,12 @@ export interface ReadingPoint {
 
 /** Timestamp fields, in the order Kotori looks for them: vanilla, vanilla, Tasmota, WeeWX, contrib. */
 const TIME_FIELDS = ['time', 'datetime', 'Time', 'dateTime', 'timestamp'] as const;
+
+/**
+ * The tags of every point of a reading without tags (most are): one shared, frozen object rather than
+ * an empty one per reading for each reading in flight to keep alive.
+ */
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
 /** Deeper nesting than this is not a sensor reading; it also keeps flattening off the stack limit. */
 const MAX_DEPTH = 32;
 /** Characters a field or tag key or a tag value may not hold: line protocol cannot carry them. */
@@ -123,7 +129,7 @@ function flatReadingToPoint(reading: Record<string, unknown>, options: ReadingOp
     }
     refuseTrailingBackslash('field name', key);
   }
-  const tags: Record<string, string> = {};
+  let tags: Record<string, string> | undefined;
   const fields: Record<string, FieldValue> = {};
   let fieldCount = 0;
   for (const key of keys) {
@@ -131,7 +137,7 @@ function flatReadingToPoint(reading: Record<string, unknown>, options: ReadingOp
     const raw = reading[key];
     if (options.tagFields.includes(key)) {
       const tag = tagValue(key, raw);
-      if (tag !== undefined) setOwn(tags, key, tag);
+      if (tag !== undefined) setOwn((tags ??= {}), key, tag);
       continue;
     }
     const value = fieldValue(raw, options.kind);
@@ -144,7 +150,12 @@ function flatReadingToPoint(reading: Record<string, unknown>, options: ReadingOp
     throw new DecodeError('reading has no values to store');
   }
   return {
-    point: { measurement: options.measurement, tags, fields, time: time ?? options.receivedAt },
+    point: {
+      measurement: options.measurement,
+      tags: tags ?? NO_TAGS,
+      fields,
+      time: time ?? options.receivedAt,
+    },
     timeFromPayload: time !== undefined,
   };
 }
