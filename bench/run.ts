@@ -53,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const unknown = only?.filter((id) => !(SCENARIOS as readonly string[]).includes(id)) ?? [];
   if (unknown.length > 0)
     throw new Error(`--only: no scenario ${unknown.join(', ')} (${SCENARIOS.join(', ')})`);
-  // The broker ceiling of the MQTT scenarios (1a–1d) needs it: fail before anything starts.
+  // The broker ceiling of the MQTT scenarios (1a–1e) needs it: fail before anything starts.
   if (only === undefined || only.some(isMqttScenario)) mosquittoSubBinary();
   const started = performance.now();
   log(`daqd benchmark: ${quick ? 'quick' : 'full'}, ${runs} runs per figure, ${os.cpus().length} cores`);

@@ -40,7 +40,7 @@ export async function stored(ctx: MqttBenchContext, layout: Layout, prefix: stri
 }
 
 /**
- * Scenario 1 (1a–1d): throughput end to end (published → queryable in InfluxDB) against both
+ * Scenario 1 (1a–1e): throughput end to end (published → queryable in InfluxDB) against both
  * baselines in the same run, then latency publish → stored at a fixed moderate rate.
  */
 export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): Promise<ScenarioResult> {
@@ -48,7 +48,10 @@ export async function mqttToInflux(ctx: MqttBenchContext, which: MqttScenario): 
   const count = ctx.quick ? 20_000 : 200_000;
   const figures = new FigureSet();
   const notes: string[] = [];
-  const daqd = new DaqdProcess({ mode: 'influxdb', mqttPort: ctx.mosquitto.port, influxUrl: ctx.influx.url });
+  const daqd = new DaqdProcess(
+    { mode: 'influxdb', mqttPort: ctx.mosquitto.port, influxUrl: ctx.influx.url },
+    layout.daqd,
+  );
   const subscriber = new BareSubscriber();
   const mosquittoSub = new MosquittoSubscriber();
   const publisher = await connectPublisher(ctx.mosquitto.port, which);
@@ -156,7 +159,10 @@ async function latency(
     }
   });
   await proxy.start();
-  const daqd = new DaqdProcess({ mode: 'influxdb', mqttPort: ctx.mosquitto.port, influxUrl: proxy.url });
+  const daqd = new DaqdProcess(
+    { mode: 'influxdb', mqttPort: ctx.mosquitto.port, influxUrl: proxy.url },
+    layout.daqd,
+  );
   const publisher = await connectPublisher(ctx.mosquitto.port, `${which}-latency`);
   try {
     await daqd.start();
