@@ -137,7 +137,10 @@ function flatReadingToPoint(reading: Record<string, unknown>, options: ReadingOp
     const raw = reading[key];
     if (options.tagFields.includes(key)) {
       const tag = tagValue(key, raw);
-      if (tag !== undefined) setOwn((tags ??= {}), key, tag);
+      if (tag !== undefined) {
+        tags ??= {};
+        setOwn(tags, key, tag);
+      }
       continue;
     }
     const value = fieldValue(raw, options.kind);
