@@ -4,7 +4,6 @@ import { DeadLetterStore } from './acquire/deliver/dead-letter.js';
 import { Spool } from './acquire/deliver/spool.js';
 import { StoreCatalog } from './acquire/deliver/store-catalog.js';
 import type { Sink } from './acquire/sink/sink.js';
-import type { PollNodeStatus } from './acquire/source/poll-nodes.js';
 import { openSources, realmOnEmbeddedBroker } from './acquire/source/registry.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
 import { turnOffPacketIdCache } from './broker/packet-id-cache.js';
@@ -19,6 +18,7 @@ import { errorMessage } from './core/errors.js';
 import { instanceDir, readingsLeftInDataDir } from './core/instance-dir.js';
 import type { Log } from './core/log.js';
 import { Metrics } from './core/metrics.js';
+import { healthReport } from './daemon-health.js';
 import type { GrafanaProvisioner } from './grafana/provisioner.js';
 import { HttpServer } from './http/server.js';
 import { LiveFeed } from './web/live-feed.js';
@@ -278,62 +278,19 @@ export class Daemon {
     }
   }
 
-  private async health(): Promise<{ ok: boolean } & Record<string, unknown>> {
-    // A store that has not answered within the bound is reported as slow (its state unknown), not waited for.
-    const check = await this.storageCheck
-      .result()
-      .catch(() => ({ state: 'answered' as const, value: false }));
-    // A damaged store (a corrupt database file) answers, but needs an operator.
-    const damage = this.sink?.damage?.() ?? [];
-    const storage = check.state === 'answered' && check.value && damage.length === 0;
-    const spool = this.batcher?.spoolHealth;
-    const realms = (this.supervisor?.channels() ?? []).map((c) => ({
-      realm: c.app.realm,
-      connected: c.connected,
-      received: c.stats.received,
-      stored: c.stats.stored,
-      failed: c.stats.failed,
-      // Polled nodes: how many, and those down (a node down at night does not make daqd unhealthy).
-      ...pollHealth(c.pollNodes()),
-    }));
-    // A realm restarting for a changed app takes no messages meanwhile (the embedded broker holds them).
-    const restarting = (this.supervisor?.restartingRealms() ?? []).map(({ realm, since }) => ({
-      realm,
-      connected: false,
-      restarting: true,
-      since: new Date(since).toISOString(),
-    }));
-    return {
-      ok: storage && spool?.ok !== false && realms.every((r) => r.connected) && restarting.length === 0,
-      storage: {
-        kind: this.sink?.kind,
-        ok: storage,
-        ...(check.state === 'slow'
-          ? {
-              check: 'slow',
-              problem: `the store has not answered its check for ${check.pendingMs} ms; state unknown`,
-            }
-          : {}),
-        ...(damage.length > 0 ? { damage } : {}),
-        queued: this.batcher?.depth ?? 0,
-        spooled_bytes: this.batcher?.spooledBytes ?? 0,
-      },
-      spool,
-      broker: {
-        embedded: this.ctx.settings.mqtt.embedded,
-        ...(this.broker === undefined
-          ? {}
-          : { held: this.broker.tapHolds().map(({ key, ...hold }) => ({ realm: key, ...hold })) }),
-      },
-      realms: [...realms, ...restarting],
-      // The web view's open live streams, the shared realms followed on their broker for them, and the
-      // nodes followed in the store.
-      live: {
-        streams: this.feed.size,
-        followed: this.relay?.realms ?? [],
-        ...(this.follow === undefined ? {} : { store: this.follow.nodes }),
-      },
-    };
+  /** The /health report of the parts running now (`daemon-health.ts`). */
+  private health(): Promise<{ ok: boolean } & Record<string, unknown>> {
+    return healthReport({
+      storageCheck: this.storageCheck,
+      sink: this.sink,
+      batcher: this.batcher,
+      supervisor: this.supervisor,
+      broker: this.broker,
+      embedded: this.ctx.settings.mqtt.embedded,
+      feed: this.feed,
+      relay: this.relay,
+      follow: this.follow,
+    });
   }
 
   /**
@@ -386,17 +343,4 @@ export class Daemon {
 /** The part of a stop's `deadline` (ms) that leaving shared groups may take: half, the rest drains. */
 function leaveBudget(deadline: number): number {
   return deadline / 2;
-}
-
-/** A realm's polled nodes for /health: their number and those down, with since when and why. */
-function pollHealth(nodes: readonly PollNodeStatus[]): Record<string, unknown> {
-  if (nodes.length === 0) return {};
-  const down = nodes
-    .filter((node) => !node.up)
-    .map((node) => ({
-      url: node.url,
-      since: node.downSince === undefined ? undefined : new Date(node.downSince).toISOString(),
-      problem: node.problem,
-    }));
-  return { poll: { urls: nodes.length, up: nodes.length - down.length, down } };
 }
