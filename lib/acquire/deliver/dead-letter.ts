@@ -172,14 +172,13 @@ export class DeadLetterStore {
     // it until it is replaced is seen and carried over.
     const old = await open(file, 'a+');
     try {
-      let now = await readFrom(old, 0);
       const after = options.after;
       // Lines are carried over whole: see `wholeLines`.
-      if (after !== undefined) now = await wholeLines(old, 0, now, after);
+      const now = after === undefined ? await readFrom(old, 0) : await wholeLines(old, 0, after);
       const tail = after !== undefined && now.length > after ? now.subarray(after) : Buffer.alloc(0);
       if (head === '' && tail.length === 0) await rm(file, { force: true });
       else await this.replace(file, Buffer.concat([Buffer.from(head, 'utf8'), tail]));
-      const late = await wholeLines(old, now.length, await readFrom(old, now.length), 0);
+      const late = await wholeLines(old, now.length, 0);
       if (late.length > 0) await appendFile(file, late);
     } finally {
       await old.close();
@@ -278,19 +277,14 @@ async function statOptional(file: string): Promise<{ dev: number; ino: number } 
 }
 
 /**
- * `bytes` (read from `position` of the open file), read again until what lies past `from` ends with a
- * whole line. A line being appended can be seen in parts (a write across a page boundary); carried
- * over in parts, its writer's second try (`add` appends again when the file was replaced) would be
- * glued to the first part and both be unreadable. A line that stays without its end for
- * `PARTIAL_LINE_TRIES` × `PARTIAL_LINE_WAIT_MS` is a crashed writer's, carried over as it is.
+ * The bytes of the open file from `position` to its end, read again until what lies past `from` (of
+ * them) ends with a whole line. A line being appended can be seen in parts (a write across a page
+ * boundary); carried over in parts, its writer's second try (`add` appends again when the file was
+ * replaced) would be glued to the first part and both be unreadable. A line that stays without its
+ * end for `PARTIAL_LINE_TRIES` × `PARTIAL_LINE_WAIT_MS` is a crashed writer's, carried over as it is.
  */
-async function wholeLines(
-  handle: FileHandle,
-  position: number,
-  bytes: Buffer,
-  from: number,
-): Promise<Buffer> {
-  let read = bytes;
+async function wholeLines(handle: FileHandle, position: number, from: number): Promise<Buffer> {
+  let read = await readFrom(handle, position);
   for (let tries = 0; tries < PARTIAL_LINE_TRIES && endsInsideLine(read, from); tries++) {
     await new Promise((resolve) => setTimeout(resolve, PARTIAL_LINE_WAIT_MS));
     read = await readFrom(handle, position);
