@@ -1,7 +1,6 @@
 import { carriesErrors } from '../acquire/decode/error-slot.js';
 import type { Topology } from '../acquire/decode/topology.js';
 import type { WriteBatcher } from '../acquire/deliver/batcher.js';
-import type { Settle } from '../acquire/deliver/pending-batches.js';
 import type { CatalogRealm, StoreCatalog } from '../acquire/deliver/store-catalog.js';
 import {
   deliver,
@@ -19,14 +18,21 @@ import { type HttpReadingsTarget, HttpSource, type ReadingsIntake } from '../acq
 import { type PollIntake, PollSource } from '../acquire/source/poll.js';
 import type { PollNodeStatus } from '../acquire/source/poll-nodes.js';
 import type { SourceHandlers } from '../acquire/source/registry.js';
-import { canLeaveGroup, canPublish, type InboundMessage, type Source } from '../acquire/source/source.js';
+import {
+  canLeaveGroup,
+  canPublish,
+  type InboundMessage,
+  type MessageOutcome,
+  type Source,
+} from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
-import { DaqdError, DecodeError, errorMessage, type StorageError } from '../core/errors.js';
+import { DaqdError, DecodeError, errorMessage } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import type { Point } from '../core/point.js';
 import { ChannelStats } from './channel-stats.js';
 import { ErrorReporter } from './error-reporter.js';
+import { type MessageOutcomes, StoredMessage } from './stored-message.js';
 
 /** Everything a channel needs: its app, where to store, and how to reach its broker. */
 export interface ChannelContext {
@@ -119,6 +125,7 @@ export class Channel {
     const { app, log } = this.ctx;
     const sources = this.ctx.openSources({
       onMessage: (message) => this.handleMessage(message),
+      onMessageSettled: (message, outcome) => this.handleSettled(message, outcome),
       intake: this.intake,
       poll: this.pollIntake,
     });
@@ -174,45 +181,54 @@ export class Channel {
    * One MQTT message; settles once its points are stored or it failed for good (the source
    * acknowledges then). Rejects only when storing failed retryably (daqd is stopping), so the
    * message stays unacknowledged and the broker delivers it again.
-   *
-   * No async function and one promise per message: this runs for every reading, and what a reading
+   */
+  private handleMessage(message: InboundMessage): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.handleSettled(message, { done: resolve, failed: reject }),
+    );
+  }
+
+  /**
+   * `handleMessage` telling `outcome` instead of settling a promise (an MQTT connection's messages).
+   * No async function and no promise per message: this runs for every reading, and what a reading
    * keeps alive while its batch fills (an async function's frame, a promise per stage and their
    * closures) is what the GC copies and promotes. The batcher tells a `StoredMessage` how it ended.
    */
-  private handleMessage(message: InboundMessage): Promise<void> {
+  private handleSettled(message: InboundMessage, outcome: MessageOutcome): void {
     if (carriesErrors(message.topic)) {
       // An error report, daqd's own coming back under the realm's subscription or another's: never
       // handled, never answered (Kotori's loop protection). Not a reading, so not counted as received.
       this.stats.ignored++;
-      return Promise.resolve();
+      outcome.done();
+      return;
     }
     this.stats.received++;
     let result: PipelineResult;
     try {
       result = messageToPoints(message, this.pipeline);
     } catch (err) {
-      return this.failed(message, undefined, err);
+      this.failed(message, undefined, err).then(outcome.done.bind(outcome), outcome.failed.bind(outcome));
+      return;
     }
     if (result.kind === 'ignore') {
       this.stats.ignored++;
       if (this.ctx.log.isDebug()) {
         this.ctx.log.debug(`realm '${this.ctx.app.realm}': ignored '${message.topic}': ${result.reason}`);
       }
-      return Promise.resolve();
+      outcome.done();
+      return;
     }
     const { database, points, skipped } = result;
     this.ctx.fromShare?.(points);
+    const stored = new StoredMessage(this.outcomes, message, database, skipped, outcome);
     if (this.checksLimits()) {
-      const onFailed = (err: unknown) => this.failed(message, database, err);
-      return this.admitted(database, points, () => deliver(database, points, this.ctx.batcher)).then(
-        () => this.messageStored(message, skipped),
-        onFailed,
+      this.admitted(database, points, () => deliver(database, points, this.ctx.batcher)).then(
+        () => stored.stored(),
+        (err: unknown) => stored.failed(err),
       );
+    } else {
+      deliverSettled(database, points, this.ctx.batcher, stored);
     }
-    return new Promise<void>((resolve, reject) => {
-      const outcome = new StoredMessage(this.outcomes, message, database, skipped, resolve, reject);
-      deliverSettled(database, points, this.ctx.batcher, outcome);
-    });
   }
 
   /** What a `StoredMessage` tells its channel. */
@@ -344,41 +360,5 @@ export class Channel {
       this.stats.failed += count;
       throw err;
     }
-  }
-}
-
-/** How a `StoredMessage` reports to its channel. */
-interface MessageOutcomes {
-  stored(message: InboundMessage, skipped: readonly string[] | undefined): void;
-  /** Counts and reports a failure for good (resolves), or rethrows a retryable one. */
-  failed(message: InboundMessage, database: string, err: unknown): Promise<void>;
-}
-
-/**
- * One MQTT message waiting in a batch: what its channel needs once the batch is written (the message,
- * for an error report) and its handler's promise to settle. One small object per reading in flight,
- * in place of a promise per stage and their closures.
- */
-class StoredMessage implements Settle {
-  constructor(
-    private readonly outcomes: MessageOutcomes,
-    private readonly message: InboundMessage,
-    private readonly database: string,
-    private readonly skipped: readonly string[] | undefined,
-    private readonly resolve: () => void,
-    private readonly reject: (err: unknown) => void,
-  ) {}
-
-  stored(): void {
-    try {
-      this.outcomes.stored(this.message, this.skipped);
-    } finally {
-      // Stored is stored: the message is acknowledged even if reporting a skipped part threw.
-      this.resolve();
-    }
-  }
-
-  failed(err: StorageError): void {
-    this.outcomes.failed(this.message, this.database, err).then(this.resolve, this.reject);
   }
 }

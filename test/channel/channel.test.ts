@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { WriteBatcher } from '../../lib/acquire/deliver/batcher.js';
 import { DeadLetterStore } from '../../lib/acquire/deliver/dead-letter.js';
-import type { MessageHandler, Source } from '../../lib/acquire/source/source.js';
+import type { MessageHandler, SettledMessageHandler, Source } from '../../lib/acquire/source/source.js';
 import { Channel } from '../../lib/channel/channel.js';
 import { ChannelStats } from '../../lib/channel/channel-stats.js';
 import { parseIni } from '../../lib/config/ini-file.js';
@@ -53,7 +53,11 @@ class HandSource implements Source {
   readonly origin = 'test';
   connected = false;
   published: { topic: string; payload: string; qos: 0 | 1 }[] = [];
-  constructor(private readonly onMessage: MessageHandler) {}
+  /** Hands messages to `settled` (as an MQTT connection does) when given, else to `onMessage`. */
+  constructor(
+    private readonly onMessage: MessageHandler,
+    private readonly settled?: SettledMessageHandler,
+  ) {}
   async start() {
     this.connected = true;
   }
@@ -64,97 +68,102 @@ class HandSource implements Source {
     this.published.push({ topic, payload, qos: options.qos });
   }
   deliver(topic: string, payload: string): Promise<void> {
-    return this.onMessage({ topic, payload: Buffer.from(payload), receivedAt: 1_700_000_000_000_000_000n });
+    const message = { topic, payload: Buffer.from(payload), receivedAt: 1_700_000_000_000_000_000n };
+    const settled = this.settled;
+    if (settled === undefined) return this.onMessage(message);
+    return new Promise((resolve, reject) => settled(message, { done: resolve, failed: reject }));
   }
 }
 
-describe('channel/channel: one message', () => {
-  let dir: string;
-  let sink: ScriptedSink;
-  let batcher: WriteBatcher;
-  let source: HandSource;
-  let channel: Channel;
+for (const via of ['onMessage', 'onMessageSettled'] as const)
+  describe(`channel/channel: one message (through ${via})`, () => {
+    let dir: string;
+    let sink: ScriptedSink;
+    let batcher: WriteBatcher;
+    let source: HandSource;
+    let channel: Channel;
 
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'daqd-channel-'));
-    sink = new ScriptedSink();
-    batcher = new WriteBatcher({
-      sink,
-      limits: { batch_size: 100, flush_interval: 10, flush_idle: 2 },
-      log: silentLog(),
-      deadLetter: new DeadLetterStore({ dataDir: dir }),
+    beforeEach(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'daqd-channel-'));
+      sink = new ScriptedSink();
+      batcher = new WriteBatcher({
+        sink,
+        limits: { batch_size: 100, flush_interval: 10, flush_idle: 2 },
+        log: silentLog(),
+        deadLetter: new DeadLetterStore({ dataDir: dir }),
+      });
+      channel = new Channel({
+        app: basicApp('lab'),
+        openSources: ({ onMessage, onMessageSettled }) => {
+          expect(onMessageSettled, 'the channel offers the handler without a promise').to.be.a('function');
+          source = new HandSource(onMessage, via === 'onMessage' ? undefined : onMessageSettled);
+          return [source];
+        },
+        timezone: 'UTC',
+        batcher,
+        log: silentLog(),
+      });
+      await channel.start();
     });
-    channel = new Channel({
-      app: basicApp('lab'),
-      openSources: ({ onMessage }) => {
-        source = new HandSource(onMessage);
-        return [source];
-      },
-      timezone: 'UTC',
-      batcher,
-      log: silentLog(),
+    afterEach(async () => {
+      await channel.stop();
+      await batcher.stop(1000);
+      await rm(dir, { recursive: true, force: true });
     });
-    await channel.start();
-  });
-  afterEach(async () => {
-    await channel.stop();
-    await batcher.stop(1000);
-    await rm(dir, { recursive: true, force: true });
-  });
 
-  function counts() {
-    const { received, stored, failed, ignored } = channel.stats;
-    return { received, stored, failed, ignored };
-  }
+    function counts() {
+      const { received, stored, failed, ignored } = channel.stats;
+      return { received, stored, failed, ignored };
+    }
 
-  it('settles a reading only once the store has taken it', async () => {
-    sink.holding = true;
-    let settled = false;
-    const handled = source.deliver('lab/node-1/data.json', '{"v": 7}').then(() => {
-      settled = true;
+    it('settles a reading only once the store has taken it', async () => {
+      sink.holding = true;
+      let settled = false;
+      const handled = source.deliver('lab/node-1/data.json', '{"v": 7}').then(() => {
+        settled = true;
+      });
+      const release = await heldWrite(sink);
+      await new Promise((r) => setImmediate(r));
+      expect(settled, 'settled (and so acknowledged) before it was stored').to.equal(false);
+      release();
+      await handled;
+      expect(sink.writes).to.deep.equal([{ database: 'lab_node_1', values: [7] }]);
+      expect(counts()).to.deep.equal({ received: 1, stored: 1, failed: 0, ignored: 0 });
+      expect(source.published).to.deep.equal([]);
     });
-    const release = await heldWrite(sink);
-    await new Promise((r) => setImmediate(r));
-    expect(settled, 'settled (and so acknowledged) before it was stored').to.equal(false);
-    release();
-    await handled;
-    expect(sink.writes).to.deep.equal([{ database: 'lab_node_1', values: [7] }]);
-    expect(counts()).to.deep.equal({ received: 1, stored: 1, failed: 0, ignored: 0 });
-    expect(source.published).to.deep.equal([]);
-  });
 
-  it('counts a payload that does not decode as failed, answers it on the error topic and settles it', async () => {
-    await source.deliver('lab/node-1/data.json', '{"v": ');
-    expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 1, ignored: 0 });
-    expect(sink.writes).to.deep.equal([]);
-    expect(source.published.map((p) => [p.topic, p.qos])).to.deep.equal([['lab/node-1/error.json', 0]]);
-    expect(JSON.parse(source.published[0]?.payload ?? '{}')).to.include({ type: 'DecodeError' });
-  });
+    it('counts a payload that does not decode as failed, answers it on the error topic and settles it', async () => {
+      await source.deliver('lab/node-1/data.json', '{"v": ');
+      expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 1, ignored: 0 });
+      expect(sink.writes).to.deep.equal([]);
+      expect(source.published.map((p) => [p.topic, p.qos])).to.deep.equal([['lab/node-1/error.json', 0]]);
+      expect(JSON.parse(source.published[0]?.payload ?? '{}')).to.include({ type: 'DecodeError' });
+    });
 
-  it('counts a reading the store rejects for good as failed and answers it, and still settles it', async () => {
-    sink.poison.add(13);
-    await source.deliver('lab/node-1/data.json', '{"v": 13}');
-    expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 1, ignored: 0 });
-    expect(source.published.map((p) => p.topic)).to.deep.equal(['lab/node-1/error.json']);
-  });
+    it('counts a reading the store rejects for good as failed and answers it, and still settles it', async () => {
+      sink.poison.add(13);
+      await source.deliver('lab/node-1/data.json', '{"v": 13}');
+      expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 1, ignored: 0 });
+      expect(source.published.map((p) => p.topic)).to.deep.equal(['lab/node-1/error.json']);
+    });
 
-  it('never handles nor answers a message on an error topic, its own report coming back included', async () => {
-    await source.deliver('lab/node-1/error.json', '{"v": 1}');
-    expect(counts()).to.deep.equal({ received: 0, stored: 0, failed: 0, ignored: 1 });
-    expect(sink.attempts).to.deep.equal([]);
-    expect(source.published).to.deep.equal([]);
-  });
+    it('never handles nor answers a message on an error topic, its own report coming back included', async () => {
+      await source.deliver('lab/node-1/error.json', '{"v": 1}');
+      expect(counts()).to.deep.equal({ received: 0, stored: 0, failed: 0, ignored: 1 });
+      expect(sink.attempts).to.deep.equal([]);
+      expect(source.published).to.deep.equal([]);
+    });
 
-  it('rejects when the store failed retryably (daqd stopping), so the message stays unacknowledged', async () => {
-    await batcher.stop(0);
-    const outcome = await source.deliver('lab/node-1/data.json', '{"v": 1}').then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(outcome).to.be.instanceOf(StorageError);
-    expect((outcome as StorageError).retryable).to.equal(true);
-    // Neither failed nor answered: the broker delivers it again.
-    expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 0, ignored: 0 });
-    expect(source.published).to.deep.equal([]);
+    it('rejects when the store failed retryably (daqd stopping), so the message stays unacknowledged', async () => {
+      await batcher.stop(0);
+      const outcome = await source.deliver('lab/node-1/data.json', '{"v": 1}').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(outcome).to.be.instanceOf(StorageError);
+      expect((outcome as StorageError).retryable).to.equal(true);
+      // Neither failed nor answered: the broker delivers it again.
+      expect(counts()).to.deep.equal({ received: 1, stored: 0, failed: 0, ignored: 0 });
+      expect(source.published).to.deep.equal([]);
+    });
   });
-});

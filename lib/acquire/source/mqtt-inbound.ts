@@ -3,7 +3,7 @@ import { nowNs } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { MqttConnection } from './mqtt-connection.js';
-import type { InboundMessage, MessageHandler } from './source.js';
+import type { InboundMessage, MessageHandler, MessageOutcome, SettledMessageHandler } from './source.js';
 
 /**
  * Passed to MQTT.js's `handleMessage` callback to keep it from sending its own PUBACK.
@@ -22,6 +22,8 @@ const RECYCLE_AFTER_MS = 5_000;
 export interface MqttInboundContext {
   log: Log;
   onMessage: MessageHandler;
+  /** Used instead of `onMessage` when given (see `SettledMessageHandler`). */
+  onMessageSettled?: SettledMessageHandler | undefined;
   /** Handlers in flight at most (`receive_maximum`), whatever the broker sends. */
   window: number;
   /** The source's current connection; a PUBLISH of any other is not handled. */
@@ -120,29 +122,46 @@ export class MqttInbound {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const message: InboundMessage = { topic, payload, receivedAt };
     const messageId = packet.qos === 1 ? packet.messageId : undefined;
-    // One promise reaction per message, and a counter instead of a set of promises: this runs for
-    // every reading, and each object that outlives a batch write is garbage the GC must promote.
-    let handled: Promise<void>;
     this.inflight++;
     this.takenCount++;
+    const settled = this.ctx.onMessageSettled;
+    if (settled !== undefined) {
+      // One small object per message in flight: each object that outlives a batch write is garbage
+      // the GC must copy and promote.
+      const outcome = new InboundOutcome(this, conn, topic, messageId);
+      try {
+        settled(message, outcome);
+      } catch (err) {
+        queueMicrotask(() => outcome.failed(err));
+      }
+      // Only now: MQTT.js may read and hand over the next packet from within the callback, and that
+      // one must find this message counted and already handed on, in arrival order.
+      callback(next);
+      return;
+    }
+    let handled: Promise<void>;
     try {
       handled = this.ctx.onMessage(message);
     } catch (err) {
       handled = Promise.reject(err);
     }
-    // Only now: MQTT.js may read and hand over the next packet from within the callback, and that one
-    // must find this message counted and already handed on, in arrival order.
-    callback(next);
+    callback(next); // after the handover, as above
     handled.then(
-      () => {
-        if (messageId !== undefined) this.ack(conn, messageId);
-        this.settled();
-      },
-      (err: unknown) => {
-        this.failed(conn, topic, err);
-        this.settled();
-      },
+      () => this.finished(conn, messageId),
+      (err: unknown) => this.finishedWithError(conn, topic, err),
     );
+  }
+
+  /** A message's handler is done with it: its PUBACK is queued (QoS 1), and the window has room. */
+  finished(conn: MqttConnection, messageId: number | undefined): void {
+    if (messageId !== undefined) this.ack(conn, messageId);
+    this.settled();
+  }
+
+  /** A message's handler failed: it stays unacknowledged (see `failed`), and the window has room. */
+  finishedWithError(conn: MqttConnection, topic: string, err: unknown): void {
+    this.failed(conn, topic, err);
+    this.settled();
   }
 
   /**
@@ -263,5 +282,23 @@ export class MqttInbound {
       packets.writeUInt16BE(ids[i]!, at + 2);
     }
     conn.client.stream.write(packets);
+  }
+}
+
+/** How one message's handling ended, told to its `MqttInbound` (see `SettledMessageHandler`). */
+class InboundOutcome implements MessageOutcome {
+  constructor(
+    private readonly inbound: MqttInbound,
+    private readonly conn: MqttConnection,
+    private readonly topic: string,
+    private readonly messageId: number | undefined,
+  ) {}
+
+  done(): void {
+    this.inbound.finished(this.conn, this.messageId);
+  }
+
+  failed(err: unknown): void {
+    this.inbound.finishedWithError(this.conn, this.topic, err);
   }
 }

@@ -18,7 +18,7 @@ import { ReconnectSchedule } from './mqtt-reconnect.js';
 import { ResumedRetained } from './mqtt-retained.js';
 import { subscribeFilters } from './mqtt-subscribe.js';
 import { MqttVersionChoice } from './mqtt-version.js';
-import type { MessageHandler, Publisher, Source } from './source.js';
+import type { MessageHandler, Publisher, SettledMessageHandler, Source } from './source.js';
 
 /** Everything an `MqttSource` needs. */
 export interface MqttSourceContext {
@@ -36,6 +36,8 @@ export interface MqttSourceContext {
   leaveTimeout?: number | undefined;
   log: Log;
   onMessage: MessageHandler;
+  /** Used instead of `onMessage` when given: no promise per message in flight. */
+  onMessageSettled?: SettledMessageHandler | undefined;
 }
 
 /** Options of `MqttSource.stop`. */
@@ -112,6 +114,7 @@ export class MqttSource implements Source, Publisher {
     this.inbound = new MqttInbound({
       log: ctx.log,
       onMessage: ctx.onMessage,
+      onMessageSettled: ctx.onMessageSettled,
       window: Math.max(1, settings.receive_maximum),
       current: () => this.conn,
       running: () => this.state === 'running' || this.state === 'leaving',

@@ -5,12 +5,14 @@ import { HttpSource, type ReadingsIntake } from './http.js';
 import { MqttSource } from './mqtt.js';
 import { type PollIntake, PollSource } from './poll.js';
 import { PollStateFile } from './poll-state-file.js';
-import type { MessageHandler, Source } from './source.js';
+import type { MessageHandler, SettledMessageHandler, Source } from './source.js';
 
 /** What a channel hands its sources: where they deliver what they take. */
 export interface SourceHandlers {
   /** For sources of messages with a topic (MQTT, the embedded broker). */
   onMessage: MessageHandler;
+  /** The same handler without a promise per message, for a source that keeps many in flight. */
+  onMessageSettled?: SettledMessageHandler | undefined;
   /** For sources of readings decoded already (HTTP bodies). */
   intake: ReadingsIntake;
   /** For the polling source: the pipeline's stages and the channel's error reports. */
@@ -89,6 +91,7 @@ export const SOURCE_KINDS: readonly SourceKind[] = [
         leaveTimeout: setup.leaveTimeout,
         log: setup.log.child(`daqd:realm:${app.realm}:mqtt`),
         onMessage: setup.onMessage,
+        onMessageSettled: setup.onMessageSettled,
       });
     },
   },

@@ -15,6 +15,23 @@ export interface InboundMessage {
 export type MessageHandler = (message: InboundMessage) => Promise<void>;
 
 /**
+ * Told once how a message's handling ended, as `MessageHandler`'s promise would settle: `done` (stored,
+ * spooled or failed for good: acknowledge it) or `failed` (leave it unacknowledged). Neither throws.
+ */
+export interface MessageOutcome {
+  done(): void;
+  failed(err: unknown): void;
+}
+
+/**
+ * `MessageHandler` without a promise: `outcome` is told once, possibly before this returns. For a
+ * source that keeps thousands of messages in flight (an MQTT connection's receive window): a message
+ * waiting for its batch then keeps one small object alive instead of promises, reactions and closures,
+ * which the GC would copy and promote.
+ */
+export type SettledMessageHandler = (message: InboundMessage, outcome: MessageOutcome) => void;
+
+/**
  * Where a channel's messages come from: a connection to a broker, the embedded broker's tap, HTTP
  * ingest. Sources are plug-ins: one file each in `acquire/source/`, listed in `source/registry.ts`.
  * A source acknowledges a message (MQTT PUBACK, HTTP 2xx) only once its handler has resolved.

@@ -89,7 +89,10 @@ interface Rig {
   setRunning: (running: boolean) => void;
 }
 
-function rig(window: number): Rig {
+/** How the rig's handler answers: a promise per message, or the outcome object (`onMessageSettled`). */
+type HandlerKind = 'promise' | 'outcome';
+
+function rig(window: number, kind: HandlerKind): Rig {
   const conn = connection();
   const log = recordingLog();
   const handled: InboundMessage[] = [];
@@ -104,6 +107,16 @@ function rig(window: number): Rig {
         handled.push(message);
         pending.set(message.topic, { resolve, reject });
       }),
+    onMessageSettled:
+      kind === 'promise'
+        ? undefined
+        : (message, outcome) => {
+            handled.push(message);
+            pending.set(message.topic, {
+              resolve: () => outcome.done(),
+              reject: (err) => outcome.failed(err),
+            });
+          },
     current: () => conn,
     running: () => running,
     leaving: () => false,
@@ -139,136 +152,197 @@ async function settleTick(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('acquire/source/mqtt-inbound: receive window and acknowledgements', () => {
-  it('hands each PUBLISH on at once and lets MQTT.js read on without sending its own PUBACK', () => {
-    const r = rig(10);
-    receive(r, publish(1));
-    receive(r, publish(2, 0));
-    expect(r.handled.map((m) => [m.topic, m.payload.toString()])).to.deep.equal([
-      ['t/1', 'm1'],
-      ['t/2', 'm2'],
-    ]);
-    expect(typeof r.handled[0]?.receivedAt).to.equal('bigint');
-    // QoS 1: called with an error, which keeps MQTT.js from writing the PUBACK itself. QoS 0: plain.
-    expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
-    expect(r.callbacks.get('t/2')).to.equal(null);
-    expect(r.conn.written).to.deep.equal([]);
-  });
-
-  it('writes a PUBACK only once its handler resolved, in the order the handlers settle, one write per tick', async () => {
-    const r = rig(10);
-    for (const id of [1, 2, 3, 4]) receive(r, publish(id));
-    await settleTick();
-    expect(r.conn.written, 'nothing is acknowledged before it is stored').to.deep.equal([]);
-
-    r.settle(3);
-    r.settle(1);
-    await settleTick();
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[3, 1]]);
-
-    r.settle(4);
-    r.settle(2);
-    await settleTick();
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([
-      [3, 1],
-      [4, 2],
-    ]);
-  });
-
-  it('never acknowledges a QoS 0 message', async () => {
-    const r = rig(10);
-    receive(r, publish(7, 0));
-    receive(r, publish(8));
-    r.settle(7);
-    r.settle(8);
-    await settleTick();
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[8]]);
-  });
-
-  it('holds the PUBLISH that overruns the window, and MQTT.js with it, until a handler settles', async () => {
-    const r = rig(2);
-    for (const id of [1, 2, 3]) receive(r, publish(id));
-    expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2']);
-    expect(r.callbacks.has('t/3'), 'MQTT.js waits for the held message').to.equal(false);
-    expect(r.conn.paused).to.be.a('function');
-
-    r.settle(2);
-    await settleTick();
-    expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2', 't/3']);
-    expect(r.callbacks.get('t/3')).to.be.instanceOf(Error);
-    expect(r.conn.paused).to.equal(undefined);
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[2]]);
-
-    r.settle(1);
-    r.settle(3);
-    await settleTick();
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[2], [1, 3]]);
-  });
-
-  it('leaves a failed message unacknowledged, logs the first failure once, and recycles once failures fill the window', async () => {
-    const r = rig(3);
-    for (const id of [1, 2, 3, 4]) receive(r, publish(id));
-    r.settle(1, new StorageError('store is stopping', true));
-    r.settle(2, new StorageError('store is stopping', true));
-    await settleTick();
-    // Two failures in a window of three: the reconnect waits (so one outage shares a reconnect).
-    expect(r.recycled).to.deep.equal([]);
-    r.settle(4);
-    r.settle(3, new StorageError('store is stopping', true));
-    await settleTick();
-    expect(r.recycled).to.deep.equal(['3 message(s) not stored, left unacknowledged']);
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[4]]);
-    expect(r.log.lines.filter((l) => l.startsWith('error '))).to.have.length(1);
-    expect(r.log.lines[0]).to.match(
-      /^error mqtt: handler failed for 't\/1': store is stopping; not acknowledged/,
-    );
-    r.setRunning(false);
-  });
-
-  it('hands on nothing of a connection that is no longer the current one, and acknowledges none of it', async () => {
-    const r = rig(10);
-    const old = connection();
-    receive(r, publish(1), old);
-    await settleTick();
-    expect(r.handled).to.deep.equal([]);
-    // Called with the error that skips MQTT.js's PUBACK: the broker sends it again on the new connection.
-    expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
-    expect(old.written).to.deep.equal([]);
-    expect(r.conn.written).to.deep.equal([]);
-  });
-
-  it('writes no PUBACK on a connection that closed while the handler ran', async () => {
-    const r = rig(10);
-    receive(r, publish(1));
-    r.conn.closed = true;
-    r.settle(1);
-    await settleTick();
-    expect(r.conn.written).to.deep.equal([]);
-  });
-
-  it('drain waits for the handlers in flight, or gives up after its timeout saying how many are left', async () => {
-    const r = rig(10);
-    receive(r, publish(1));
-    receive(r, publish(2));
-    let drained = false;
-    const drain = r.inbound.drain(undefined).then(() => {
-      drained = true;
+for (const kind of ['promise', 'outcome'] as const)
+  describe(`acquire/source/mqtt-inbound: receive window and acknowledgements (handler with ${kind === 'promise' ? 'a promise' : 'an outcome object'})`, () => {
+    it('hands each PUBLISH on at once and lets MQTT.js read on without sending its own PUBACK', () => {
+      const r = rig(10, kind);
+      receive(r, publish(1));
+      receive(r, publish(2, 0));
+      expect(r.handled.map((m) => [m.topic, m.payload.toString()])).to.deep.equal([
+        ['t/1', 'm1'],
+        ['t/2', 'm2'],
+      ]);
+      expect(typeof r.handled[0]?.receivedAt).to.equal('bigint');
+      // QoS 1: called with an error, which keeps MQTT.js from writing the PUBACK itself. QoS 0: plain.
+      expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
+      expect(r.callbacks.get('t/2')).to.equal(null);
+      expect(r.conn.written).to.deep.equal([]);
     });
-    r.settle(1);
-    await settleTick();
-    expect(drained).to.equal(false);
-    r.settle(2);
-    await drain;
-    expect(drained).to.equal(true);
-    await settleTick();
-    expect(r.conn.written.map(pubackIds)).to.deep.equal([[1], [2]]);
 
-    receive(r, publish(3));
-    await r.inbound.drain(20);
-    expect(r.log.lines).to.deep.equal([
-      'warning mqtt: 1 message(s) still in the handler after 20 ms; leaving them unacknowledged for the broker to send again',
+    it('writes a PUBACK only once its handler resolved, in the order the handlers settle, one write per tick', async () => {
+      const r = rig(10, kind);
+      for (const id of [1, 2, 3, 4]) receive(r, publish(id));
+      await settleTick();
+      expect(r.conn.written, 'nothing is acknowledged before it is stored').to.deep.equal([]);
+
+      r.settle(3);
+      r.settle(1);
+      await settleTick();
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[3, 1]]);
+
+      r.settle(4);
+      r.settle(2);
+      await settleTick();
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([
+        [3, 1],
+        [4, 2],
+      ]);
+    });
+
+    it('never acknowledges a QoS 0 message', async () => {
+      const r = rig(10, kind);
+      receive(r, publish(7, 0));
+      receive(r, publish(8));
+      r.settle(7);
+      r.settle(8);
+      await settleTick();
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[8]]);
+    });
+
+    it('holds the PUBLISH that overruns the window, and MQTT.js with it, until a handler settles', async () => {
+      const r = rig(2, kind);
+      for (const id of [1, 2, 3]) receive(r, publish(id));
+      expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2']);
+      expect(r.callbacks.has('t/3'), 'MQTT.js waits for the held message').to.equal(false);
+      expect(r.conn.paused).to.be.a('function');
+
+      r.settle(2);
+      await settleTick();
+      expect(r.handled.map((m) => m.topic)).to.deep.equal(['t/1', 't/2', 't/3']);
+      expect(r.callbacks.get('t/3')).to.be.instanceOf(Error);
+      expect(r.conn.paused).to.equal(undefined);
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[2]]);
+
+      r.settle(1);
+      r.settle(3);
+      await settleTick();
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[2], [1, 3]]);
+    });
+
+    it('leaves a failed message unacknowledged, logs the first failure once, and recycles once failures fill the window', async () => {
+      const r = rig(3, kind);
+      for (const id of [1, 2, 3, 4]) receive(r, publish(id));
+      r.settle(1, new StorageError('store is stopping', true));
+      r.settle(2, new StorageError('store is stopping', true));
+      await settleTick();
+      // Two failures in a window of three: the reconnect waits (so one outage shares a reconnect).
+      expect(r.recycled).to.deep.equal([]);
+      r.settle(4);
+      r.settle(3, new StorageError('store is stopping', true));
+      await settleTick();
+      expect(r.recycled).to.deep.equal(['3 message(s) not stored, left unacknowledged']);
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[4]]);
+      expect(r.log.lines.filter((l) => l.startsWith('error '))).to.have.length(1);
+      expect(r.log.lines[0]).to.match(
+        /^error mqtt: handler failed for 't\/1': store is stopping; not acknowledged/,
+      );
+      r.setRunning(false);
+    });
+
+    it('hands on nothing of a connection that is no longer the current one, and acknowledges none of it', async () => {
+      const r = rig(10, kind);
+      const old = connection();
+      receive(r, publish(1), old);
+      await settleTick();
+      expect(r.handled).to.deep.equal([]);
+      // Called with the error that skips MQTT.js's PUBACK: the broker sends it again on the new connection.
+      expect(r.callbacks.get('t/1')).to.be.instanceOf(Error);
+      expect(old.written).to.deep.equal([]);
+      expect(r.conn.written).to.deep.equal([]);
+    });
+
+    it('writes no PUBACK on a connection that closed while the handler ran', async () => {
+      const r = rig(10, kind);
+      receive(r, publish(1));
+      r.conn.closed = true;
+      r.settle(1);
+      await settleTick();
+      expect(r.conn.written).to.deep.equal([]);
+    });
+
+    it('drain waits for the handlers in flight, or gives up after its timeout saying how many are left', async () => {
+      const r = rig(10, kind);
+      receive(r, publish(1));
+      receive(r, publish(2));
+      let drained = false;
+      const drain = r.inbound.drain(undefined).then(() => {
+        drained = true;
+      });
+      r.settle(1);
+      await settleTick();
+      expect(drained).to.equal(false);
+      r.settle(2);
+      await drain;
+      expect(drained).to.equal(true);
+      await settleTick();
+      expect(r.conn.written.map(pubackIds)).to.deep.equal([[1], [2]]);
+
+      receive(r, publish(3));
+      await r.inbound.drain(20);
+      expect(r.log.lines).to.deep.equal([
+        'warning mqtt: 1 message(s) still in the handler after 20 ms; leaving them unacknowledged for the broker to send again',
+      ]);
+      r.settle(3);
+    });
+  });
+
+describe('acquire/source/mqtt-inbound: a handler with an outcome object', () => {
+  it('acknowledges a message whose outcome is told before the handler returns, after MQTT.js was called back', async () => {
+    const conn = connection();
+    const order: string[] = [];
+    const inbound = new MqttInbound({
+      log: recordingLog(),
+      window: 1,
+      onMessage: () => Promise.reject(new Error('the promise handler is not used')),
+      onMessageSettled: (message, outcome) => {
+        order.push(`handled ${message.topic}`);
+        outcome.done();
+      },
+      current: () => conn,
+      running: () => true,
+      leaving: () => false,
+      stopped: () => false,
+      recycle: () => {},
+    });
+    // A window of one: each message frees it at once, so none is held.
+    for (const id of [1, 2, 3]) inbound.onPublish(conn, publish(id), () => order.push(`callback t/${id}`));
+    expect(order).to.deep.equal([
+      'handled t/1',
+      'callback t/1',
+      'handled t/2',
+      'callback t/2',
+      'handled t/3',
+      'callback t/3',
     ]);
-    r.settle(3);
+    expect(inbound.busy).to.equal(0);
+    await settleTick();
+    expect(conn.written.map(pubackIds)).to.deep.equal([[1, 2, 3]]);
+  });
+
+  it('leaves a message unacknowledged when its handler throws, and goes on with the next', async () => {
+    const conn = connection();
+    const log = recordingLog();
+    const inbound = new MqttInbound({
+      log,
+      window: 10,
+      onMessage: () => Promise.reject(new Error('the promise handler is not used')),
+      onMessageSettled: (message, outcome) => {
+        if (message.topic === 't/1') throw new Error('decoder bug');
+        outcome.done();
+      },
+      current: () => conn,
+      running: () => true,
+      leaving: () => false,
+      stopped: () => false,
+      recycle: () => {},
+    });
+    inbound.onPublish(conn, publish(1), () => {});
+    inbound.onPublish(conn, publish(2), () => {});
+    await settleTick();
+    expect(conn.written.map(pubackIds)).to.deep.equal([[2]]);
+    expect(inbound.busy).to.equal(0);
+    expect(log.lines).to.have.length(1);
+    expect(log.lines[0]).to.match(/^error mqtt: handler failed for 't\/1': decoder bug; not acknowledged/);
   });
 });
 
