@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEAP_LIMIT_FLAG } from '../lib/cli/heap-limit.js';
+import { NODE_FLAGS } from '../lib/cli/heap-limit.js';
 import { freePort } from '../test/support/free-port.js';
 import { forgetSession } from './mqtt-wire.js';
 
@@ -107,9 +107,9 @@ export class DaqdProcess {
     const child = spawn(
       process.execPath,
       [
-        // daqd's own heap limit, as npm start and the systemd unit set it; DAQD_BENCH_NODE_ARGS come
-        // after it, so a --max-old-space-size there wins.
-        HEAP_LIMIT_FLAG,
+        // daqd's own node options, as npm start and the systemd unit set them; DAQD_BENCH_NODE_ARGS
+        // come after them, so a --max-old-space-size there wins.
+        ...NODE_FLAGS,
         ...(process.env['DAQD_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
         DAQD,
         'run',

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEAP_LIMIT_FLAG } from '../../lib/cli/heap-limit.js';
+import { NODE_FLAGS } from '../../lib/cli/heap-limit.js';
 import { freePort } from './free-port.js';
 
 export { freePort };
@@ -52,10 +52,10 @@ export class DaemonProcess {
     configFile: string,
     options: { env?: NodeJS.ProcessEnv; args?: readonly string[]; cwd?: string } = {},
   ) {
-    // With the heap limit it runs with in production, so a test that would run it out of heap fails.
+    // With the node options it runs with in production, so a test that would run it out of heap fails.
     this.child = spawn(
       process.execPath,
-      [HEAP_LIMIT_FLAG, DAQD, 'run', '--config', configFile, ...(options.args ?? [])],
+      [...NODE_FLAGS, DAQD, 'run', '--config', configFile, ...(options.args ?? [])],
       {
         cwd: options.cwd ?? ROOT,
         env: { ...cleanEnv(), ...options.env },
