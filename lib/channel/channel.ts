@@ -207,7 +207,10 @@ export class Channel {
     try {
       result = messageToPoints(message, this.pipeline);
     } catch (err) {
-      this.failed(message, undefined, err).then(outcome.done.bind(outcome), outcome.failed.bind(outcome));
+      this.failed(message, undefined, err).then(
+        () => outcome.done(),
+        (retryable: unknown) => outcome.failed(retryable),
+      );
       return;
     }
     if (result.kind === 'ignore') {

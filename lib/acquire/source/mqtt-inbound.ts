@@ -64,8 +64,20 @@ export class MqttInbound {
   private takenCount = 0;
   /** Messages whose handler failed while leaving: left unacknowledged in the broker session. */
   private failedLeaving = 0;
+  /** The context's handler; `onMessage` told through an outcome when there is no `onMessageSettled`. */
+  private readonly handle: SettledMessageHandler;
 
-  constructor(private readonly ctx: MqttInboundContext) {}
+  constructor(private readonly ctx: MqttInboundContext) {
+    const onMessage = ctx.onMessage;
+    this.handle =
+      ctx.onMessageSettled ??
+      ((message, outcome) => {
+        onMessage(message).then(
+          () => outcome.done(),
+          (err: unknown) => outcome.failed(err),
+        );
+      });
+  }
 
   /** Messages handed to the handler so far. */
   get taken(): number {
@@ -124,32 +136,17 @@ export class MqttInbound {
     const messageId = packet.qos === 1 ? packet.messageId : undefined;
     this.inflight++;
     this.takenCount++;
-    const settled = this.ctx.onMessageSettled;
-    if (settled !== undefined) {
-      // One small object per message in flight: each object that outlives a batch write is garbage
-      // the GC must copy and promote.
-      const outcome = new InboundOutcome(this, conn, topic, messageId);
-      try {
-        settled(message, outcome);
-      } catch (err) {
-        queueMicrotask(() => outcome.failed(err));
-      }
-      // Only now: MQTT.js may read and hand over the next packet from within the callback, and that
-      // one must find this message counted and already handed on, in arrival order.
-      callback(next);
-      return;
-    }
-    let handled: Promise<void>;
+    // One small object per message in flight: each object that outlives a batch write is garbage the
+    // GC must copy and promote.
+    const outcome = new InboundOutcome(this, conn, topic, messageId);
     try {
-      handled = this.ctx.onMessage(message);
+      this.handle(message, outcome);
     } catch (err) {
-      handled = Promise.reject(err);
+      queueMicrotask(() => outcome.failed(err));
     }
-    callback(next); // after the handover, as above
-    handled.then(
-      () => this.finished(conn, messageId),
-      (err: unknown) => this.finishedWithError(conn, topic, err),
-    );
+    // Only now: MQTT.js may read and hand over the next packet from within the callback, and that one
+    // must find this message counted and already handed on, in arrival order.
+    callback(next);
   }
 
   /** A message's handler is done with it: its PUBACK is queued (QoS 1), and the window has room. */
