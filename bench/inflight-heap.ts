@@ -14,11 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MqttClient } from 'mqtt';
 import { WriteBatcher } from '../lib/acquire/deliver/batcher.js';
 import { DeadLetterStore } from '../lib/acquire/deliver/dead-letter.js';
-import type { QueryResult, Sink } from '../lib/acquire/sink/sink.js';
-import type { MqttConnection } from '../lib/acquire/source/mqtt-connection.js';
 import { MqttInbound } from '../lib/acquire/source/mqtt-inbound.js';
 import type { SourceHandlers } from '../lib/acquire/source/registry.js';
 import type { Source } from '../lib/acquire/source/source.js';
@@ -28,49 +25,12 @@ import { readMainSettings } from '../lib/config/main-settings.js';
 import { readRealmApps } from '../lib/config/realm-apps.js';
 import type { RealmApp } from '../lib/config/settings.js';
 import { silentLog } from '../lib/core/log.js';
+import { recordingConnection } from '../test/support/mqtt-connection.js';
+import { ScriptedSink } from '../test/support/scripted-sink.js';
 
 const FORMS = ['promise', 'outcome'] as const;
 type Form = (typeof FORMS)[number];
 const IN_FLIGHT = 20_000;
-
-/** A store whose writes never finish: every reading handed to it stays in flight. */
-class HoldingSink implements Sink {
-  readonly kind = 'holding';
-  async start() {}
-  async stop() {}
-  async ping() {
-    return true;
-  }
-  async databases(): Promise<string[]> {
-    return [];
-  }
-  async measurements(): Promise<string[]> {
-    return [];
-  }
-  async query(): Promise<QueryResult> {
-    return { columns: [], rows: (async function* () {})() };
-  }
-  write(): Promise<void> {
-    return new Promise(() => {});
-  }
-}
-
-/** A connection whose socket takes every write (no PUBACK goes out: nothing is stored). */
-function connection(): MqttConnection {
-  return {
-    client: { connected: true, stream: { write: () => true } } as unknown as MqttClient,
-    version: 5,
-    socketOpen: true,
-    connack: 0,
-    up: true,
-    upSince: Date.now(),
-    lastError: undefined,
-    closed: false,
-    publishes: new Set(),
-    paused: undefined,
-    acks: [],
-  };
-}
 
 /** Heap bytes per message in flight with the channel's handler `form`. Needs `--expose-gc`. */
 async function measure(form: Form): Promise<number> {
@@ -80,8 +40,11 @@ async function measure(form: Form): Promise<number> {
   const ini = '[lab]\ntype = application\nrealm = lab\napplication = basic\n';
   const app = readRealmApps([parseIni(ini, '/apps/lab.ini').ini], main).apps[0] as RealmApp;
   const dir = await mkdtemp(path.join(tmpdir(), 'daqd-inflight-'));
+  // A store that holds every write: the readings handed to it stay in flight.
+  const sink = new ScriptedSink();
+  sink.holding = true;
   const batcher = new WriteBatcher({
-    sink: new HoldingSink(),
+    sink,
     // One batch that is never due: every reading waits in it.
     limits: { batch_size: 10_000_000, flush_interval: 3_600_000, flush_idle: 3_600_000 },
     log: silentLog(),
@@ -100,7 +63,7 @@ async function measure(form: Form): Promise<number> {
   });
   await channel.start();
   const h = handlers as SourceHandlers;
-  const conn = connection();
+  const conn = recordingConnection();
   const inbound = new MqttInbound({
     log: silentLog(),
     window: 10_000_000,

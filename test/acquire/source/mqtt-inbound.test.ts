@@ -1,14 +1,18 @@
 import { expect } from 'chai';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IPublishPacket } from 'mqtt';
 import { MqttSource } from '../../../lib/acquire/source/mqtt.js';
 import type { MqttConnection } from '../../../lib/acquire/source/mqtt-connection.js';
 import { MqttInbound } from '../../../lib/acquire/source/mqtt-inbound.js';
-import type { InboundMessage } from '../../../lib/acquire/source/source.js';
+import type { InboundMessage, SettledMessageHandler } from '../../../lib/acquire/source/source.js';
 import type { MqttSettings } from '../../../lib/config/settings.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import type { Log } from '../../../lib/core/log.js';
 import { eventually } from '../../support/eventually.js';
 import { type MosquittoProcess, startMosquitto } from '../../support/mosquitto.js';
+import {
+  recordingConnection as connection,
+  type RecordingConnection,
+} from '../../support/mqtt-connection.js';
 
 /** A Log that keeps the lines of error, warning and notice level. */
 function recordingLog(): Log & { lines: string[] } {
@@ -24,33 +28,6 @@ function recordingLog(): Log & { lines: string[] } {
     child: () => log,
   };
   return log;
-}
-
-/** A connection whose socket keeps what is written to it (PUBACKs are written straight to the stream). */
-type RecordingConnection = MqttConnection & { written: Buffer[] };
-
-function connection(): RecordingConnection {
-  const written: Buffer[] = [];
-  const stream = {
-    write: (chunk: Buffer) => {
-      written.push(Buffer.from(chunk));
-      return true;
-    },
-  };
-  return {
-    client: { connected: true, stream } as unknown as MqttClient,
-    version: 5,
-    socketOpen: true,
-    connack: 0,
-    up: true,
-    upSince: Date.now(),
-    lastError: undefined,
-    closed: false,
-    publishes: new Set(),
-    paused: undefined,
-    acks: [],
-    written,
-  };
 }
 
 /** The packet ids of the PUBACKs in one socket write (each `0x40 0x02 <id>`). */
@@ -286,25 +263,35 @@ for (const kind of ['promise', 'outcome'] as const)
     });
   });
 
+/** An inbound on `conn` whose channel takes messages through `onMessageSettled` only. */
+function settledInbound(
+  conn: MqttConnection,
+  log: Log,
+  window: number,
+  onMessageSettled: SettledMessageHandler,
+): MqttInbound {
+  return new MqttInbound({
+    log,
+    window,
+    onMessage: () => Promise.reject(new Error('the promise handler is not used')),
+    onMessageSettled,
+    current: () => conn,
+    running: () => true,
+    leaving: () => false,
+    stopped: () => false,
+    recycle: () => {},
+  });
+}
+
 describe('acquire/source/mqtt-inbound: a handler with an outcome object', () => {
   it('acknowledges a message whose outcome is told before the handler returns, after MQTT.js was called back', async () => {
     const conn = connection();
     const order: string[] = [];
-    const inbound = new MqttInbound({
-      log: recordingLog(),
-      window: 1,
-      onMessage: () => Promise.reject(new Error('the promise handler is not used')),
-      onMessageSettled: (message, outcome) => {
-        order.push(`handled ${message.topic}`);
-        outcome.done();
-      },
-      current: () => conn,
-      running: () => true,
-      leaving: () => false,
-      stopped: () => false,
-      recycle: () => {},
-    });
     // A window of one: each message frees it at once, so none is held.
+    const inbound = settledInbound(conn, recordingLog(), 1, (message, outcome) => {
+      order.push(`handled ${message.topic}`);
+      outcome.done();
+    });
     for (const id of [1, 2, 3]) inbound.onPublish(conn, publish(id), () => order.push(`callback t/${id}`));
     expect(order).to.deep.equal([
       'handled t/1',
@@ -322,19 +309,9 @@ describe('acquire/source/mqtt-inbound: a handler with an outcome object', () => 
   it('leaves a message unacknowledged when its handler throws, and goes on with the next', async () => {
     const conn = connection();
     const log = recordingLog();
-    const inbound = new MqttInbound({
-      log,
-      window: 10,
-      onMessage: () => Promise.reject(new Error('the promise handler is not used')),
-      onMessageSettled: (message, outcome) => {
-        if (message.topic === 't/1') throw new Error('decoder bug');
-        outcome.done();
-      },
-      current: () => conn,
-      running: () => true,
-      leaving: () => false,
-      stopped: () => false,
-      recycle: () => {},
+    const inbound = settledInbound(conn, log, 10, (message, outcome) => {
+      if (message.topic === 't/1') throw new Error('decoder bug');
+      outcome.done();
     });
     inbound.onPublish(conn, publish(1), () => {});
     inbound.onPublish(conn, publish(2), () => {});
