@@ -24,6 +24,7 @@ import {
   type InboundMessage,
   type MessageOutcome,
   type Source,
+  tellOutcome,
 } from '../acquire/source/source.js';
 import type { RealmApp } from '../config/settings.js';
 import { nowNs } from '../core/clock.js';
@@ -207,10 +208,7 @@ export class Channel {
     try {
       result = messageToPoints(message, this.pipeline);
     } catch (err) {
-      this.failed(message, undefined, err).then(
-        () => outcome.done(),
-        (retryable: unknown) => outcome.failed(retryable),
-      );
+      tellOutcome(this.failed(message, undefined, err), outcome);
       return;
     }
     if (result.kind === 'ignore') {

@@ -1,5 +1,5 @@
 import type { Settle } from '../acquire/deliver/pending-batches.js';
-import type { InboundMessage, MessageOutcome } from '../acquire/source/source.js';
+import { type InboundMessage, type MessageOutcome, tellOutcome } from '../acquire/source/source.js';
 
 /** How a `StoredMessage` reports to its channel. */
 export interface MessageOutcomes {
@@ -32,9 +32,6 @@ export class StoredMessage implements Settle {
   }
 
   failed(err: unknown): void {
-    this.outcomes.failed(this.message, this.database, err).then(
-      () => this.outcome.done(),
-      (retryable: unknown) => this.outcome.failed(retryable),
-    );
+    tellOutcome(this.outcomes.failed(this.message, this.database, err), this.outcome);
   }
 }

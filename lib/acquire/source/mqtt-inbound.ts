@@ -3,7 +3,13 @@ import { nowNs } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Log } from '../../core/log.js';
 import type { MqttConnection } from './mqtt-connection.js';
-import type { InboundMessage, MessageHandler, MessageOutcome, SettledMessageHandler } from './source.js';
+import {
+  type InboundMessage,
+  type MessageHandler,
+  type MessageOutcome,
+  type SettledMessageHandler,
+  tellOutcome,
+} from './source.js';
 
 /**
  * Passed to MQTT.js's `handleMessage` callback to keep it from sending its own PUBACK.
@@ -69,14 +75,7 @@ export class MqttInbound {
 
   constructor(private readonly ctx: MqttInboundContext) {
     const onMessage = ctx.onMessage;
-    this.handle =
-      ctx.onMessageSettled ??
-      ((message, outcome) => {
-        onMessage(message).then(
-          () => outcome.done(),
-          (err: unknown) => outcome.failed(err),
-        );
-      });
+    this.handle = ctx.onMessageSettled ?? ((message, outcome) => tellOutcome(onMessage(message), outcome));
   }
 
   /** Messages handed to the handler so far. */

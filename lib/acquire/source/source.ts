@@ -31,6 +31,14 @@ export interface MessageOutcome {
  */
 export type SettledMessageHandler = (message: InboundMessage, outcome: MessageOutcome) => void;
 
+/** Tells `outcome` how `settling` ends: `done` once it resolves, `failed` with its reason. */
+export function tellOutcome(settling: Promise<unknown>, outcome: MessageOutcome): void {
+  settling.then(
+    () => outcome.done(),
+    (err: unknown) => outcome.failed(err),
+  );
+}
+
 /**
  * Where a channel's messages come from: a connection to a broker, the embedded broker's tap, HTTP
  * ingest. Sources are plug-ins: one file each in `acquire/source/`, listed in `source/registry.ts`.
