@@ -19,9 +19,8 @@ export const HEAP_LIMIT_FLAG = `--max-old-space-size=${HEAP_LIMIT_MB}`;
  * meanwhile. Every reading in flight (waiting for its batch to be written) survives the scavenges
  * that run during its wait, so fewer of them means less copying and fewer readings promoted to old
  * space: ~20% less CPU per reading in the benchmark's 1a, less in 1b (bench/README.md), peak RSS
- * unchanged there.
- * Node refuses this option in `NODE_OPTIONS`, so the
- * systemd unit passes it on node's command line.
+ * unchanged there. Node refuses this option in `NODE_OPTIONS`, so the systemd unit passes it on
+ * node's command line.
  */
 export const YOUNG_GENERATION_MB = 16;
 
@@ -58,9 +57,9 @@ export function oldSpaceLimitMb(
 export function heapLimitText(): string {
   const total = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
   const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-  const semi = newSpace === undefined ? '' : `; new space ${Math.round(newSpace.space_size / 2 ** 20)} MB`;
+  const young = newSpace === undefined ? '' : `; new space ${Math.round(newSpace.space_size / 2 ** 20)} MB`;
   const old = oldSpaceLimitMb();
   return old === undefined
-    ? `V8 default (${total} MB${semi}; daqd is meant to run with ${NODE_FLAGS.join(' ')})`
-    : `${old} MB (V8 heap ${total} MB with the young generation${semi})`;
+    ? `V8 default (${total} MB${young}; daqd is meant to run with ${NODE_FLAGS.join(' ')})`
+    : `${old} MB (V8 heap ${total} MB with the young generation${young})`;
 }
