@@ -3,6 +3,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DaemonProcess, freePort } from '../support/daqd.js';
+import { eventually } from '../support/eventually.js';
 import { type InfluxdProcess, startInfluxd } from '../support/influxd.js';
 import { type MosquittoProcess, startMosquitto } from '../support/mosquitto.js';
 
@@ -84,6 +85,20 @@ export class ApiStack {
     const series = answer.results[0]?.series?.[0];
     if (series === undefined) return [];
     return series.values.map((v) => Object.fromEntries(series.columns.map((c, i) => [c, v[i]])));
+  }
+
+  /**
+   * The rows of `measurement` once there are some and each has every one of `fields`: a query that
+   * runs while influxd is still applying a write can see its point with only some of its fields.
+   */
+  async storedRows(database: string, measurement: string, fields: readonly string[]): Promise<Row[]> {
+    return eventually(`'${measurement}' stored in '${database}'`, async () => {
+      const rows = await this.select(database, measurement);
+      const whole = rows.every((row) =>
+        fields.every((field) => row[field] !== null && row[field] !== undefined),
+      );
+      return rows.length > 0 && whole ? rows : undefined;
+    });
   }
 
   /** Database names on the influxd. */

@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { ApiStack } from '../../http/harness.js';
 import { ROOT } from '../../support/daqd.js';
-import { eventually } from '../../support/eventually.js';
 import { AIRROHR_READING, AIRROHR_UPLOAD } from './airrohr.fixtures.js';
 
 type Message = { type: string; message: string };
@@ -93,10 +92,11 @@ describe('airrohr uploads (shipped airrohr app; real influxd and mosquitto, daqd
     } finally {
       await client.endAsync();
     }
-    const rows = await eventually('the MQTT upload stored', async () => {
-      const found = await stack.select('airrohr_luftdaten', 'berlin_node_44_sensors');
-      return found.length > 0 ? found : undefined;
-    });
+    const rows = await stack.storedRows(
+      'airrohr_luftdaten',
+      'berlin_node_44_sensors',
+      Object.keys(AIRROHR_READING),
+    );
     expect(rows).to.have.length(1);
     const { time: _time, ...fields } = rows[0]!;
     expect(fields).to.deep.equal(AIRROHR_READING);

@@ -4,7 +4,6 @@ import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { ApiStack } from '../../http/harness.js';
 import { ROOT } from '../../support/daqd.js';
-import { eventually } from '../../support/eventually.js';
 import { TTN_UPLINK } from './ttn.fixtures.js';
 
 type Message = { type: string; message: string };
@@ -99,10 +98,7 @@ describe('TTN v3 uplinks (shipped ttn app; real influxd and mosquitto, daqd proc
     } finally {
       await client.endAsync();
     }
-    const rows = await eventually('the MQTT uplink stored', async () => {
-      const found = await stack.select('ttn_apiary', 'garden_mqtt_7_sensors');
-      return found.length > 0 ? found : undefined;
-    });
+    const rows = await stack.storedRows('ttn_apiary', 'garden_mqtt_7_sensors', Object.keys(STORED));
     expect(rows).to.have.length(1);
     expect(rows[0]).to.deep.equal(STORED);
   });
